@@ -1,0 +1,1 @@
+"""The ``vae-apps`` command line: one thin module per subcommand."""

@@ -1,0 +1,63 @@
+"""``vae-apps``: the entry point. Parses arguments, runs one command, reports.
+
+TensorFlow is imported only inside the commands, so ``vae-apps --help`` is instant.
+"""
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+
+COMMANDS = ("train", "encode", "denoise", "label", "generate", "evaluate")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="vae-apps",
+        description="One Variational Autoencoder, three jobs: denoise image folders, label "
+                    "mostly unlabelled data, generate sample grids.")
+    parser.add_argument("--debug", action="store_true",
+                        help="show full tracebacks and TensorFlow's log")
+    parser.add_argument("--version", action="version", version=_version())
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"apps.{name}").add_parser(commands)
+    return parser
+
+
+def _version():
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"vae-apps {version('vae_apps')}"
+    except PackageNotFoundError:
+        return "vae-apps (not installed)"
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if not args.debug:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    logging.addLevelName(logging.WARNING, "warning")
+    logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.INFO,
+                        stream=sys.stderr)
+    for noisy in ("absl", "tensorflow", "h5py"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+    from vae_apps.errors import UserError
+
+    try:
+        return args.run(args) or 0
+    except UserError as exc:
+        if args.debug:
+            raise
+        print(f"vae-apps {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"vae-apps {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Argument types and option groups shared by several commands."""
+
+import argparse
+
+
+def image_size(text):
+    """``28`` or ``28x32`` (height x width)."""
+    try:
+        parts = [int(p) for p in text.lower().split("x")]
+    except ValueError:
+        parts = []
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2 or min(parts) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a size like 28 or 28x32 (height x width)")
+    return tuple(parts)
+
+
+def int_list(text):
+    """``32,64`` -> (32, 64)."""
+    try:
+        values = tuple(int(p) for p in text.split(",") if p.strip())
+    except ValueError:
+        values = ()
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give positive integers like 32,64")
+    return values
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a positive integer")
+    return value
+
+
+def add_data_options(parser):
+    parser.add_argument("data", metavar="DATA",
+                        help="digits | mnist | fashion_mnist | cifar10 | a .npz/.npy file | an image folder")
+    parser.add_argument("--image-size", type=image_size, metavar="HxW",
+                        help="resize images to this size (default: the data's own)")
+    colour = parser.add_mutually_exclusive_group()
+    colour.add_argument("--grayscale", dest="channels", action="store_const", const=1,
+                        help="read images as grey levels")
+    colour.add_argument("--rgb", dest="channels", action="store_const", const=3,
+                        help="read images as colour")
+
+
+def add_common_options(parser, seed=True, overwrite=True):
+    if seed:
+        parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    if overwrite:
+        parser.add_argument("--overwrite", action="store_true",
+                            help="replace outputs that already exist")
+
+
+def load_data_from_args(args):
+    from vae_apps.data import load_data
+
+    return load_data(args.data, image_size=args.image_size, channels=args.channels)
+
+
+def load_model_for(path, image_shape=None):
+    """Load a VAE safely; if ``image_shape`` is given, check the model fits the data."""
+    from vae_apps.errors import UserError
+    from vae_apps.training import load_vae
+
+    model = load_vae(path)
+    if image_shape is not None and tuple(model.image_shape) != tuple(image_shape):
+        raise UserError(f"{path}: the model expects images of shape {tuple(model.image_shape)}, "
+                        f"the data has {tuple(image_shape)} (use --image-size / --grayscale / --rgb)")
+    return model

@@ -1,0 +1,306 @@
+"""Data specs -> images in [0, 1] with labels and names; the training input pipeline.
+
+A data spec is ``digits`` (scikit-learn's bundled 8x8 digits, no network),
+``mnist`` / ``fashion_mnist`` / ``cifar10`` (through ``keras.datasets``), a path
+to a ``.npz``/``.npy`` array file, or a path to an image folder.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from vae_apps.errors import UserError
+from vae_apps.images import list_images, read_image, to_shape
+
+log = logging.getLogger("vae_apps")
+
+KERAS_DATASETS = ("mnist", "fashion_mnist", "cifar10")
+ARRAY_SUFFIXES = (".npz", ".npy")
+
+
+@dataclass
+class ImageSet:
+    """Images (float32, N x H x W x C, in [0, 1]) with optional integer labels and names."""
+
+    x: np.ndarray
+    y: np.ndarray | None = None
+    names: list = field(default_factory=list)
+    class_names: list | None = None
+    skipped: list = field(default_factory=list)  # (name, reason) of unreadable files
+
+    def __len__(self):
+        return len(self.x)
+
+    def take(self, index):
+        index = np.asarray(index)
+        return ImageSet(self.x[index], None if self.y is None else self.y[index],
+                        [self.names[i] for i in index], self.class_names)
+
+
+@dataclass
+class Dataset:
+    """A train split and, when the source defines one, a test split."""
+
+    train: ImageSet
+    test: ImageSet | None
+    source: str
+
+    @property
+    def image_shape(self):
+        return tuple(self.train.x.shape[1:])
+
+    def all(self):
+        """Train then test, as one ImageSet (the order that array row indices follow)."""
+        if self.test is None:
+            return self.train
+        y = None if self.train.y is None else np.concatenate([self.train.y, self.test.y])
+        return ImageSet(np.concatenate([self.train.x, self.test.x]), y,
+                        self.train.names + self.test.names, self.train.class_names,
+                        self.train.skipped + self.test.skipped)
+
+
+def load_data(spec, image_size=None, channels=None, labels_from_folders=True):
+    """Load a data spec into a ``Dataset``.
+
+    Args:
+        spec: ``digits``, ``mnist``, ``fashion_mnist``, ``cifar10``, a ``.npz``/``.npy``
+            path or an image folder.
+        image_size: (height, width) to resize to; required for folders of mixed sizes.
+        channels: 1 or 3 to force grey or colour; default: from the data.
+        labels_from_folders: label folder images by their class sub-folder.
+    """
+    spec = str(spec)
+    if spec in _NAMED_SOURCES:
+        data = _NAMED_SOURCES[spec](spec)
+    else:
+        path = Path(spec)
+        if not path.exists():
+            raise UserError(f"{spec}: no such file or folder (and not one of "
+                            f"{', '.join(_NAMED_SOURCES)})")
+        if path.is_dir():
+            data = _load_folder(path, image_size, channels, labels_from_folders)
+        elif path.suffix.lower() in ARRAY_SUFFIXES:
+            data = _load_array_file(path)
+        else:
+            raise UserError(f"{spec}: not a data source; give an image folder, a .npz/.npy file "
+                            f"or one of {', '.join(_NAMED_SOURCES)}")
+    if image_size is not None or channels is not None:
+        data = _reshape(data, image_size, channels)
+    return data
+
+
+def _load_digits(_name):
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = (bunch.images[..., None] / 16.0).astype("float32")
+    y = bunch.target.astype("int64")
+    # A fixed, stratified split so "the test split of digits" means one thing.
+    rng = np.random.default_rng(0)
+    test = np.zeros(len(x), bool)
+    for label in np.unique(y):
+        members = np.flatnonzero(y == label)
+        test[rng.choice(members, size=len(members) // 5, replace=False)] = True
+    names = [str(i) for i in range(len(x))]
+    train_idx, test_idx = np.flatnonzero(~test), np.flatnonzero(test)
+    full = ImageSet(x, y, names)
+    return Dataset(full.take(train_idx), full.take(test_idx), "digits")
+
+
+def _load_keras(name):
+    import keras
+
+    try:
+        (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, name).load_data()
+    except Exception as exc:  # the download fails in many ways offline
+        raise UserError(
+            f"{name}: could not download it through keras.datasets ({type(exc).__name__}); "
+            "offline, pass a local .npz with x_train, y_train, x_test, y_test, an image "
+            "folder, or 'digits'") from None
+    return _from_arrays(name, x_train, y_train, x_test, y_test)
+
+
+_NAMED_SOURCES = {"digits": _load_digits, **{name: _load_keras for name in KERAS_DATASETS}}
+
+
+def _load_array_file(path):
+    try:
+        if path.suffix.lower() == ".npy":
+            arrays = {"x": np.load(path, allow_pickle=False)}
+        else:
+            with np.load(path, allow_pickle=False) as npz:
+                arrays = {key: npz[key] for key in npz.files}
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise UserError(f"{path}: holds Python objects; refusing to unpickle it "
+                            "(save plain numeric arrays)") from None
+        raise UserError(f"{path}: not a readable NumPy file ({exc})") from None
+    except (OSError, EOFError) as exc:
+        raise UserError(f"{path}: not a readable NumPy file ({exc})") from None
+    if "x_train" in arrays:
+        missing = [k for k in ("x_test",) if k not in arrays]
+        if missing:
+            raise UserError(f"{path}: has x_train but no {', '.join(missing)} "
+                            "(keys found: " + ", ".join(arrays) + ")")
+        return _from_arrays(str(path), arrays["x_train"], arrays.get("y_train"),
+                            arrays["x_test"], arrays.get("y_test"), path)
+    if "x" in arrays:
+        return _from_arrays(str(path), arrays["x"], arrays.get("y"), source=path)
+    raise UserError(f"{path}: needs the keys x_train and x_test, or x "
+                    f"(keys found: {', '.join(arrays) or 'none'})")
+
+
+def _from_arrays(name, x_train, y_train, x_test=None, y_test=None, source=None):
+    source = source or name
+    x_train = to_unit_images(x_train, source)
+    y_train = _labels(y_train, len(x_train), source, "y_train" if x_test is not None else "y")
+    train = ImageSet(x_train, y_train, [str(i) for i in range(len(x_train))])
+    test = None
+    if x_test is not None:
+        x_test = to_unit_images(x_test, source)
+        if x_test.shape[1:] != x_train.shape[1:]:
+            raise UserError(f"{source}: x_test images {x_test.shape[1:]} differ from "
+                            f"x_train images {x_train.shape[1:]}")
+        y_test = _labels(y_test, len(x_test), source, "y_test")
+        if (y_train is None) != (y_test is None):
+            y_train = y_test = None
+        n = len(x_train)
+        test = ImageSet(x_test, y_test, [str(n + i) for i in range(len(x_test))])
+    return Dataset(train, test, str(name))
+
+
+def to_unit_images(x, source="array"):
+    """Validate an image array and return it as float32 N x H x W x C in [0, 1].
+
+    uint8 and integer arrays are read as 0..255 (uint16: 0..65535); float arrays
+    in [0, 1] are kept, in [0, 255] divided by 255.
+    """
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf":
+        raise UserError(f"{source}: images have dtype {x.dtype}; expected numbers "
+                        "(uint8 0..255 or float 0..1)")
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[-1] not in (1, 3) or min(x.shape) == 0:
+        raise UserError(f"{source}: images have shape {x.shape}; expected N x H x W "
+                        "or N x H x W x C with C = 1 or 3")
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        raise UserError(f"{source}: images contain NaN or infinite values")
+    lo, hi = float(x.min()), float(x.max())
+    if lo < 0:
+        raise UserError(f"{source}: images have negative values (min {lo:g}); "
+                        "expected 0..255 or 0..1")
+    if x.dtype == np.uint16:
+        scale = 65535.0
+    elif x.dtype.kind in "iu" or hi > 1.0:
+        if hi > 255:
+            raise UserError(f"{source}: images go up to {hi:g}; expected 0..255 or 0..1")
+        scale = 255.0
+    else:
+        scale = 1.0
+    return (x.astype("float32") / scale).astype("float32")
+
+
+def _labels(y, n, source, key):
+    if y is None:
+        return None
+    y = np.asarray(y).reshape(-1) if np.ndim(y) == 2 and np.shape(y)[1] == 1 else np.asarray(y)
+    if y.ndim != 1 or len(y) != n:
+        raise UserError(f"{source}: {key} has shape {y.shape}; expected ({n},), one label per image")
+    if y.dtype.kind not in "iu":
+        raise UserError(f"{source}: {key} has dtype {y.dtype}; expected integer class labels")
+    return y.astype("int64")
+
+
+def _load_folder(root, image_size, channels, labels_from_folders):
+    paths, others = list_images(root)
+    skipped = [(str(p.relative_to(root)), "not an image file") for p in others]
+    pixels, names = [], []
+    for path in paths:
+        name = str(path.relative_to(root))
+        try:
+            img, _ = read_image(path)
+        except Exception as exc:  # PIL raises many types for broken files
+            skipped.append((name, describe_image_error(exc)))
+            continue
+        pixels.append(img)
+        names.append(name)
+    for name, reason in skipped:
+        log.warning("skipped %s: %s", Path(root) / name, reason)
+    if not pixels:
+        raise UserError(f"{root}: no readable images found ({len(skipped)} files skipped)")
+    if image_size is None:
+        sizes = {p.shape[:2] for p in pixels}
+        if len(sizes) > 1:
+            image_size = max(sizes, key=lambda s: sum(p.shape[:2] == s for p in pixels))
+            log.warning("%s: images have %d different sizes; resizing all to %dx%d "
+                        "(set the size explicitly with --image-size)", root, len(sizes),
+                        image_size[0], image_size[1])
+    if channels is None:
+        channels = max(p.shape[-1] for p in pixels)
+    h, w = image_size or pixels[0].shape[:2]
+    x = np.stack([to_shape(p, h, w, channels) for p in pixels])
+    y, class_names = None, None
+    if labels_from_folders:
+        tops = [Path(n).parts[0] if len(Path(n).parts) > 1 else None for n in names]
+        if all(t is not None for t in tops):
+            class_names = sorted(set(tops))
+            y = np.array([class_names.index(t) for t in tops], "int64")
+    return Dataset(ImageSet(x, y, names, class_names, skipped), None, str(root))
+
+
+def describe_image_error(exc):
+    """One short phrase for why PIL could not read a file."""
+    from PIL import Image
+
+    if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+        return "image too large (decompression-bomb limit)"
+    if isinstance(exc, Image.UnidentifiedImageError):
+        return "not a readable image (unknown or corrupt format)"
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"unreadable image ({text})"
+
+
+def _reshape(data, image_size, channels):
+    def fix(images):
+        if images is None:
+            return None
+        h, w = image_size or images.x.shape[1:3]
+        c = channels or images.x.shape[-1]
+        if images.x.shape[1:] == (h, w, c):
+            return images
+        images.x = np.stack([to_shape(p, h, w, c) for p in images.x])
+        return images
+
+    return Dataset(fix(data.train), fix(data.test), data.source)
+
+
+def make_dataset(x, batch_size=128, shuffle=True, seed=0, noise=None, binarize=False):
+    """A ``tf.data`` pipeline over images ``x``: shuffle, batch, corrupt, prefetch.
+
+    Binarisation (each pixel ~ Bernoulli(grey level)) and noise are drawn afresh for
+    every batch and every epoch, from seeds derived from ``seed``, inside the graph.
+    With ``noise`` the pipeline yields (noisy input, clean target) pairs.
+    """
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices(np.asarray(x, "float32"))
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    if noise is None and not binarize:
+        return ds.prefetch(tf.data.AUTOTUNE)
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+
+    def corrupt(batch, pair_seed):
+        if binarize:
+            u = tf.random.stateless_uniform(tf.shape(batch), pair_seed)
+            batch = tf.cast(u < batch, tf.float32)
+        if noise is None:
+            return batch
+        return noise(batch, tf.random.experimental.stateless_fold_in(pair_seed, 1)), batch
+
+    ds = tf.data.Dataset.zip(ds, seeds).map(corrupt, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,5 @@
+"""The one exception type for user mistakes: the CLI prints it as one line."""
+
+
+class UserError(Exception):
+    """Bad input from the user (a file, an argument, a model); its message names it."""

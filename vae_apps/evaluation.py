@@ -1,0 +1,104 @@
+"""How good is a VAE: ELBO, importance-weighted log-likelihood, active units, image metrics."""
+
+import math
+
+import numpy as np
+
+from vae_apps.model import kl_divergence
+
+
+def elbo_terms(model, x, batch_size=500, seed=0):
+    """Mean per-image ``negative_elbo``, ``reconstruction`` NLL and ``kl``, in nats.
+
+    One z per image (an unbiased estimate of the expectation); beta and KL warm-up
+    do not enter: this is the ELBO itself.
+    """
+    import tensorflow as tf
+
+    step = _elbo_step(model)
+    totals = np.zeros(2)
+    for b, start in enumerate(range(0, len(x), batch_size)):
+        batch = tf.constant(np.asarray(x[start:start + batch_size], "float32"))
+        nll, kl = step(batch, tf.constant([seed, b], tf.int64))
+        totals += [float(tf.reduce_sum(nll)), float(tf.reduce_sum(kl))]
+    reconstruction, kl = totals / len(x)
+    return {"negative_elbo": reconstruction + kl, "reconstruction": reconstruction, "kl": kl}
+
+
+def _elbo_step(model):
+    import tensorflow as tf
+
+    @tf.function
+    def step(batch, seed):
+        z_mean, z_log_var = model.encoder(batch, training=False)
+        eps = tf.random.stateless_normal(tf.shape(z_mean), seed)
+        z = z_mean + tf.exp(0.5 * z_log_var) * eps
+        nll = model._nll(batch, model.decoder(z, training=False), model.log_sigma)
+        return nll, kl_divergence(z_mean, z_log_var)
+
+    return step
+
+
+def iwae_nll(model, x, num_samples=1000, batch_size=20, chunk=250, seed=0):
+    """Importance-weighted estimate of -log p(x), mean per image, in nats (Burda et al.).
+
+    log p(x) >= log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x), z_k ~ q(z|x); the bound
+    tightens as K grows and equals the ELBO at K = 1. Samples are drawn in chunks
+    and combined with a running log-sum-exp, so memory does not grow with K.
+    """
+    import tensorflow as tf
+
+    log_weights = _iwae_log_weights(model)
+    total = 0.0
+    for b, start in enumerate(range(0, len(x), batch_size)):
+        batch = tf.constant(np.asarray(x[start:start + batch_size], "float32"))
+        parts = []
+        for c, first in enumerate(range(0, num_samples, chunk)):
+            k = min(chunk, num_samples - first)
+            parts.append(log_weights(batch, tf.constant(k), tf.constant([seed, b * 100003 + c], tf.int64)))
+        lw = tf.concat(parts, axis=0)  # (K, batch)
+        log_px = tf.reduce_logsumexp(lw, axis=0) - math.log(num_samples)
+        total -= float(tf.reduce_sum(log_px))
+    return total / len(x)
+
+
+def _iwae_log_weights(model):
+    import tensorflow as tf
+
+    half_log_2pi = 0.5 * math.log(2 * math.pi)
+
+    @tf.function
+    def log_weights(batch, k, seed):
+        z_mean, z_log_var = model.encoder(batch, training=False)
+        n, d = tf.shape(z_mean)[0], tf.shape(z_mean)[1]
+        eps = tf.random.stateless_normal((k, n, d), seed)
+        z = z_mean[None] + tf.exp(0.5 * z_log_var)[None] * eps
+        log_q = tf.reduce_sum(-half_log_2pi - 0.5 * z_log_var[None] - 0.5 * tf.square(eps), -1)
+        log_prior = tf.reduce_sum(-half_log_2pi - 0.5 * tf.square(z), -1)
+        images = tf.reshape(tf.repeat(batch[None], k, axis=0), (-1, *batch.shape[1:]))
+        out = model.decoder(tf.reshape(z, (-1, d)), training=False)
+        log_px_z = -tf.reshape(model._nll(images, out, model.log_sigma), (k, n))
+        return log_px_z + log_prior - log_q
+
+    return log_weights
+
+
+def active_units(model, x, threshold=0.01):
+    """Latent dimensions whose posterior mean varies across the data (Burda et al.)."""
+    z_mean, _ = model.encode(x)
+    return int((np.var(z_mean, axis=0) > threshold).sum())
+
+
+def image_quality(clean, images):
+    """Mean PSNR (dB) and SSIM of ``images`` against ``clean`` (float, N x H x W x C)."""
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    psnr, ssim = [], []
+    for ref, img in zip(clean, images):
+        ref, img = np.asarray(ref, "float64"), np.clip(np.asarray(img, "float64"), 0, 1)
+        psnr.append(peak_signal_noise_ratio(ref, img, data_range=1.0))
+        win = min(7, *ref.shape[:2]) | 1  # odd, no larger than the image
+        ssim.append(structural_similarity(ref, img, data_range=1.0, channel_axis=-1, win_size=win))
+    psnr = np.array(psnr)
+    return {"psnr": float(np.mean(psnr[np.isfinite(psnr)])) if np.isfinite(psnr).any() else float("inf"),
+            "ssim": float(np.mean(ssim))}

@@ -1,0 +1,62 @@
+"""Safe file outputs and paths: atomic writes, refusal to overwrite, staying inside a root."""
+
+import contextlib
+import errno
+import os
+import tempfile
+from pathlib import Path
+
+from vae_apps.errors import UserError
+
+
+@contextlib.contextmanager
+def atomic_path(path, overwrite=True):
+    """Yield a temporary path beside ``path``; move it into place only on success.
+
+    The temporary name keeps the real extension because Keras and PIL choose the
+    format from it. On any error the temporary file is removed, so a failed or
+    interrupted write never leaves a partial output behind.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise UserError(f"{path}: already exists (pass --overwrite to replace it)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}",
+                                   dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write here ({exc.strerror or exc})") from exc
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        _remove_quietly(tmp)
+        reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise UserError(f"{path}: cannot write ({reason})") from exc
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
+
+
+def _remove_quietly(path):
+    with contextlib.suppress(OSError):
+        os.remove(path)
+
+
+def resolve_inside(root, relative, what="path"):
+    """Return ``root / relative`` resolved, refusing absolute paths and escapes from root."""
+    root = Path(root).resolve()
+    if os.path.isabs(relative):
+        raise UserError(f"{what} {relative!r} is absolute; give it relative to {root}")
+    target = (root / relative).resolve()
+    if not target.is_relative_to(root):
+        raise UserError(f"{what} {relative!r} points outside the data root {root}")
+    return target
+
+
+def check_output_outside(input_dir, output_dir):
+    """Refuse an output folder equal to or inside the input folder."""
+    inp, out = Path(input_dir).resolve(), Path(output_dir).resolve()
+    if out == inp or out.is_relative_to(inp):
+        raise UserError(f"{output_dir}: the output folder must not be inside the input folder {input_dir}")

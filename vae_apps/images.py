@@ -1,0 +1,162 @@
+"""Reading and writing image files: colour modes, 16-bit, EXIF, alpha, folder walking.
+
+Images come in as float32 arrays in [0, 1], H x W x C, and go back out with the
+size, colour mode and format they came with.
+"""
+
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from vae_apps.files import atomic_path
+
+log = logging.getLogger("vae_apps")
+
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
+# Beyond this many pixels PIL's decompression-bomb check refuses the file.
+MAX_IMAGE_PIXELS = 64_000_000
+# Transparent pixels are composited on this grey level (white) before denoising.
+ALPHA_BACKGROUND = 1.0
+
+_GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
+_SIXTEEN_BIT_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What is needed to write an output like its input: size, mode, format, alpha."""
+
+    size: tuple  # (width, height)
+    mode: str
+    format: str | None
+    alpha: np.ndarray | None = None  # uint8 H x W, when the input had transparency
+
+
+def list_images(root):
+    """Walk ``root`` recursively; return (image paths, other file paths), both sorted.
+
+    Hidden files and folders are left out; symbolic links to folders are not
+    followed, so link loops cannot trap the walk.
+    """
+    root = Path(root)
+    images, others = [], []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            path = Path(folder) / name
+            (images if path.suffix.lower() in IMAGE_EXTENSIONS else others).append(path)
+    return images, others
+
+
+def read_image(path):
+    """Return (pixels, info): float32 H x W x C in [0, 1], C = 1 (grey) or 3 (colour).
+
+    16-bit images are scaled, not clipped; EXIF orientation is applied; alpha is
+    composited on white and kept in ``info`` so it can be written back. Raises
+    ``OSError``/``ValueError`` (from PIL) for files that are not readable images.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+        with Image.open(path) as img:
+            img.load()
+            fmt = img.format
+            img = ImageOps.exif_transpose(img)
+    info_mode = img.mode
+    alpha = None
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    if img.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        alpha = np.asarray(img.getchannel("A"))
+        img = img.convert("LA" if img.mode in ("LA", "La") else "RGBA")
+    pixels = _to_unit_float(img)
+    if alpha is not None:
+        a = alpha[..., None].astype("float32") / 255.0
+        pixels = pixels[..., :-1] * a + ALPHA_BACKGROUND * (1.0 - a)
+    return pixels, ImageInfo(size=img.size, mode=info_mode, format=fmt, alpha=alpha)
+
+
+def _to_unit_float(img):
+    if img.mode in _SIXTEEN_BIT_MODES:
+        arr = np.asarray(img, dtype="float32") / 65535.0
+    elif img.mode == "F":
+        arr = np.asarray(img, dtype="float32")
+    elif img.mode in ("L", "LA", "RGB", "RGBA"):
+        arr = np.asarray(img, dtype="float32") / 255.0
+    elif img.mode == "1":
+        arr = np.asarray(img.convert("L"), dtype="float32") / 255.0
+    else:  # CMYK, YCbCr, LAB, HSV ...
+        arr = np.asarray(img.convert("RGB"), dtype="float32") / 255.0
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    return np.clip(arr, 0.0, 1.0)
+
+
+def to_shape(pixels, height, width, channels):
+    """Resize and convert ``pixels`` (H x W x C float) to height x width x channels."""
+    if pixels.shape[-1] != channels:
+        if channels == 1:  # ITU-R 601 luma, as PIL's convert("L")
+            pixels = pixels @ np.array([[0.299], [0.587], [0.114]], "float32")
+        else:
+            pixels = np.repeat(pixels, channels, axis=-1)
+    if pixels.shape[:2] != (height, width):
+        pixels = resize(pixels, (width, height))
+    return pixels.astype("float32", copy=False)
+
+
+def resize(pixels, size):
+    """Resize float H x W x C pixels to ``size`` = (width, height), channel by channel."""
+    channels = [np.asarray(Image.fromarray(np.ascontiguousarray(pixels[..., c])).resize(size, Image.BICUBIC))
+                for c in range(pixels.shape[-1])]
+    return np.clip(np.stack(channels, axis=-1), 0.0, 1.0)
+
+
+def write_image(path, pixels, like=None, overwrite=False):
+    """Write float pixels atomically; with ``like``, in that input's size, mode and format."""
+    pixels = np.asarray(pixels, "float32")
+    if like is None:
+        img = _from_unit_float(pixels, "L" if pixels.shape[-1] == 1 else "RGB")
+        fmt = None
+    else:
+        if pixels.shape[1::-1] != tuple(like.size):
+            pixels = resize(pixels, tuple(like.size))
+        img = _from_unit_float(pixels, like.mode)
+        if like.alpha is not None:
+            img = img.convert("RGB" if pixels.shape[-1] == 3 else "L")
+            img.putalpha(Image.fromarray(like.alpha))
+        img = _convert_mode(img, like.mode)
+        fmt = like.format
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        img.save(tmp, format=fmt)
+
+
+def _from_unit_float(pixels, mode):
+    grey = pixels.shape[-1] == 1
+    if grey and mode in _SIXTEEN_BIT_MODES:
+        return Image.fromarray(np.round(pixels[..., 0] * 65535).astype("uint16"))
+    if grey and mode == "F":
+        return Image.fromarray(np.ascontiguousarray(pixels[..., 0]))
+    arr = np.round(np.clip(pixels, 0.0, 1.0) * 255).astype("uint8")
+    return Image.fromarray(arr[..., 0] if grey else arr)
+
+
+def _convert_mode(img, mode):
+    if img.mode == mode or mode in _SIXTEEN_BIT_MODES and img.mode == "I;16":
+        return img
+    if mode == "P":
+        return img.convert("RGB").quantize(colors=256)
+    if mode in ("PA",):
+        return img
+    return img.convert(mode)
+
+
+def save_uint8(path, pixels):
+    """Write a float [0, 1] H x W x C picture (a figure, a grid) as PNG, atomically."""
+    write_image(path, pixels, overwrite=True)

@@ -1,0 +1,234 @@
+"""The shared Variational Autoencoder.
+
+One ``keras.Model`` serves every application: it encodes images to a diagonal
+Gaussian q(z|x), samples z = mu + sigma * eps (the reparameterisation trick) and
+minimises the negative ELBO, ``reconstruction NLL + beta * KL(q(z|x) || N(0, I))``,
+averaged over K Monte Carlo samples of z.
+"""
+
+import math
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from vae_apps.networks import build_decoder, build_encoder
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+@keras.saving.register_keras_serializable(package="vae_apps")
+class Sampling(layers.Layer):
+    """Draw z = mu + exp(log_var / 2) * eps with eps ~ N(0, I)."""
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, z_mean, z_log_var):
+        eps = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        return z_mean + ops.exp(0.5 * z_log_var) * eps
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+def kl_divergence(z_mean, z_log_var):
+    """Closed-form KL(N(mu, diag(exp(log_var))) || N(0, I)) per sample, in nats."""
+    return 0.5 * ops.sum(ops.square(z_mean) + ops.exp(z_log_var) - 1.0 - z_log_var, axis=-1)
+
+
+def bernoulli_nll(target, logits, log_sigma=None):
+    """-log p(target | logits) summed over pixels; targets may be grey levels in [0, 1]."""
+    return ops.sum(ops.binary_crossentropy(target, logits, from_logits=True), axis=(1, 2, 3))
+
+
+def gaussian_nll(target, mean, log_sigma):
+    """-log N(target; mean, sigma^2) summed over pixels, one shared sigma."""
+    z = (target - mean) * ops.exp(-log_sigma)
+    per_pixel = 0.5 * ops.square(z) + log_sigma + 0.5 * _LOG_2PI
+    return ops.sum(per_pixel, axis=(1, 2, 3))
+
+
+LIKELIHOODS = {"bernoulli": bernoulli_nll, "gaussian": gaussian_nll}
+
+
+@keras.saving.register_keras_serializable(package="vae_apps")
+class VAE(keras.Model):
+    """Variational Autoencoder with a custom ``train_step``/``test_step``.
+
+    Args:
+        image_shape: (height, width, channels) of the images, values in [0, 1].
+        latent_dim: size of the latent code z.
+        architecture: ``"conv"`` or ``"dense"`` networks (see ``vae_apps.networks``).
+        filters: convolution widths, one stride-2 layer each.
+        hidden_units: dense layer widths between the features and the code.
+        likelihood: ``"bernoulli"`` (binary cross-entropy) or ``"gaussian"``.
+        gaussian_sigma: the Gaussian likelihood's standard deviation (its start value
+            when ``learn_sigma``).
+        learn_sigma: learn the Gaussian likelihood's sigma with the rest.
+        beta: weight of the KL term.
+        num_samples: K, the Monte Carlo samples of z per image in the loss.
+        warmup_epochs: the KL weight rises linearly from beta / warmup_epochs to beta
+            over these first epochs (0: no warm-up).
+        seed: seed of the sampling noise.
+
+    ``fit`` takes images ``x`` (the target is ``x``) or ``(x_input, x_target)``
+    pairs, e.g. noisy inputs and clean targets for denoising.
+    """
+
+    def __init__(self, image_shape, latent_dim=32, architecture="conv", filters=(32, 64),
+                 hidden_units=(256,), likelihood="bernoulli", gaussian_sigma=0.1,
+                 learn_sigma=False, beta=1.0, num_samples=1, warmup_epochs=0, seed=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {sorted(LIKELIHOODS)}, got {likelihood!r}")
+        if int(num_samples) < 1:
+            raise ValueError(f"num_samples must be >= 1, got {num_samples}")
+        self.image_shape = tuple(int(s) for s in image_shape)
+        self.latent_dim = int(latent_dim)
+        self.architecture = architecture
+        self.filters = tuple(int(f) for f in filters)
+        self.hidden_units = tuple(int(u) for u in hidden_units)
+        self.likelihood = likelihood
+        self.gaussian_sigma = float(gaussian_sigma)
+        self.learn_sigma = bool(learn_sigma)
+        self.beta = float(beta)
+        self.num_samples = int(num_samples)
+        self.warmup_epochs = int(warmup_epochs)
+        self.seed = seed
+
+        networks = dict(image_shape=self.image_shape, latent_dim=self.latent_dim,
+                        architecture=architecture, filters=self.filters,
+                        hidden_units=self.hidden_units)
+        self.encoder = build_encoder(**networks)
+        self.decoder = build_decoder(**networks)
+        self.sampling = Sampling(seed=seed, name="sampling")
+        self._nll = LIKELIHOODS[likelihood]
+        self.log_sigma = self.add_weight(
+            shape=(), name="log_sigma", trainable=self.learn_sigma,
+            initializer=keras.initializers.Constant(math.log(self.gaussian_sigma)))
+        # Changed by KLWarmup between epochs; a variable so compiled steps see it.
+        self.kl_weight = self.add_weight(
+            shape=(), name="kl_weight", trainable=False,
+            initializer=keras.initializers.Constant(self.beta))
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.kl_tracker = keras.metrics.Mean(name="kl_loss")
+        # The sub-networks are built already; marking the model built lets saving
+        # keep the optimizer state.
+        self.build((None, *self.image_shape))
+
+    def build(self, input_shape=None):
+        self.built = True
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
+
+    def call(self, inputs, training=False):
+        z_mean, z_log_var = self.encoder(inputs, training=training)
+        z = self.sampling(z_mean, z_log_var) if training else z_mean
+        return self.decoder(z, training=training)
+
+    # -- loss -------------------------------------------------------------------------
+
+    def compute_losses(self, x_input, x_target, training=False):
+        """Return per-image (reconstruction NLL, KL), each of shape (batch,)."""
+        z_mean, z_log_var = self.encoder(x_input, training=training)
+        k = self.num_samples
+        if k > 1:
+            # K draws per image, laid out image-major so a reshape regroups them.
+            z = self.sampling(ops.repeat(z_mean, k, axis=0), ops.repeat(z_log_var, k, axis=0))
+            x_target = ops.repeat(x_target, k, axis=0)
+        else:
+            z = self.sampling(z_mean, z_log_var)
+        nll = self._nll(x_target, self.decoder(z, training=training), self.log_sigma)
+        if k > 1:
+            nll = ops.mean(ops.reshape(nll, (-1, k)), axis=1)
+        return nll, kl_divergence(z_mean, z_log_var)
+
+    @staticmethod
+    def _unpack(data):
+        # fit(x) passes a tensor, fit(x, y) or a dataset of pairs a tuple.
+        if isinstance(data, (tuple, list)):
+            x_input = data[0]
+            x_target = data[1] if len(data) > 1 and data[1] is not None else x_input
+            return x_input, x_target
+        return data, data
+
+    def _update_trackers(self, loss, nll, kl):
+        self.loss_tracker.update_state(loss)
+        self.reconstruction_tracker.update_state(ops.mean(nll))
+        self.kl_tracker.update_state(ops.mean(kl))
+        return {m.name: m.result() for m in self.metrics}
+
+    def train_step(self, data):
+        import tensorflow as tf
+
+        x_input, x_target = self._unpack(data)
+        with tf.GradientTape() as tape:
+            nll, kl = self.compute_losses(x_input, x_target, training=True)
+            loss = ops.mean(nll + self.kl_weight * kl)
+            # A hand-written mean is per replica: scale so gradients sum correctly.
+            scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
+        grads = tape.gradient(scaled, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        return self._update_trackers(loss, nll, kl)
+
+    def test_step(self, data):
+        x_input, x_target = self._unpack(data)
+        nll, kl = self.compute_losses(x_input, x_target, training=False)
+        return self._update_trackers(ops.mean(nll + self.kl_weight * kl), nll, kl)
+
+    def fit(self, *args, callbacks=None, **kwargs):
+        callbacks = list(callbacks or [])
+        if self.warmup_epochs and not any(isinstance(c, KLWarmup) for c in callbacks):
+            callbacks.append(KLWarmup())
+        return super().fit(*args, callbacks=callbacks, **kwargs)
+
+    # -- inference on NumPy arrays ---------------------------------------------------
+
+    def encode(self, x, batch_size=256):
+        """Return ``(z_mean, z_log_var)`` as NumPy arrays of shape (n, latent_dim)."""
+        z_mean, z_log_var = self.encoder.predict(np.asarray(x, "float32"),
+                                                 batch_size=batch_size, verbose=0)
+        return z_mean, z_log_var
+
+    def decode(self, z, batch_size=256):
+        """Return the images p(x|z) expects (its mean), float32 in [0, 1]."""
+        out = self.decoder.predict(np.asarray(z, "float32"), batch_size=batch_size, verbose=0)
+        if self.likelihood == "bernoulli":
+            return (1.0 / (1.0 + np.exp(-out))).astype("float32")
+        return np.clip(out, 0.0, 1.0)
+
+    def reconstruct(self, x, batch_size=256):
+        """Decode the posterior mean of each image: a deterministic reconstruction."""
+        return self.decode(self.encode(x, batch_size)[0], batch_size)
+
+    def sample(self, n, seed=None, temperature=1.0):
+        """Decode ``n`` codes drawn from the prior N(0, temperature^2 I)."""
+        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)) * temperature
+        return self.decode(z)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "image_shape": self.image_shape, "latent_dim": self.latent_dim,
+            "architecture": self.architecture, "filters": self.filters,
+            "hidden_units": self.hidden_units, "likelihood": self.likelihood,
+            "gaussian_sigma": self.gaussian_sigma, "learn_sigma": self.learn_sigma,
+            "beta": self.beta, "num_samples": self.num_samples,
+            "warmup_epochs": self.warmup_epochs, "seed": self.seed,
+        }
+
+
+class KLWarmup(keras.callbacks.Callback):
+    """Raise the KL weight linearly to ``beta`` over the model's ``warmup_epochs``."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        model = self.model
+        fraction = min(1.0, (epoch + 1) / max(model.warmup_epochs, 1))
+        model.kl_weight.assign(model.beta * fraction)

@@ -1,0 +1,99 @@
+"""Corruption models for denoising, selected by spec strings.
+
+A spec is ``name:value`` (``gaussian:0.5``, ``salt_pepper:0.2``, ``mask:0.3``,
+``block:8``) or several joined by ``+`` (``gaussian:0.3+mask:0.1``), applied in
+order. Every corruption is a pure function of the images and a stateless seed,
+so the same seed gives the same noise, inside a ``tf.data`` pipeline or on arrays.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from vae_apps.errors import UserError
+
+
+def gaussian(x, sigma, seed):
+    """Add N(0, sigma^2) to every pixel, clipped to [0, 1]."""
+    return tf.clip_by_value(x + sigma * tf.random.stateless_normal(tf.shape(x), seed), 0.0, 1.0)
+
+
+def salt_pepper(x, p, seed):
+    """Set a fraction p of pixels to 0 or 1 (half each)."""
+    u = tf.random.stateless_uniform(tf.shape(x), seed)
+    return tf.where(u < p / 2, 0.0, tf.where(u < p, 1.0, x))
+
+
+def mask(x, p, seed):
+    """Drop a fraction p of pixels to 0."""
+    return tf.where(tf.random.stateless_uniform(tf.shape(x), seed) < p, 0.0, x)
+
+
+def block(x, size, seed):
+    """Black out one random size x size square per image (clipped to the image)."""
+    size = int(size)
+    shape = tf.shape(x)
+    n, h, w = shape[0], shape[1], shape[2]
+    corner = tf.random.stateless_uniform((n, 2), seed, dtype=tf.float32)
+    top = tf.cast(corner[:, 0] * tf.cast(tf.maximum(h - size, 0) + 1, tf.float32), tf.int32)
+    left = tf.cast(corner[:, 1] * tf.cast(tf.maximum(w - size, 0) + 1, tf.float32), tf.int32)
+    rows = tf.range(h)[None, :]
+    cols = tf.range(w)[None, :]
+    in_rows = (rows >= top[:, None]) & (rows < top[:, None] + size)
+    in_cols = (cols >= left[:, None]) & (cols < left[:, None] + size)
+    square = in_rows[:, :, None, None] & in_cols[:, None, :, None]
+    return tf.where(square, 0.0, x)
+
+
+# name -> (function, parameter type, valid range description, check)
+CORRUPTIONS = {
+    "gaussian": (gaussian, float, "a standard deviation > 0", lambda v: v > 0),
+    "salt_pepper": (salt_pepper, float, "a fraction in (0, 1]", lambda v: 0 < v <= 1),
+    "mask": (mask, float, "a fraction in (0, 1]", lambda v: 0 < v <= 1),
+    "block": (block, int, "a square size >= 1 in pixels", lambda v: v >= 1),
+}
+
+
+@dataclass(frozen=True)
+class Noise:
+    """A parsed noise spec: a sequence of (corruption, value) applied in order."""
+
+    spec: str
+    steps: tuple
+
+    def __call__(self, x, seed):
+        """Corrupt a float32 batch (N, H, W, C) with a stateless seed of shape (2,)."""
+        x = tf.convert_to_tensor(x, tf.float32)
+        seed = tf.cast(seed, tf.int64)
+        for i, (fn, value) in enumerate(self.steps):
+            x = fn(x, value, tf.random.experimental.stateless_fold_in(seed, i))
+        return x
+
+    def apply(self, x, seed=0, batch_size=1024):
+        """Corrupt a NumPy array reproducibly: the same seed gives the same noise."""
+        x = np.asarray(x, "float32")
+        out = np.empty_like(x)
+        for b, start in enumerate(range(0, len(x), batch_size)):
+            out[start:start + batch_size] = self(x[start:start + batch_size], [seed, b]).numpy()
+        return out
+
+
+def parse_noise(spec):
+    """Parse ``"gaussian:0.5+mask:0.1"`` into a ``Noise``; raise UserError if malformed."""
+    steps = []
+    for part in str(spec).split("+"):
+        name, _, raw = part.strip().partition(":")
+        if name not in CORRUPTIONS:
+            raise UserError(f"noise {part!r}: unknown kind {name!r}; use one of "
+                            f"{', '.join(CORRUPTIONS)} as NAME:VALUE, e.g. gaussian:0.5")
+        fn, kind, expected, valid = CORRUPTIONS[name]
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise UserError(f"noise {part!r}: {name} takes {expected}, e.g. {name}:"
+                            f"{'8' if kind is int else '0.2'}") from None
+        if not valid(value):
+            raise UserError(f"noise {part!r}: {name} takes {expected}")
+        steps.append((fn, value))
+    return Noise(spec=str(spec), steps=tuple(steps))

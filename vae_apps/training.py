@@ -1,0 +1,212 @@
+"""Training the shared VAE: the input pipeline, the callbacks and a safe final save."""
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from vae_apps.data import make_dataset
+from vae_apps.errors import UserError
+from vae_apps.model import VAE
+
+log = logging.getLogger("vae_apps")
+
+
+class TrainingDiverged(UserError):
+    """The loss became NaN or infinite."""
+
+
+class StopOnNaN(keras.callbacks.TerminateOnNaN):
+    """``TerminateOnNaN(raise_error=True)`` whose error names the epoch and step.
+
+    Raising (rather than stopping gracefully) keeps ``BackupAndRestore``'s backup,
+    which a normal end of training deletes.
+    """
+
+    def __init__(self):
+        super().__init__(raise_error=True)
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        try:
+            super().on_batch_end(batch, logs)
+        except RuntimeError:
+            raise TrainingDiverged(
+                f"training diverged: the loss became NaN or infinite at epoch {self.epoch + 1}, "
+                f"step {batch + 1} (try a lower --learning-rate)") from None
+
+
+@dataclass
+class TrainResult:
+    model: VAE
+    history: dict
+    epochs_run: int
+    seconds: float
+    interrupted: bool = False
+
+
+def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
+              learning_rate=1e-3, noise=None, binarize=False, seed=0, out=None,
+              overwrite=True, logdir=None, resume_dir=None, steps_per_execution=1,
+              verbose="auto", callbacks=(), **model_kwargs):
+    """Train a VAE on images ``x_train`` (float32 N x H x W x C in [0, 1]).
+
+    Args:
+        x_val: validation images; the kept model is the best on them (else on train).
+        model: a VAE to continue training; default: a new ``VAE(**model_kwargs)``.
+        noise: a ``vae_apps.noise.Noise``: train on (noisy, clean) pairs.
+        binarize: dynamic binarisation, drawn afresh every epoch.
+        seed: seeds the weights, the shuffling, the noise and the sampling.
+        out: ``.keras`` path; the best epoch's model is moved there atomically, also
+            when training is interrupted (Ctrl-C) or diverges.
+        resume_dir: ``BackupAndRestore`` folder: a killed run started again with the
+            same folder continues from its last finished epoch.
+    Returns:
+        ``TrainResult``; ``model`` is the best-epoch model when ``out`` is given.
+    """
+    keras.utils.set_random_seed(seed)
+    if model is None:
+        model = VAE(image_shape=x_train.shape[1:], seed=seed, **model_kwargs)
+    if tuple(model.image_shape) != tuple(x_train.shape[1:]):
+        raise UserError(f"the model expects images of shape {model.image_shape}, "
+                        f"the data has {tuple(x_train.shape[1:])}")
+    if not model.compiled:
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                      steps_per_execution=steps_per_execution)
+
+    train_ds = make_dataset(x_train, batch_size, shuffle=True, seed=seed, noise=noise,
+                            binarize=binarize)
+    val_ds = None
+    if x_val is not None and len(x_val):
+        val_ds = fixed_validation_set(x_val, batch_size, seed, noise, binarize)
+    monitor = "val_loss" if val_ds is not None else "loss"
+
+    all_callbacks = [StopOnNaN(), *callbacks]
+    best_path = None
+    if out is not None:
+        out = Path(out)
+        if out.suffix != ".keras":
+            raise UserError(f"{out}: the model file name must end in .keras")
+        if out.exists() and not overwrite:
+            raise UserError(f"{out}: already exists (pass --overwrite to replace it)")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        best_path = out.with_name(f".{out.stem}.best.keras")
+        all_callbacks.append(keras.callbacks.ModelCheckpoint(
+            best_path, monitor=monitor, save_best_only=True, verbose=0))
+    if resume_dir is not None:
+        all_callbacks.append(keras.callbacks.BackupAndRestore(str(resume_dir)))
+    if logdir is not None:
+        all_callbacks.append(keras.callbacks.TensorBoard(str(logdir)))
+
+    start = time.perf_counter()
+    interrupted = False
+    history = keras.callbacks.History()
+    try:
+        model.fit(train_ds, validation_data=val_ds, epochs=epochs,
+                  callbacks=[*all_callbacks, history], verbose=verbose)
+    except KeyboardInterrupt:
+        interrupted = True
+        log.warning("interrupted: keeping the best model of the finished epochs")
+    except TrainingDiverged:
+        if best_path is not None and best_path.exists():
+            os.replace(best_path, out)
+            log.warning("the last good model was kept at %s", out)
+        raise
+    seconds = time.perf_counter() - start
+    if best_path is not None:
+        if not best_path.exists():
+            raise UserError("no epoch finished, so no model was written")
+        os.replace(best_path, out)
+        model = load_vae(out)
+    epochs_run = len(history.history.get("loss", []))
+    return TrainResult(model, history.history, epochs_run, seconds, interrupted)
+
+
+def fixed_validation_set(x_val, batch_size, seed, noise=None, binarize=False):
+    """Validation data corrupted once with a fixed seed, so epochs compare fairly."""
+    x_val = np.asarray(x_val, "float32")
+    if binarize:
+        x_val = (np.random.default_rng(seed + 1).random(x_val.shape) < x_val).astype("float32")
+    if noise is None:
+        return make_dataset(x_val, batch_size, shuffle=False)
+    import tensorflow as tf
+
+    noisy = noise.apply(x_val, seed=seed + 1)
+    return tf.data.Dataset.from_tensor_slices((noisy, x_val)).batch(batch_size).prefetch(2)
+
+
+def load_vae(path):
+    """Load a ``.keras`` VAE with ``safe_mode`` on; raise UserError with the reason."""
+    import zipfile
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such model file")
+    if not zipfile.is_zipfile(path):
+        raise UserError(f"{path}: not a Keras model file (.keras zip archive)")
+    try:
+        model = keras.saving.load_model(path, safe_mode=True)
+    except ValueError as exc:
+        if "safe_mode" in str(exc) or "lambda" in str(exc).lower():
+            raise UserError(f"{path}: refused: it contains Python code (a Lambda layer), "
+                            "which vae_apps never runs (Keras safe_mode)") from None
+        raise UserError(f"{path}: not a loadable Keras model ({_first_line(exc)})") from None
+    except Exception as exc:  # truncated zips, unknown classes, bad configs
+        raise UserError(f"{path}: not a loadable Keras model ({_first_line(exc)})") from None
+    if not isinstance(model, VAE):
+        raise UserError(f"{path}: holds a {type(model).__name__}, not a vae_apps VAE")
+    return model
+
+
+def _first_line(exc):
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def split_validation(x, fraction, seed=0):
+    """Split images into (train, validation) by a seeded permutation."""
+    if not 0 <= fraction < 1:
+        raise UserError(f"--validation-split must be in [0, 1), got {fraction}")
+    n_val = int(round(len(x) * fraction))
+    if n_val == 0:
+        return x, None
+    order = np.random.default_rng(seed).permutation(len(x))
+    return x[order[n_val:]], x[order[:n_val]]
+
+
+def train_from_dataset(data, out, *, validation_split=0.1, noise=None, seed=0, **kwargs):
+    """Train on a loaded ``Dataset`` (what ``vae-apps train`` runs); return a summary line.
+
+    Validation comes from the train split; the test split, when the source has
+    one, is only used for the final test-set negative ELBO (or PSNR for denoisers).
+    """
+    from vae_apps.evaluation import elbo_terms, image_quality
+    from vae_apps.noise import parse_noise
+
+    noise = parse_noise(noise) if isinstance(noise, str) else noise
+    x_train, x_val = split_validation(data.train.x, validation_split, seed)
+    result = train_vae(x_train, x_val, out=out, noise=noise, seed=seed, **kwargs)
+    history = result.history
+    parts = [f"trained {result.epochs_run} epochs in {result.seconds:.0f} s",
+             f"loss {history['loss'][-1]:.2f}"]
+    if "val_loss" in history:
+        parts.append(f"val_loss {history['val_loss'][-1]:.2f}")
+    if data.test is not None and len(data.test):
+        x_test = data.test.x
+        if noise is not None:
+            noisy = noise.apply(x_test, seed=seed + 2)
+            quality = image_quality(x_test, result.model.reconstruct(noisy))
+            parts.append(f"test PSNR {quality['psnr']:.2f} dB")
+        else:
+            if kwargs.get("binarize"):
+                x_test = (np.random.default_rng(seed + 2).random(x_test.shape) < x_test).astype("float32")
+            parts.append(f"test -ELBO {elbo_terms(result.model, x_test)['negative_elbo']:.2f} nats")
+    status = "interrupted; best model so far" if result.interrupted else "best model"
+    return ", ".join(parts) + f"; {status} written to {out}"
