@@ -1,0 +1,33 @@
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+SMALL_NET = dict(filters=(8, 16), hidden_units=(32,), latent_dim=4)
+
+
+@pytest.fixture(scope="session")
+def digits():
+    from vae_apps.data import load_data
+
+    return load_data("digits")
+
+
+@pytest.fixture(scope="session")
+def trained_digits_model(digits, tmp_path_factory):
+    """A small VAE trained briefly on digits, saved once for the whole session."""
+    from vae_apps.training import train_vae
+
+    path = tmp_path_factory.mktemp("model") / "digits.keras"
+    train_vae(digits.train.x, digits.test.x, epochs=15, batch_size=64, seed=0, out=path,
+              verbose=0, filters=(16, 32), hidden_units=(64,), latent_dim=8)
+    return path
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

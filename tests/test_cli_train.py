@@ -1,0 +1,70 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from apps.cli import main
+
+
+def test_train_then_load_in_a_new_process_and_encode(tmp_path, capsys):
+    out = tmp_path / "m.keras"
+    code = main(["train", "digits", "--epochs", "2", "--out", str(out), "--filters", "8,16",
+                 "--hidden-units", "32", "--latent-dim", "6"])
+    assert code == 0 and out.is_file()
+    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "trained 2 epochs" in summary and "test -ELBO" in summary and str(out) in summary
+    assert not list(tmp_path.glob(".*"))  # no leftover checkpoint or temporary file
+    script = ("import keras, vae_apps; from vae_apps.data import load_data; "
+              f"m = keras.saving.load_model({str(out)!r}); "
+              "print(m.encode(load_data('digits').test.x)[0].shape)")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "(355, 6)"
+
+
+def test_train_refuses_to_overwrite_without_the_flag(tmp_path, capsys):
+    out = tmp_path / "m.keras"
+    out.write_bytes(b"keep me")
+    assert main(["train", "digits", "--epochs", "1", "--out", str(out)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert out.read_bytes() == b"keep me"
+
+
+def test_denoising_training_reports_psnr(tmp_path, capsys):
+    out = tmp_path / "d.keras"
+    assert main(["train", "digits", "--epochs", "1", "--noise", "gaussian:0.3", "--out", str(out),
+                 "--filters", "8", "--hidden-units", "16"]) == 0
+    assert "test PSNR" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".csv"])
+def test_encode_writes_codes_labels_and_names(trained_digits_model, tmp_path, suffix):
+    out = tmp_path / f"codes{suffix}"
+    assert main(["encode", "digits", "--model", str(trained_digits_model), "--out", str(out)]) == 0
+    if suffix == ".npz":
+        codes = np.load(out, allow_pickle=False)
+        assert codes["z_mean"].shape == codes["z_log_var"].shape == (1797, 8)
+        assert codes["labels"].shape == (1797,)
+        assert sorted(codes["names"].astype(int)) == list(range(1797))
+    else:
+        lines = out.read_text().splitlines()
+        assert len(lines) == 1798 and lines[0].startswith("name,label,z_mean_0")
+
+
+def test_user_mistakes_end_in_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["train", str(tmp_path / "nothing.npz"), "--out", str(tmp_path / "m.keras")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "no such file or folder" in err and "Traceback" not in err
+    assert main(["encode", "digits", "--model", str(tmp_path / "none.keras"),
+                 "--out", str(tmp_path / "c.npz")]) == 2
+    assert "no such model file" in capsys.readouterr().err
+
+
+def test_help_lists_every_subcommand():
+    result = subprocess.run([sys.executable, "-m", "apps.cli", "--help"], capture_output=True,
+                            text=True, check=True)
+    for command in ("train", "encode", "denoise", "label", "generate", "evaluate"):
+        assert command in result.stdout
+    check = subprocess.run([sys.executable, "-c", "import sys, apps.cli; apps.cli.build_parser(); "
+                            "print('tensorflow' in sys.modules)"], capture_output=True, text=True)
+    assert check.stdout.strip() == "False"
