@@ -45,6 +45,8 @@ def main(argv=None):
     for noisy in ("absl", "tensorflow", "h5py"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
+    if not args.debug:
+        _import_tensorflow_quietly()
     from vae_apps.errors import UserError
 
     try:
@@ -57,6 +59,22 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"vae-apps {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _import_tensorflow_quietly():
+    """Import TensorFlow with its C++ start-up chatter (CUDA probes, absl) silenced."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            try:
+                import tensorflow  # noqa: F401
+            except ImportError:
+                pass  # reported properly when a command needs it
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 if __name__ == "__main__":

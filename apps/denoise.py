@@ -1,12 +1,37 @@
-"""``vae-apps denoise``."""
+"""``vae-apps denoise``: clean a folder of images (or an array file) with a trained model."""
+
+from pathlib import Path
+
+from apps.common import add_common_options, load_model_for, positive_int
 
 
 def add_parser(commands):
-    p = commands.add_parser("denoise", help="(not yet available)")
+    p = commands.add_parser("denoise", help="denoise an image folder or array file",
+                            description="Denoise every image under IN (recursively) into the same "
+                                        "relative path under OUT, keeping format, size and mode. "
+                                        "IN may also be a .npz/.npy file; OUT is then one too.")
+    p.add_argument("input", metavar="IN", help="image folder or .npz/.npy file")
+    p.add_argument("output", metavar="OUT", help="output folder (or file for arrays)")
+    p.add_argument("--model", required=True, metavar="MODEL.keras", help="a denoising VAE")
+    p.add_argument("--reference", metavar="CLEAN", help="clean originals: report PSNR and SSIM")
+    p.add_argument("--figure", metavar="FILE.png", help="write a before/after figure")
+    p.add_argument("--batch-size", type=positive_int, default=256)
+    add_common_options(p, seed=False)
     p.set_defaults(run=run)
 
 
 def run(args):
-    from vae_apps.errors import UserError
+    from vae_apps import denoise
+    from vae_apps.plots import rows_figure
 
-    raise UserError("not yet available")
+    model = load_model_for(args.model)
+    if Path(args.input).is_file():
+        reference = denoise.read_reference_arrays(args.reference) if args.reference else None
+        report = denoise.denoise_array_file(model, args.input, args.output, overwrite=args.overwrite,
+                                            batch_size=args.batch_size, reference=reference)
+    else:
+        report = denoise.denoise_folder(model, args.input, args.output, overwrite=args.overwrite,
+                                        batch_size=args.batch_size, reference_dir=args.reference)
+    if args.figure:
+        rows_figure(args.figure, report.examples, title="before / after")
+    print(f"{report.summary()} -> {args.output}")

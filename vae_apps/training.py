@@ -109,7 +109,7 @@ def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
     interrupted = False
     history = keras.callbacks.History()
     try:
-        model.fit(train_ds, validation_data=val_ds, epochs=epochs,
+        model.fit(train_ds, validation_data=val_ds, epochs=epochs, shuffle=False,
                   callbacks=[*all_callbacks, history], verbose=verbose)
     except KeyboardInterrupt:
         interrupted = True

@@ -1,0 +1,260 @@
+"""Denoising: clean arrays, array files and whole image folders with a trained VAE.
+
+Folders are streamed in batches (memory does not grow with the folder), every
+output keeps its input's relative path, format, size and colour mode, and a bad
+file is skipped with a warning instead of stopping the job.
+"""
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from vae_apps.data import describe_image_error, to_unit_images
+from vae_apps.errors import UserError
+from vae_apps.evaluation import psnr_ssim
+from vae_apps.files import atomic_path, check_output_outside
+from vae_apps.images import list_images, read_image, to_shape, write_image
+
+log = logging.getLogger("vae_apps")
+
+FIGURE_COLUMNS = 8
+EXISTS = "output exists (pass --overwrite to replace it)"
+
+
+@dataclass
+class DenoiseReport:
+    """What a folder or array job did; ``quality`` holds PSNR/SSIM with a reference."""
+
+    denoised: int = 0
+    skipped: list = field(default_factory=list)  # (path, reason)
+    failed: list = field(default_factory=list)  # (path, reason)
+    seconds: float = 0.0
+    quality: dict = field(default_factory=dict)
+    examples: dict = field(default_factory=dict)  # row name -> list of images for a figure
+
+    def summary(self):
+        rate = self.denoised / self.seconds if self.seconds else 0.0
+        text = (f"denoised {self.denoised}, skipped {len(self.skipped)}, failed {len(self.failed)} "
+                f"in {self.seconds:.1f} s ({rate:.0f} images/s)")
+        if self.quality:
+            q = self.quality
+            text += (f"; PSNR {q['input_psnr']:.2f} -> {q['output_psnr']:.2f} dB, "
+                     f"SSIM {q['input_ssim']:.3f} -> {q['output_ssim']:.3f}")
+        return text
+
+
+class _QualityMeter:
+    """Running means of PSNR/SSIM of the inputs and outputs against clean references."""
+
+    def __init__(self):
+        self.sums = np.zeros(4)
+        self.count = 0
+
+    def add(self, clean, noisy, denoised):
+        self.sums += [*psnr_ssim(clean, noisy), *psnr_ssim(clean, denoised)]
+        self.count += 1
+
+    def result(self):
+        if not self.count:
+            return {}
+        m = self.sums / self.count
+        return {"input_psnr": m[0], "input_ssim": m[1], "output_psnr": m[2], "output_ssim": m[3],
+                "compared": self.count}
+
+
+def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, reference_dir=None,
+                   progress=True, figure_examples=FIGURE_COLUMNS):
+    """Denoise every image under ``in_dir`` into the same relative path under ``out_dir``."""
+    from tqdm.auto import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    in_dir, out_dir = Path(in_dir), Path(out_dir)
+    if not in_dir.is_dir():
+        raise UserError(f"{in_dir}: no such folder")
+    check_output_outside(in_dir, out_dir)
+    _check_writable(out_dir)
+    paths, others = list_images(in_dir)
+    report = DenoiseReport(skipped=[(p, "not an image file") for p in others])
+    for path, reason in report.skipped:
+        log.warning("skipped %s: %s", path, reason)
+    if not paths:
+        raise UserError(f"{in_dir}: no image files found "
+                        f"({len(others)} other files; formats: png, jpg, bmp, gif, webp, tiff)")
+    height, width, channels = model.image_shape
+    meter = _QualityMeter()
+    examples = {"clean": [], "noisy": [], "denoised": []}
+    start = time.perf_counter()
+
+    def load(path):
+        target = out_dir / path.relative_to(in_dir)
+        if target.exists() and not overwrite:
+            return path, None, EXISTS
+        try:
+            pixels, info = read_image(path)
+        except Exception as exc:  # PIL raises many types for broken files
+            return path, None, describe_image_error(exc)
+        return path, (pixels, info, to_shape(pixels, height, width, channels)), None
+
+    def save(path, output, info):
+        try:
+            write_image(out_dir / path.relative_to(in_dir), output, like=info, overwrite=True)
+            return None
+        except (UserError, OSError, ValueError) as exc:
+            return str(exc)
+
+    existing = []
+    with ThreadPoolExecutor(max_workers=2) as pool, logging_redirect_tqdm(), \
+            tqdm(total=len(paths), unit="img", desc="denoise", disable=None if progress else True) as bar:
+        for first in range(0, len(paths), batch_size):
+            loaded = []
+            for path, item, reason in pool.map(load, paths[first:first + batch_size]):
+                if reason == EXISTS:
+                    existing.append(path)
+                elif reason:
+                    report.skipped.append((path, reason))
+                    log.warning("skipped %s: %s", path, reason)
+                else:
+                    loaded.append((path, *item))
+            if loaded:
+                outputs = model.reconstruct(np.stack([item[3] for item in loaded]), batch_size)
+                writes = [pool.submit(save, path, out, info)
+                          for (path, _, info, _), out in zip(loaded, outputs)]
+                for (path, pixels, info, resized), out, write in zip(loaded, outputs, writes):
+                    error = write.result()
+                    if error:
+                        report.failed.append((path, error))
+                        log.warning("failed %s: %s", path, error)
+                        continue
+                    report.denoised += 1
+                    clean = _reference(reference_dir, path.relative_to(in_dir), pixels.shape, report)
+                    if clean is not None:
+                        meter.add(clean, pixels, _read_back(out_dir / path.relative_to(in_dir)))
+                    if len(examples["noisy"]) < figure_examples:
+                        examples["noisy"].append(resized)
+                        examples["denoised"].append(out)
+                        if clean is not None:
+                            examples["clean"].append(to_shape(clean, height, width, channels))
+            bar.update(min(batch_size, len(paths) - first))
+    report.seconds = time.perf_counter() - start
+    if existing:
+        report.skipped += [(path, EXISTS) for path in existing]
+        log.warning("skipped %d images whose output exists already, e.g. %s "
+                    "(pass --overwrite to replace them)", len(existing), existing[0])
+    report.quality = meter.result()
+    report.examples = {k: v for k, v in examples.items() if v}
+    if report.denoised == 0:
+        raise UserError(f"{in_dir}: nothing was denoised ({len(report.skipped)} skipped, "
+                        f"{len(report.failed)} failed)")
+    return report
+
+
+def _reference(reference_dir, relative, shape, report):
+    if reference_dir is None:
+        return None
+    path = Path(reference_dir) / relative
+    try:
+        clean, _ = read_image(path)
+    except Exception as exc:
+        log.warning("no reference for %s: %s", relative, describe_image_error(exc))
+        return None
+    if clean.shape != shape:
+        clean = to_shape(clean, shape[0], shape[1], shape[2])
+    return clean
+
+
+def _read_back(path):
+    # Quality is measured on what was written (rounded to the file's bit depth).
+    return read_image(path)[0]
+
+
+def _check_writable(out_dir):
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with atomic_path(out_dir / ".vae_apps_write_check") as tmp:
+            tmp.write_bytes(b"")
+        (out_dir / ".vae_apps_write_check").unlink()
+    except OSError as exc:
+        raise UserError(f"{out_dir}: cannot write here ({exc.strerror or exc})") from None
+
+
+ARRAY_KEYS = ("x", "x_train", "x_test")
+
+
+def denoise_array_file(model, in_path, out_path, *, overwrite=False, batch_size=256,
+                       reference=None):
+    """Denoise the image arrays of a ``.npz``/``.npy`` file into a file of the same kind.
+
+    Keys ``x``, ``x_train``, ``x_test`` are denoised; other keys (labels) are copied.
+    Outputs keep the input's dtype and shape (uint8 stays 0..255).
+    """
+    in_path, out_path = Path(in_path), Path(out_path)
+    if out_path.suffix.lower() != in_path.suffix.lower():
+        raise UserError(f"{out_path}: write the same kind of file as the input ({in_path.suffix})")
+    if out_path.resolve() == in_path.resolve():
+        raise UserError(f"{out_path}: would overwrite the input")
+    start = time.perf_counter()
+    arrays = _read_arrays(in_path)
+    report = DenoiseReport()
+    outputs = {}
+    for key, array in arrays.items():
+        if key not in ARRAY_KEYS:
+            outputs[key] = array
+            continue
+        x = to_unit_images(array, f"{in_path} [{key}]")
+        if tuple(x.shape[1:]) != tuple(model.image_shape):
+            raise UserError(f"{in_path}: images of shape {tuple(x.shape[1:])}, the model expects "
+                            f"{tuple(model.image_shape)}")
+        clean = model.reconstruct(x, batch_size)
+        outputs[key] = _like_array(clean, array)
+        report.denoised += len(x)
+        if not report.examples:
+            report.examples = {"noisy": list(x[:FIGURE_COLUMNS]), "denoised": list(clean[:FIGURE_COLUMNS])}
+        if reference is not None and key in reference:
+            report.quality = _array_quality(reference[key], x, clean)
+            report.examples = {"clean": list(reference[key][:FIGURE_COLUMNS]), **report.examples}
+    if not report.denoised:
+        raise UserError(f"{in_path}: no image arrays (keys {', '.join(ARRAY_KEYS)})")
+    with atomic_path(out_path, overwrite) as tmp, open(tmp, "wb") as fh:
+        if in_path.suffix.lower() == ".npy":
+            np.save(fh, outputs["x"])
+        else:
+            np.savez(fh, **outputs)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _read_arrays(path):
+    try:
+        if path.suffix.lower() == ".npy":
+            return {"x": np.load(path, allow_pickle=False)}
+        with np.load(path, allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
+    except (ValueError, OSError, EOFError) as exc:
+        raise UserError(f"{path}: not a readable NumPy file without pickles ({exc})") from None
+
+
+def _like_array(images, original):
+    images = images.reshape(original.shape) if original.ndim == 3 else images
+    if original.dtype.kind in "iu":
+        top = 65535 if original.dtype == np.uint16 else 255
+        return np.round(images * top).astype(original.dtype)
+    if original.dtype.kind == "f" and original.max() > 1.0:
+        return (images * 255.0).astype(original.dtype)
+    return images.astype(original.dtype)
+
+
+def _array_quality(clean, noisy, denoised):
+    clean = to_unit_images(clean)
+    meter = _QualityMeter()
+    for c, n, d in zip(clean, noisy, denoised):
+        meter.add(c, n, d)
+    return meter.result()
+
+
+def read_reference_arrays(path):
+    """Clean reference arrays for ``denoise_array_file``'s PSNR/SSIM."""
+    return _read_arrays(Path(path))

@@ -1,0 +1,128 @@
+"""Figures people look at: image grids, before/after rows, latent maps, training curves.
+
+Image grids are written as pixel-exact PNGs; labelled figures use matplotlib.
+All writes are atomic.
+"""
+
+import math
+
+import numpy as np
+
+from vae_apps.files import atomic_path
+from vae_apps.images import save_uint8
+
+
+def image_grid(images, columns=None, border=1, background=1.0):
+    """Tile N x H x W x C images into one picture, near-square, with thin borders."""
+    images = np.asarray(images, "float32")
+    n, h, w, c = images.shape
+    columns = columns or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / columns)
+    grid = np.full((rows * (h + border) + border, columns * (w + border) + border, c),
+                   background, "float32")
+    for i, img in enumerate(images):
+        r, k = divmod(i, columns)
+        top, left = border + r * (h + border), border + k * (w + border)
+        grid[top:top + h, left:left + w] = img
+    return grid
+
+
+def save_grid(path, images, columns=None, scale=1):
+    """Write ``image_grid(images)`` as a PNG, each pixel repeated ``scale`` times."""
+    grid = image_grid(images, columns)
+    if scale > 1:
+        grid = grid.repeat(scale, axis=0).repeat(scale, axis=1)
+    save_uint8(path, grid)
+
+
+def _save_figure(fig, path):
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _show(ax, img):
+    img = np.clip(np.asarray(img), 0, 1)
+    ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray", vmin=0, vmax=1,
+              interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def rows_figure(path, rows, title=None):
+    """A figure of labelled image rows, e.g. {"clean": [...], "noisy": [...], "denoised": [...]}."""
+    import matplotlib.pyplot as plt
+
+    columns = max(len(v) for v in rows.values())
+    fig, axes = plt.subplots(len(rows), columns, figsize=(1.2 * columns, 1.3 * len(rows)),
+                             squeeze=False)
+    for r, (name, images) in enumerate(rows.items()):
+        for k in range(columns):
+            ax = axes[r, k]
+            if k < len(images):
+                _show(ax, images[k])
+            else:
+                ax.axis("off")
+        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=10)
+    if title:
+        fig.suptitle(title)
+    _save_figure(fig, path)
+
+
+def latent_map(path, codes_2d, labels=None, marked=None, title="latent space", method="PCA",
+               class_names=None):
+    """Scatter 2-D codes coloured by label; ``marked`` (bool mask) points drawn larger."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    if labels is None:
+        ax.scatter(codes_2d[:, 0], codes_2d[:, 1], s=4, alpha=0.6)
+    else:
+        labels = np.asarray(labels)
+        classes = np.unique(labels)
+        cmap = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")
+        for i, cls in enumerate(classes):
+            pts = codes_2d[labels == cls]
+            name = class_names[cls] if class_names is not None else cls
+            ax.scatter(pts[:, 0], pts[:, 1], s=4, alpha=0.6, color=cmap(i % cmap.N), label=str(name))
+        ax.legend(markerscale=3, fontsize=8, loc="best", ncols=2 if len(classes) > 10 else 1)
+    if marked is not None and np.any(marked):
+        ax.scatter(codes_2d[marked, 0], codes_2d[marked, 1], s=40, facecolors="none",
+                   edgecolors="black", linewidths=1.0, label="given labels")
+    ax.set_xlabel(f"{method} 1")
+    ax.set_ylabel(f"{method} 2")
+    ax.set_title(title)
+    _save_figure(fig, path)
+
+
+def training_curves(path, history):
+    """Loss, reconstruction and KL per epoch, train and validation."""
+    import matplotlib.pyplot as plt
+
+    names = ("loss", "reconstruction_loss", "kl_loss")
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
+    for ax, name in zip(axes, names):
+        for prefix in ("", "val_"):
+            values = history.get(prefix + name)
+            if values:
+                ax.plot(range(1, len(values) + 1), values, marker="o", ms=3,
+                        label="validation" if prefix else "train")
+        ax.set_title(name.replace("_", " "))
+        ax.set_xlabel("epoch")
+        ax.legend()
+    _save_figure(fig, path)
+
+
+def project_2d(codes, method="pca", seed=0):
+    """Project codes to 2-D: the codes themselves if 2-D, else PCA or t-SNE."""
+    if codes.shape[1] == 2:
+        return codes
+    if method == "tsne":
+        from sklearn.manifold import TSNE
+
+        return TSNE(n_components=2, random_state=seed, init="pca").fit_transform(codes)
+    from sklearn.decomposition import PCA
+
+    return PCA(n_components=2, random_state=seed).fit_transform(codes)
