@@ -1,12 +1,42 @@
-"""``vae-apps generate``."""
+"""``vae-apps generate``: sample grids, interpolation strips and latent maps."""
+
+from apps.common import add_common_options, load_model_for, positive_int
 
 
 def add_parser(commands):
-    p = commands.add_parser("generate", help="(not yet available)")
+    p = commands.add_parser("generate", help="draw new images: grids, interpolations, latent maps",
+                            description="Decode random latent samples into a grid PNG; optionally "
+                                        "walk between two images or map the latent space.")
+    p.add_argument("--model", required=True, metavar="MODEL.keras")
+    p.add_argument("--out", required=True, metavar="FILE.png")
+    p.add_argument("-n", type=positive_int, default=64, help="images in the grid (default 64)")
+    p.add_argument("--sampler", choices=("prior", "gmm"), default="prior",
+                   help="gmm: a Gaussian mixture fitted on training codes (MODEL.gmm.npz)")
+    p.add_argument("--temperature", type=float, default=1.0, help="scale of the latent spread")
+    p.add_argument("--binary", action="store_true", help="draw binary pixels instead of the mean")
+    p.add_argument("--scale", type=positive_int,
+                   help="enlarge each pixel N times (default: tiles of at least 32 pixels)")
+    p.add_argument("--save-each", metavar="DIR", help="also write every sample as its own PNG")
+    p.add_argument("--interpolate", nargs=2, metavar=("A.png", "B.png"),
+                   help="write the latent walk from A to B as a strip instead of a grid")
+    p.add_argument("--steps", type=positive_int, default=10)
+    p.add_argument("--slerp", action="store_true", help="spherical instead of linear walk")
+    p.add_argument("--latent-map", metavar="DATA",
+                   help="write a map of DATA's codes (and the manifold for a 2-D latent space)")
+    add_common_options(p)
     p.set_defaults(run=run)
 
 
 def run(args):
-    from vae_apps.errors import UserError
+    from vae_apps import generation
 
-    raise UserError("not yet available")
+    model = load_model_for(args.model)
+    if args.interpolate:
+        print(generation.write_interpolation(model, *args.interpolate, args.out, args.steps,
+                                             args.slerp, args.scale, args.overwrite))
+    elif args.latent_map:
+        print(generation.write_latent_map(model, args.latent_map, args.out, args.seed, args.overwrite))
+    else:
+        print(generation.write_samples(model, args.model, args.out, args.n, args.sampler, args.seed,
+                                       args.temperature, args.binary, args.scale, args.save_each,
+                                       args.overwrite))

@@ -16,7 +16,7 @@ def add_parser(commands):
     p.add_argument("--latent-dim", type=positive_int, default=32)
     p.add_argument("--architecture", choices=("conv", "dense"), default="conv")
     p.add_argument("--filters", type=int_list, default=(32, 64), metavar="32,64")
-    p.add_argument("--hidden-units", type=int_list, default=(256,), metavar="256")
+    p.add_argument("--hidden-units", type=int_list, default=(512,), metavar="512")
     p.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
     p.add_argument("--learn-sigma", action="store_true", help="learn the Gaussian likelihood's sigma")
     p.add_argument("--beta", type=float, default=1.0, help="weight of the KL term")

@@ -107,3 +107,14 @@ def image_quality(clean, images):
     """Mean PSNR (dB) and SSIM of ``images`` against ``clean`` (N x H x W x C floats)."""
     scores = np.array([psnr_ssim(c, i) for c, i in zip(clean, images)])
     return {"psnr": float(scores[:, 0].mean()), "ssim": float(scores[:, 1].mean())}
+
+
+def evaluate_model(model, x, iwae_samples=1000, binarize=False, seed=0):
+    """All the likelihood figures of ``vae-apps evaluate``, nats per image."""
+    if binarize:
+        x = (np.random.default_rng(seed).random(x.shape) < x).astype("float32")
+    terms = elbo_terms(model, x, seed=seed)
+    return {"images": int(len(x)), "negative_elbo": terms["negative_elbo"],
+            "reconstruction": terms["reconstruction"], "kl": terms["kl"],
+            f"iwae_nll_k{iwae_samples}": iwae_nll(model, x, iwae_samples, seed=seed),
+            "active_units": active_units(model, x), "latent_dim": model.latent_dim}

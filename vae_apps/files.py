@@ -60,3 +60,10 @@ def check_output_outside(input_dir, output_dir):
     inp, out = Path(input_dir).resolve(), Path(output_dir).resolve()
     if out == inp or out.is_relative_to(inp):
         raise UserError(f"{output_dir}: the output folder must not be inside the input folder {input_dir}")
+
+
+def check_new_output(path, overwrite):
+    """Refuse to replace an existing output unless ``overwrite``; return the path."""
+    if path is not None and Path(path).exists() and not overwrite:
+        raise UserError(f"{path}: already exists (pass --overwrite to replace it)")
+    return path

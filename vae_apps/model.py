@@ -79,7 +79,7 @@ class VAE(keras.Model):
     """
 
     def __init__(self, image_shape, latent_dim=32, architecture="conv", filters=(32, 64),
-                 hidden_units=(256,), likelihood="bernoulli", gaussian_sigma=0.1,
+                 hidden_units=(512,), likelihood="bernoulli", gaussian_sigma=0.1,
                  learn_sigma=False, beta=1.0, num_samples=1, warmup_epochs=0, seed=None,
                  **kwargs):
         super().__init__(**kwargs)

@@ -27,8 +27,11 @@ def image_grid(images, columns=None, border=1, background=1.0):
     return grid
 
 
-def save_grid(path, images, columns=None, scale=1):
-    """Write ``image_grid(images)`` as a PNG, each pixel repeated ``scale`` times."""
+def save_grid(path, images, columns=None, scale=None):
+    """Write ``image_grid(images)`` as a PNG, each pixel repeated ``scale`` times
+    (default: enough for tiles of at least 32 pixels)."""
+    images = np.asarray(images)
+    scale = scale or max(1, 32 // max(images.shape[1:3]))
     grid = image_grid(images, columns)
     if scale > 1:
         grid = grid.repeat(scale, axis=0).repeat(scale, axis=1)
@@ -126,3 +129,13 @@ def project_2d(codes, method="pca", seed=0):
     from sklearn.decomposition import PCA
 
     return PCA(n_components=2, random_state=seed).fit_transform(codes)
+
+
+def label_map_figure(path, codes, labels, given_rows, method="pca", seed=0):
+    """Latent map coloured by (recovered) label, the given labels circled."""
+    marked = np.zeros(len(codes), bool)
+    marked[given_rows] = True
+    names, encoded = np.unique(np.asarray(labels).astype(str), return_inverse=True)
+    latent_map(path, project_2d(codes, method, seed), encoded, marked,
+               title="latent space, coloured by recovered label", method=method.upper(),
+               class_names=list(names))

@@ -1,0 +1,123 @@
+"""Generation: sample grids, latent interpolation and the decoded latent manifold."""
+
+import numpy as np
+
+
+def generate(model, sampler, n, seed=0, temperature=1.0, binary=False):
+    """Decode ``n`` latent samples. Bernoulli models give mean images unless ``binary``."""
+    images = model.decode(sampler.sample(n, seed=seed, temperature=temperature))
+    if binary:
+        images = (np.random.default_rng(seed).random(images.shape) < images).astype("float32")
+    return images
+
+
+def slerp(a, b, t):
+    """Spherical interpolation: keeps the norm typical of prior samples along the way."""
+    a_n, b_n = a / np.linalg.norm(a), b / np.linalg.norm(b)
+    omega = np.arccos(np.clip(np.dot(a_n, b_n), -1.0, 1.0))
+    if omega < 1e-6:
+        return (1 - t) * a + t * b
+    return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
+
+
+def interpolate(model, image_a, image_b, steps=10, mode="linear"):
+    """Encode two images, walk between their codes in ``steps`` steps, decode each step."""
+    z_mean, _ = model.encode(np.stack([image_a, image_b]))
+    a, b = z_mean
+    ts = np.linspace(0.0, 1.0, steps)
+    if mode == "slerp":
+        path = np.stack([slerp(a, b, t) for t in ts])
+    else:
+        path = np.stack([(1 - t) * a + t * b for t in ts])
+    return model.decode(path)
+
+
+def manifold(model, n=15, quantile=0.95):
+    """For a 2-D latent space: decode an n x n grid over the plane, spaced by the prior's
+    quantiles (so each cell holds equal prior mass); returned row-major, top row first."""
+    from scipy.stats import norm
+
+    if model.latent_dim != 2:
+        raise ValueError("the manifold grid needs a 2-D latent space")
+    edge = norm.ppf(np.linspace(1 - quantile, quantile, n))
+    grid = np.array([[x, y] for y in edge[::-1] for x in edge], "float32")
+    return model.decode(grid)
+
+
+# -- what ``vae-apps generate`` writes ---------------------------------------------------
+
+
+def write_samples(model, model_path, out, n=64, sampler="prior", seed=0, temperature=1.0,
+                  binary=False, scale=1, save_each=None, overwrite=False):
+    """Write an n-image grid (and each sample with ``save_each``); return a summary line."""
+    from pathlib import Path
+
+    from vae_apps.errors import UserError
+    from vae_apps.files import check_new_output
+    from vae_apps.images import save_uint8
+    from vae_apps.plots import save_grid
+    from vae_apps.samplers import GMMSampler, PriorSampler, sampler_path
+
+    check_new_output(out, overwrite)
+    if sampler == "gmm":
+        path = sampler_path(model_path)
+        if not path.exists():
+            raise UserError(f"{path}: no fitted GMM sampler beside the model (vae-apps train "
+                            "writes one); use --sampler prior")
+        chosen = GMMSampler.load(path)
+    else:
+        chosen = PriorSampler(model.latent_dim)
+    images = generate(model, chosen, n, seed, temperature, binary)
+    save_grid(out, images, scale=scale)
+    if save_each:
+        width = len(str(n - 1))
+        for i, img in enumerate(images):
+            target = Path(save_each) / f"sample_{i:0{width}d}.png"
+            check_new_output(target, overwrite)
+            save_uint8(target, img)
+    return f"wrote {n} samples ({sampler}, temperature {temperature}, seed {seed}) to {out}"
+
+
+def write_interpolation(model, path_a, path_b, out, steps=10, spherical=False, scale=1,
+                        overwrite=False):
+    from vae_apps.data import describe_image_error
+    from vae_apps.errors import UserError
+    from vae_apps.files import check_new_output
+    from vae_apps.images import read_image, to_shape
+    from vae_apps.plots import save_grid
+
+    check_new_output(out, overwrite)
+    ends = []
+    for path in (path_a, path_b):
+        try:
+            pixels, _ = read_image(path)
+        except Exception as exc:
+            raise UserError(f"{path}: {describe_image_error(exc)}") from None
+        ends.append(to_shape(pixels, *model.image_shape))
+    strip = interpolate(model, *ends, steps=steps, mode="slerp" if spherical else "linear")
+    save_grid(out, np.concatenate([ends[:1], strip, ends[1:]]), columns=steps + 2, scale=scale)
+    return f"wrote a {steps}-step {'spherical' if spherical else 'linear'} walk (inputs at both ends) to {out}"
+
+
+def write_latent_map(model, data_spec, out, seed=0, overwrite=False):
+    """A map of the data's codes coloured by label; for a 2-D latent, also the manifold."""
+    from pathlib import Path
+
+    from vae_apps.data import load_data
+    from vae_apps.files import check_new_output
+    from vae_apps.plots import latent_map, project_2d, save_grid
+
+    check_new_output(out, overwrite)
+    h, w, c = model.image_shape
+    images = load_data(data_spec, image_size=(h, w), channels=c).all()
+    codes, _ = model.encode(images.x)
+    method = "pca" if codes.shape[1] > 2 else "latent"
+    latent_map(out, project_2d(codes, "pca", seed), images.y, title=f"latent space of {data_spec}",
+               method=method.upper() if method == "pca" else "z", class_names=images.class_names)
+    text = f"wrote the latent map of {len(images)} images to {out}"
+    if model.latent_dim == 2:
+        grid_path = Path(out).with_name(Path(out).stem + "_manifold.png")
+        check_new_output(grid_path, overwrite)
+        save_grid(grid_path, manifold(model), columns=15)
+        text += f" and the decoded manifold to {grid_path}"
+    return text

@@ -1,0 +1,294 @@
+"""Label recovery in latent space: a scikit-learn estimator and the dataset glue.
+
+Because a VAE maps similar images close together, a few labelled codes (1-2 %)
+are enough to label the rest: by nearest labelled neighbours, by clustering with
+the labelled class means as centres, by spreading labels over a neighbour graph,
+or with a Gaussian mixture started from the labelled points.
+"""
+
+import csv
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from vae_apps.errors import UserError
+
+log = logging.getLogger("vae_apps")
+
+
+def _softmax_neg_sq_dist(X, centres, temperature):
+    d2 = ((X[:, None, :] - centres[None]) ** 2).sum(-1)
+    logits = -d2 / (2.0 * temperature)
+    logits -= logits.max(axis=1, keepdims=True)
+    p = np.exp(logits)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def _class_means(X, codes, n_classes):
+    return np.stack([X[codes == k].mean(axis=0) for k in range(n_classes)])
+
+
+class _KNN:
+    """Distance-weighted vote of the nearest labelled codes.
+
+    No more neighbours than the rarest class has labels, or it is always outvoted.
+    """
+
+    def __init__(self, labeler, X, labelled, codes, n_classes):
+        from sklearn.neighbors import KNeighborsClassifier
+
+        k = max(1, min(labeler.n_neighbors, int(np.bincount(codes).min())))
+        self.knn = KNeighborsClassifier(n_neighbors=k, weights="distance").fit(X[labelled], codes)
+        self.columns = self.knn.classes_
+        self.n_classes = n_classes
+        self.n_iter = 1
+
+    def predict_proba(self, X):
+        p = np.zeros((len(X), self.n_classes))
+        p[:, self.columns] = self.knn.predict_proba(X)
+        return p
+
+
+class _Centroids:
+    """k-means over all codes, started at the labelled class means (one cluster per class)."""
+
+    def __init__(self, labeler, X, labelled, codes, n_classes):
+        from sklearn.cluster import KMeans
+
+        init = _class_means(X[labelled], codes, n_classes)
+        self.kmeans = KMeans(n_clusters=n_classes, init=init, n_init=1,
+                             random_state=labeler.random_state).fit(X)
+        self.n_iter = self.kmeans.n_iter_
+        d2 = ((X - self.kmeans.cluster_centers_[self.kmeans.labels_]) ** 2).sum(-1)
+        self.temperature = max(float(np.mean(d2)) / max(X.shape[1], 1), 1e-12)
+
+    def predict_proba(self, X):
+        return _softmax_neg_sq_dist(X, self.kmeans.cluster_centers_, self.temperature)
+
+
+class _Spread:
+    """Label spreading over a k-nearest-neighbour graph of all codes (Zhou et al. 2004)."""
+
+    def __init__(self, labeler, X, labelled, codes, n_classes):
+        from sklearn.semi_supervised import LabelSpreading
+
+        y = np.full(len(X), -1)
+        y[labelled] = codes
+        k = max(1, min(labeler.n_neighbors, len(X) - 1))
+        self.spread = LabelSpreading(kernel="knn", n_neighbors=k, alpha=labeler.alpha,
+                                     max_iter=labeler.max_iter).fit(X, y)
+        self.columns = self.spread.classes_[self.spread.classes_ >= 0]
+        self.n_iter = self.spread.n_iter_
+        self.n_classes = n_classes
+
+    def predict_proba(self, X):
+        p = np.zeros((len(X), self.n_classes))
+        p[:, self.columns] = self.spread.predict_proba(X)
+        return p
+
+
+class _GMM:
+    """A Gaussian mixture over all codes, one component per class, started at the class means."""
+
+    def __init__(self, labeler, X, labelled, codes, n_classes):
+        from sklearn.mixture import GaussianMixture
+
+        self.gmm = GaussianMixture(n_components=n_classes, covariance_type="full",
+                                   means_init=_class_means(X[labelled], codes, n_classes),
+                                   reg_covar=1e-3, random_state=labeler.random_state,
+                                   max_iter=labeler.max_iter).fit(X)
+        self.n_iter = self.gmm.n_iter_
+
+    def predict_proba(self, X):
+        return self.gmm.predict_proba(X)
+
+
+METHODS = {"knn": _KNN, "centroids": _Centroids, "spread": _Spread, "gmm": _GMM}
+
+
+def unlabelled_mask(y):
+    """``y == -1`` marks unlabelled samples (scikit-learn's semi-supervised convention)."""
+    y = np.asarray(y)
+    if y.dtype.kind in "iuf":
+        return y == -1
+    return np.array([v is None or (isinstance(v, (int, np.integer)) and v == -1) for v in y], bool)
+
+
+class LatentLabeler(ClassifierMixin, BaseEstimator):
+    """Recover labels of unlabelled latent codes from a few labelled ones.
+
+    Parameters:
+        method: ``"spread"``, ``"knn"``, ``"centroids"`` or ``"gmm"`` (see ``METHODS``).
+        n_neighbors: neighbours for ``knn`` votes and the ``spread`` graph.
+        alpha: how much ``spread`` lets labels change (0: never, 1: freely).
+        max_iter: iterations of ``spread`` and ``gmm``.
+        random_state: seed of ``centroids`` and ``gmm``.
+
+    ``fit(X, y)``: ``y == -1`` marks unlabelled rows. Fitted attributes: ``classes_``,
+    ``transduction_`` (a label for every row of X, the given ones kept),
+    ``confidence_`` (probability of that label; 1 for given labels), ``n_features_in_``.
+    """
+
+    def __init__(self, method="spread", n_neighbors=10, alpha=0.2, max_iter=100, random_state=None):
+        self.method = method
+        self.n_neighbors = n_neighbors
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {sorted(METHODS)}, got {self.method!r}")
+        X, y = validate_data(self, X, y, dtype="numeric", y_numeric=False)
+        check_classification_targets(y)
+        labelled = ~unlabelled_mask(y)
+        if not labelled.any():
+            raise ValueError("no labelled samples: give at least one label (y != -1)")
+        self.classes_, codes = np.unique(y[labelled], return_inverse=True)
+        self.model_ = METHODS[self.method](self, X, labelled, codes, len(self.classes_))
+        self.n_iter_ = int(getattr(self.model_, "n_iter", 1))
+        proba = self.model_.predict_proba(X)
+        chosen = proba.argmax(axis=1)
+        chosen[labelled] = codes
+        self.transduction_ = self.classes_[chosen]
+        self.confidence_ = proba[np.arange(len(X)), chosen]
+        self.confidence_[labelled] = 1.0
+        return self
+
+    def predict_proba(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype="numeric")
+        return self.model_.predict_proba(X)
+
+    def predict(self, X):
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags
+
+
+# -- labelling a dataset from a CSV of a few labels ---------------------------------------
+
+MAX_REPORTED_ERRORS = 5
+
+
+@dataclass
+class GivenLabels:
+    """Labels from a LABELS.csv: which rows of the dataset, which strings, keyed by what."""
+
+    key: str  # "path" or "index"
+    rows: np.ndarray  # positions in the dataset
+    labels: np.ndarray  # strings
+
+
+def read_label_csv(path, names, data_root=None):
+    """Read ``path,label`` (folder data) or ``index,label`` (array data) rows.
+
+    ``names`` are the dataset's image names (relative paths or row indices). Every
+    problem is reported with its row number (the header is row 1), in one error.
+    """
+    from vae_apps.files import resolve_inside
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.reader(fh))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read the labels ({exc})") from None
+    if not rows:
+        raise UserError(f"{path}: empty; expected a header 'path,label' or 'index,label'")
+    header = [h.strip().lower() for h in rows[0]]
+    if len(header) != 2 or header[0] not in ("path", "index") or header[1] != "label":
+        raise UserError(f"{path}: header is {','.join(rows[0])!r}; expected 'path,label' "
+                        "(image folders) or 'index,label' (array files)")
+    key = header[0]
+    position = {name: i for i, name in enumerate(names)}
+    root = None
+    if key == "path":
+        if data_root is None:
+            raise UserError(f"{path}: 'path' labels need an image folder; use 'index,label' for arrays")
+        root = resolve_inside(data_root, ".")
+    errors, given = [], {}
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != 2:
+            errors.append(f"row {number}: expected 2 columns, got {len(row)}")
+            continue
+        ref, label = row[0].strip(), row[1].strip()
+        if not label:
+            errors.append(f"row {number}: empty label")
+            continue
+        try:
+            name = _name_of(key, ref, root)
+        except UserError as exc:
+            errors.append(f"row {number}: {exc}")
+            continue
+        if name not in position:
+            errors.append(f"row {number}: {'no image' if key == 'path' else 'no row'} {ref!r} in the data")
+            continue
+        if name in given and given[name][1] != label:
+            errors.append(f"row {number}: {ref!r} labelled {label!r} here but {given[name][1]!r} "
+                          f"in row {given[name][0]}")
+            continue
+        given.setdefault(name, (number, label))
+    if errors:
+        more = len(errors) - MAX_REPORTED_ERRORS
+        text = "; ".join(errors[:MAX_REPORTED_ERRORS]) + (f"; and {more} more" if more > 0 else "")
+        raise UserError(f"{path}: {text}")
+    if not given:
+        raise UserError(f"{path}: no labels in it")
+    names_given = list(given)
+    return GivenLabels(key, np.array([position[n] for n in names_given]),
+                       np.array([given[n][1] for n in names_given], dtype=object))
+
+
+def _name_of(key, ref, root):
+    from pathlib import Path
+
+    from vae_apps.files import resolve_inside
+
+    if key == "index":
+        try:
+            index = int(ref)
+        except ValueError:
+            raise UserError(f"index {ref!r} is not a whole number") from None
+        if index < 0:
+            raise UserError(f"index {index} is negative")
+        return str(index)
+    target = resolve_inside(root, ref, what="path")
+    return Path(target).relative_to(root).as_posix()
+
+
+def recover_labels(codes, given, method="spread", seed=0, **params):
+    """Fit a ``LatentLabeler`` on all codes with the given rows labelled; return it."""
+    y = np.full(len(codes), -1, dtype=object)
+    y[given.rows] = given.labels
+    # Fit on integer codes (the estimator's -1 convention) and map back to the strings.
+    classes, encoded = np.unique(given.labels.astype(str), return_inverse=True)
+    y_int = np.full(len(codes), -1)
+    y_int[given.rows] = encoded
+    labeler = LatentLabeler(method=method, random_state=seed, **params).fit(codes, y_int)
+    labeler.class_names_ = classes
+    return labeler
+
+
+def write_predictions(path, names, key, labeler, given, overwrite=False):
+    """PREDICTIONS.csv: one row per image: path|index, label, confidence, labelled."""
+    from vae_apps.files import atomic_path
+
+    labelled = np.zeros(len(names), bool)
+    labelled[given.rows] = True
+    labels = labeler.class_names_[labeler.transduction_]
+    with atomic_path(path, overwrite) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([key, "label", "confidence", "labelled"])
+        for name, label, conf, is_given in zip(names, labels, labeler.confidence_, labelled):
+            writer.writerow([name, label, f"{conf:.4f}", "true" if is_given else "false"])
+    return labels
