@@ -87,8 +87,12 @@ class _Spread:
 
     def predict_proba(self, X):
         p = np.zeros((len(X), self.n_classes))
-        p[:, self.columns] = self.spread.predict_proba(X)
-        return p
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p[:, self.columns] = np.nan_to_num(self.spread.predict_proba(X))
+        # A point whose neighbours carry no label mass gets no preference.
+        empty = p.sum(axis=1) <= 0
+        p[empty] = 1.0 / self.n_classes
+        return p / p.sum(axis=1, keepdims=True)
 
 
 class _GMM:
@@ -111,11 +115,15 @@ METHODS = {"knn": _KNN, "centroids": _Centroids, "spread": _Spread, "gmm": _GMM}
 
 
 def unlabelled_mask(y):
-    """``y == -1`` marks unlabelled samples (scikit-learn's semi-supervised convention)."""
+    """``y == -1`` marks unlabelled samples (scikit-learn's semi-supervised convention).
+
+    String labels have no unlabelled marker: encode them as integers first, as
+    ``recover_labels`` does.
+    """
     y = np.asarray(y)
     if y.dtype.kind in "iuf":
         return y == -1
-    return np.array([v is None or (isinstance(v, (int, np.integer)) and v == -1) for v in y], bool)
+    return np.zeros(len(y), bool)
 
 
 class LatentLabeler(ClassifierMixin, BaseEstimator):
