@@ -39,11 +39,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if not args.debug:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    logging.addLevelName(logging.WARNING, "warning")
-    logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.INFO,
-                        stream=sys.stderr)
-    for noisy in ("absl", "tensorflow", "h5py"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
+    _route_warnings_to_stderr()
 
     if not args.debug:
         _import_tensorflow_quietly()
@@ -59,6 +55,26 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"vae-apps {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+class _StderrHandler(logging.Handler):
+    """Writes to the current ``sys.stderr`` (which progress bars and tests may swap)."""
+
+    def emit(self, record):
+        print(self.format(record), file=sys.stderr)
+
+
+def _route_warnings_to_stderr():
+    log = logging.getLogger("vae_apps")
+    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        log.addHandler(handler)
+    logging.addLevelName(logging.WARNING, "warning")
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    for noisy in ("absl", "tensorflow", "h5py"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
 def _import_tensorflow_quietly():

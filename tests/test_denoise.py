@@ -1,0 +1,145 @@
+import hashlib
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from apps.cli import main
+from vae_apps.errors import UserError
+
+
+def _snapshot(root):
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def denoiser(digits, tmp_path_factory):
+    from vae_apps.noise import parse_noise
+    from vae_apps.training import train_vae
+
+    path = tmp_path_factory.mktemp("denoiser") / "d.keras"
+    train_vae(digits.train.x, digits.test.x, epochs=20, batch_size=32, noise=parse_noise("gaussian:0.3"),
+              out=path, verbose=0, filters=(16, 32), hidden_units=(64,), latent_dim=8, beta=0.1)
+    return path
+
+
+@pytest.fixture
+def noisy_folder(tmp_path, digits):
+    from vae_apps.noise import parse_noise
+
+    clean = digits.test.x[:24]
+    noisy = parse_noise("gaussian:0.3").apply(clean, seed=0)
+    inp, ref = tmp_path / "in", tmp_path / "clean"
+    modes = ["L", "RGB", "RGBA", "I;16"]
+    for i, (c, n) in enumerate(zip(clean, noisy)):
+        sub = f"part{i % 2}/" if i % 3 else ""
+        for root, img in ((inp, n), (ref, c)):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+            grey = Image.fromarray(np.round(img[..., 0] * 255).astype("uint8")).resize((16 + i % 5, 16))
+            mode = modes[i % 4]
+            ext = ".jpg" if i == 5 else ".png"
+            if mode == "I;16":
+                grey = Image.fromarray((np.asarray(grey).astype("uint16") * 257))
+            elif mode != "L":
+                grey = grey.convert(mode)
+            grey.save(root / f"{sub}img {i}{ext}")
+    (inp / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    (inp / "readme.txt").write_text("not an image")
+    return inp, ref
+
+
+def test_folder_round_trip_keeps_paths_sizes_modes_and_formats(denoiser, noisy_folder, tmp_path, capsys):
+    inp, ref = noisy_folder
+    before = _snapshot(inp)
+    out = tmp_path / "out"
+    figure = tmp_path / "fig.png"
+    assert main(["denoise", str(inp), str(out), "--model", str(denoiser), "--reference", str(ref),
+                 "--figure", str(figure)]) == 0
+    captured = capsys.readouterr()
+    assert "denoised 24, skipped 2, failed 0" in captured.out and "PSNR" in captured.out
+    assert "corrupt.png" in captured.err and "readme.txt" in captured.err
+    assert _snapshot(inp) == before  # inputs untouched
+    written = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    expected = sorted(p.relative_to(inp) for p in inp.rglob("*") if p.suffix in (".png", ".jpg")
+                      and p.name != "corrupt.png")
+    assert written == expected
+    for rel in written:
+        with Image.open(inp / rel) as a, Image.open(out / rel) as b:
+            assert (a.size, a.mode, a.format) == (b.size, b.mode, b.format)
+    assert figure.is_file() and Image.open(figure).size[0] > 200
+
+
+def test_denoising_improves_psnr_against_the_references(denoiser, digits, tmp_path, capsys):
+    from vae_apps.noise import parse_noise
+
+    clean = digits.test.x
+    np.savez(tmp_path / "clean.npz", x=clean)
+    np.savez(tmp_path / "noisy.npz", x=parse_noise("gaussian:0.3").apply(clean, seed=1))
+    assert main(["denoise", str(tmp_path / "noisy.npz"), str(tmp_path / "out.npz"), "--model",
+                 str(denoiser), "--reference", str(tmp_path / "clean.npz")]) == 0
+    line = capsys.readouterr().out
+    before, after = (float(v) for v in line.split("PSNR ")[1].split(" dB")[0].split(" -> "))
+    assert after > before + 1.0
+
+
+def test_existing_outputs_are_kept_without_overwrite(denoiser, noisy_folder, tmp_path, capsys):
+    inp, _ = noisy_folder
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "img 0.png").write_bytes(b"mine")
+    assert main(["denoise", str(inp), str(out), "--model", str(denoiser)]) == 0
+    assert (out / "img 0.png").read_bytes() == b"mine"
+    assert "denoised 23, skipped 3" in capsys.readouterr().out
+    assert main(["denoise", str(inp), str(out), "--model", str(denoiser), "--overwrite"]) == 0
+    assert (out / "img 0.png").read_bytes() != b"mine"
+
+
+@pytest.mark.parametrize("where", ["inside", "same"])
+def test_output_inside_the_input_is_refused(denoiser, noisy_folder, where, capsys):
+    inp, _ = noisy_folder
+    before = _snapshot(inp)
+    out = inp / "cleaned" if where == "inside" else inp
+    assert main(["denoise", str(inp), str(out), "--model", str(denoiser)]) == 2
+    assert "must not be inside the input folder" in capsys.readouterr().err
+    assert _snapshot(inp) == before
+
+
+def test_empty_folder_and_folder_without_images_are_errors(denoiser, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["denoise", str(tmp_path / "empty"), str(tmp_path / "o1"), "--model", str(denoiser)]) == 2
+    assert "no image files found" in capsys.readouterr().err
+    (tmp_path / "texts").mkdir()
+    (tmp_path / "texts" / "a.txt").write_text("x")
+    assert main(["denoise", str(tmp_path / "texts"), str(tmp_path / "o2"), "--model", str(denoiser)]) == 2
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write to read-only folders")
+def test_read_only_output_is_a_clear_error(denoiser, noisy_folder, tmp_path, capsys):
+    inp, _ = noisy_folder
+    out = tmp_path / "ro"
+    out.mkdir()
+    out.chmod(0o500)
+    assert main(["denoise", str(inp), str(out), "--model", str(denoiser)]) == 2
+    assert "cannot write" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "float32"])
+def test_array_files_come_back_as_the_same_kind(denoiser, digits, tmp_path, dtype):
+    x = digits.test.x[:50, ..., 0]
+    arr = np.round(x * 255).astype("uint8") if dtype == "uint8" else x.astype("float32")
+    np.savez(tmp_path / "in.npz", x=arr, y=digits.test.y[:50])
+    assert main(["denoise", str(tmp_path / "in.npz"), str(tmp_path / "out.npz"), "--model", str(denoiser)]) == 0
+    out = np.load(tmp_path / "out.npz", allow_pickle=False)
+    assert out["x"].shape == arr.shape and out["x"].dtype == arr.dtype
+    np.testing.assert_array_equal(out["y"], digits.test.y[:50])
+
+
+def test_model_of_the_wrong_shape_names_both_shapes(denoiser, tmp_path):
+    from vae_apps.denoise import denoise_array_file
+    from vae_apps.training import load_vae
+
+    np.save(tmp_path / "in.npy", np.zeros((3, 5, 5), "uint8"))
+    with pytest.raises(UserError, match=r"\(5, 5, 1\).*\(8, 8, 1\)"):
+        denoise_array_file(load_vae(denoiser), tmp_path / "in.npy", tmp_path / "out.npy")
