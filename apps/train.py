@@ -19,7 +19,8 @@ def add_parser(commands):
     p.add_argument("--hidden-units", type=int_list, default=(512,), metavar="512")
     p.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
     p.add_argument("--learn-sigma", action="store_true", help="learn the Gaussian likelihood's sigma")
-    p.add_argument("--beta", type=float, default=1.0, help="weight of the KL term")
+    p.add_argument("--beta", type=float,
+                   help="weight of the KL term (default 1, or 0.1 with --noise: sharper denoising)")
     p.add_argument("--samples", type=positive_int, default=1, help="K samples of z per image")
     p.add_argument("--warmup-epochs", type=int, default=0, help="linear KL warm-up")
     p.add_argument("--validation-split", type=float, default=0.1)
@@ -41,6 +42,7 @@ def run(args):
         validation_split=args.validation_split, noise=args.noise, binarize=args.binarize,
         logdir=args.logdir, resume_dir=args.resume, latent_dim=args.latent_dim,
         architecture=args.architecture, filters=args.filters, hidden_units=args.hidden_units,
-        likelihood=args.likelihood, learn_sigma=args.learn_sigma, beta=args.beta,
+        likelihood=args.likelihood, learn_sigma=args.learn_sigma,
+        beta=args.beta if args.beta is not None else (0.1 if args.noise else 1.0),
         num_samples=args.samples, warmup_epochs=args.warmup_epochs)
     print(summary)
