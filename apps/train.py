@@ -36,7 +36,7 @@ def run(args):
     from vae_apps.training import train_from_dataset
 
     data = load_data_from_args(args)
-    summary = train_from_dataset(
+    summary, result = train_from_dataset(
         data, out=args.out, overwrite=args.overwrite, epochs=args.epochs,
         batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
         validation_split=args.validation_split, noise=args.noise, binarize=args.binarize,
@@ -46,3 +46,4 @@ def run(args):
         beta=args.beta if args.beta is not None else (0.1 if args.noise else 1.0),
         num_samples=args.samples, warmup_epochs=args.warmup_epochs)
     print(summary)
+    return 130 if result.interrupted else 0

@@ -16,7 +16,7 @@ import numpy as np
 from vae_apps.data import describe_image_error, to_unit_images
 from vae_apps.errors import UserError
 from vae_apps.evaluation import psnr_ssim
-from vae_apps.files import atomic_path, check_output_outside
+from vae_apps.files import atomic_path, check_output_outside, ensure_folder
 from vae_apps.images import list_images, read_image, to_shape, write_image
 
 log = logging.getLogger("vae_apps")
@@ -172,8 +172,8 @@ def _read_back(path):
 
 
 def _check_writable(out_dir):
+    ensure_folder(out_dir)
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
         with atomic_path(out_dir / ".vae_apps_write_check") as tmp:
             tmp.write_bytes(b"")
         (out_dir / ".vae_apps_write_check").unlink()

@@ -20,8 +20,8 @@ def atomic_path(path, overwrite=True):
     path = Path(path)
     if path.exists() and not overwrite:
         raise UserError(f"{path}: already exists (pass --overwrite to replace it)")
+    ensure_folder(path.parent)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}",
                                    dir=path.parent)
         os.close(fd)
@@ -67,3 +67,11 @@ def check_new_output(path, overwrite):
     if path is not None and Path(path).exists() and not overwrite:
         raise UserError(f"{path}: already exists (pass --overwrite to replace it)")
     return path
+
+
+def ensure_folder(folder):
+    """Create ``folder`` (and parents) or raise UserError saying why not."""
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{folder}: cannot create this folder ({exc.strerror or exc})") from None

@@ -11,6 +11,7 @@ import numpy as np
 
 from vae_apps.data import make_dataset
 from vae_apps.errors import UserError
+from vae_apps.files import ensure_folder
 from vae_apps.model import VAE
 
 log = logging.getLogger("vae_apps")
@@ -96,7 +97,7 @@ def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
             raise UserError(f"{out}: the model file name must end in .keras")
         if out.exists() and not overwrite:
             raise UserError(f"{out}: already exists (pass --overwrite to replace it)")
-        out.parent.mkdir(parents=True, exist_ok=True)
+        ensure_folder(out.parent)
         best_path = out.with_name(f".{out.stem}.best.keras")
         all_callbacks.append(keras.callbacks.ModelCheckpoint(
             best_path, monitor=monitor, save_best_only=True, verbose=0))
@@ -182,7 +183,9 @@ def split_validation(x, fraction, seed=0):
 
 
 def train_from_dataset(data, out, *, validation_split=0.1, noise=None, seed=0, **kwargs):
-    """Train on a loaded ``Dataset`` (what ``vae-apps train`` runs); return a summary line.
+    """Train on a loaded ``Dataset`` (what ``vae-apps train`` runs).
+
+    Returns (summary line, ``TrainResult``).
 
     Validation comes from the train split; the test split, when the source has
     one, is only used for the final test-set negative ELBO (or PSNR for denoisers).
@@ -209,4 +212,11 @@ def train_from_dataset(data, out, *, validation_split=0.1, noise=None, seed=0, *
                 x_test = (np.random.default_rng(seed + 2).random(x_test.shape) < x_test).astype("float32")
             parts.append(f"test -ELBO {elbo_terms(result.model, x_test)['negative_elbo']:.2f} nats")
     status = "interrupted; best model so far" if result.interrupted else "best model"
-    return ", ".join(parts) + f"; {status} written to {out}"
+    text = ", ".join(parts) + f"; {status} written to {out}"
+    if noise is None:
+        from vae_apps.samplers import GMMSampler, sampler_path
+
+        codes, _ = result.model.encode(x_train)
+        GMMSampler.fit(codes, seed=seed).save(sampler_path(out))
+        text += f" (GMM sampler: {sampler_path(out)})"
+    return text, result
