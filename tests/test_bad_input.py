@@ -257,10 +257,16 @@ def test_sigkill_mid_epoch_then_resume_continues_from_the_last_finished_epoch(tm
     epochs = [line.split()[1] for line in resumed.stdout.splitlines() if line.startswith("Epoch ")]
     assert epochs and epochs[0] != "1/5" and epochs[-1] == "5/5"
     assert "trained" in resumed.stdout and not backup.exists()  # removed after a clean finish
+    from vae_apps.data import load_data
+    from vae_apps.evaluation import elbo_terms
     from vae_apps.training import load_vae
 
-    model = load_vae(tmp_path / "m.keras")
-    assert np.isfinite(model.evaluate(np.zeros((4, 8, 8, 1), "float32"), verbose=0)).all()
+    test = load_data("digits").test.x
+    resumed_elbo = elbo_terms(load_vae(tmp_path / "m.keras"), test)["negative_elbo"]
+    straight = tmp_path / "straight"
+    subprocess.run(_train_command(straight, 5), capture_output=True, check=True, timeout=600)
+    straight_elbo = elbo_terms(load_vae(straight / "m.keras"), test)["negative_elbo"]
+    assert np.isfinite(resumed_elbo) and resumed_elbo < 1.05 * straight_elbo
 
 
 @pytest.mark.slow

@@ -229,6 +229,8 @@ def _load_folder(root, image_size, channels, labels_from_folders):
         names.append(name)
     for name, reason in skipped:
         log.warning("skipped %s: %s", Path(root) / name, reason)
+    if skipped and pixels:
+        log.warning("%s: read %d images, skipped %d files", root, len(pixels), len(skipped))
     if not pixels:
         raise UserError(f"{root}: no readable images found ({len(skipped)} files skipped)")
     if image_size is None:

@@ -33,7 +33,7 @@ def _elbo_step(model):
         z_mean, z_log_var = model.encoder(batch, training=False)
         eps = tf.random.stateless_normal(tf.shape(z_mean), seed)
         z = z_mean + tf.exp(0.5 * z_log_var) * eps
-        nll = model._nll(batch, model.decoder(z, training=False), model.log_sigma)
+        nll = model.negative_log_likelihood(batch, model.decoder(z, training=False))
         return nll, kl_divergence(z_mean, z_log_var)
 
     return step
@@ -77,7 +77,7 @@ def _iwae_log_weights(model):
         log_prior = tf.reduce_sum(-half_log_2pi - 0.5 * tf.square(z), -1)
         images = tf.reshape(tf.repeat(batch[None], k, axis=0), (-1, *batch.shape[1:]))
         out = model.decoder(tf.reshape(z, (-1, d)), training=False)
-        log_px_z = -tf.reshape(model._nll(images, out, model.log_sigma), (k, n))
+        log_px_z = -tf.reshape(model.negative_log_likelihood(images, out), (k, n))
         return log_px_z + log_prior - log_q
 
     return log_weights

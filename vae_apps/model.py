@@ -145,10 +145,14 @@ class VAE(keras.Model):
             x_target = ops.repeat(x_target, k, axis=0)
         else:
             z = self.sampling(z_mean, z_log_var)
-        nll = self._nll(x_target, self.decoder(z, training=training), self.log_sigma)
+        nll = self.negative_log_likelihood(x_target, self.decoder(z, training=training))
         if k > 1:
             nll = ops.mean(ops.reshape(nll, (-1, k)), axis=1)
         return nll, kl_divergence(z_mean, z_log_var)
+
+    def negative_log_likelihood(self, x_target, decoder_output):
+        """-log p(x_target | z) per image, from the decoder's output for z."""
+        return self._nll(x_target, decoder_output, self.log_sigma)
 
     @staticmethod
     def _unpack(data):
@@ -210,8 +214,9 @@ class VAE(keras.Model):
 
     def sample(self, n, seed=None, temperature=1.0):
         """Decode ``n`` codes drawn from the prior N(0, temperature^2 I)."""
-        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)) * temperature
-        return self.decode(z)
+        from vae_apps.samplers import PriorSampler
+
+        return self.decode(PriorSampler(self.latent_dim).sample(n, seed, temperature))
 
     def get_config(self):
         return {
