@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 
-COMMANDS = ("train", "encode", "denoise", "label", "generate", "evaluate")
+COMMANDS = ("train", "encode", "denoise", "label", "generate", "evaluate", "demo")
 
 
 def build_parser():

@@ -1,0 +1,27 @@
+"""``vae-apps demo``: the whole product on one data set, with an HTML report."""
+
+from apps.common import add_common_options, positive_int
+
+
+def add_parser(commands):
+    p = commands.add_parser("demo", help="run all three applications and write a report",
+                            description="Train the VAE (and a denoising VAE) on DATA, then denoise, "
+                                        "label from 2%% of the labels and generate; write "
+                                        "DIR/index.html, the figures, metrics.json and the models.")
+    p.add_argument("data", nargs="?", default="digits", metavar="DATA",
+                   help="any data spec (default digits: bundled, no network)")
+    p.add_argument("--out", default="demo", metavar="DIR")
+    p.add_argument("--epochs", type=positive_int, help="default 40 for small data, else 5")
+    p.add_argument("--batch-size", type=positive_int, help="default 32 for small data, else 128")
+    p.add_argument("--noise", default="gaussian:0.5")
+    add_common_options(p)
+    p.set_defaults(run=run)
+
+
+def run(args):
+    from vae_apps.demo import run_demo
+    from vae_apps.files import check_new_output
+
+    check_new_output(f"{args.out}/index.html", args.overwrite)
+    run_demo(args.data, args.out, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+             noise=args.noise)

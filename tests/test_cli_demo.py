@@ -1,0 +1,44 @@
+import json
+import re
+
+import numpy as np
+from PIL import Image
+
+from apps.cli import main
+
+
+def test_demo_on_a_small_subset_writes_a_complete_report(digits, tmp_path, capsys):
+    data = tmp_path / "small.npz"
+    x = np.round(digits.train.x[:300, ..., 0] * 255).astype("uint8")
+    np.savez(data, x_train=x, y_train=digits.train.y[:300],
+             x_test=np.round(digits.test.x[:100, ..., 0] * 255).astype("uint8"), y_test=digits.test.y[:100])
+    out = tmp_path / "demo"
+    assert main(["demo", str(data), "--out", str(out), "--epochs", "2", "--batch-size", "64"]) == 0
+    stdout = capsys.readouterr().out
+    assert "6/6 writing the report" in stdout and str(out / "index.html") in stdout
+
+    page = (out / "index.html").read_text()
+    images = re.findall(r"<img src='([^']+)'", page)
+    assert len(images) == 10
+    for name in images:  # every referenced figure exists and is a readable PNG
+        with Image.open(out / name) as img:
+            assert img.format == "PNG" and min(img.size) > 20
+    assert "http://" not in page and "https://" not in page  # viewable offline
+
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics) == {"settings", "vae", "denoising", "labeling", "autoencoder", "seconds"}
+    assert {"negative_elbo", "reconstruction", "kl"} <= set(metrics["vae"])
+    assert {"noisy_psnr", "denoised_psnr"} <= set(metrics["denoising"])
+    assert 0 <= metrics["labeling"]["accuracy_on_unlabelled"] <= 1
+    for section in ("vae", "denoising", "labeling", "autoencoder"):
+        for value in metrics[section].values():  # the page shows exactly the JSON's numbers
+            assert json.dumps(value) in page
+    for model in ("vae.keras", "denoiser.keras", "vae.gmm.npz"):
+        assert (out / model).is_file()
+
+
+def test_demo_refuses_to_overwrite_a_report(tmp_path, capsys):
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "index.html").write_text("mine")
+    assert main(["demo", "--out", str(tmp_path / "demo")]) == 2
+    assert (tmp_path / "demo" / "index.html").read_text() == "mine"
