@@ -11,7 +11,7 @@ def add_parser(commands):
     p.add_argument("data", nargs="?", default="digits", metavar="DATA",
                    help="any data spec (default digits: bundled, no network)")
     p.add_argument("--out", default="demo", metavar="DIR")
-    p.add_argument("--epochs", type=positive_int, help="default 40 for small data, else 5")
+    p.add_argument("--epochs", type=positive_int, help="default 40 for small data (under 5000 images), else 3")
     p.add_argument("--batch-size", type=positive_int, help="default 32 for small data, else 128")
     p.add_argument("--noise", default="gaussian:0.5")
     add_common_options(p)

@@ -21,7 +21,7 @@ SMALL_DATA = 5000  # below this many images, train longer on smaller batches
 
 def _settings(n_images, epochs, batch_size):
     small = n_images < SMALL_DATA
-    return {"epochs": epochs or (40 if small else 5), "batch_size": batch_size or (32 if small else 128)}
+    return {"epochs": epochs or (40 if small else 3), "batch_size": batch_size or (32 if small else 128)}
 
 
 def plain_autoencoder(model):
