@@ -101,7 +101,8 @@ def test_decompression_bomb_is_skipped_with_a_clear_reason(tmp_path, monkeypatch
     monkeypatch.setattr(images, "MAX_IMAGE_PIXELS", 1000)
     data = load_data(tmp_path)
     assert data.train.names == ["small.png"]
-    assert data.train.skipped == [("huge.png", "image too large (decompression-bomb limit)")]
+    assert data.train.skipped == [("huge.png", "image too large: 64x64 pixels is over the 1,000-pixel "
+                                               "limit (decompression-bomb guard)")]
 
 
 @pytest.mark.parametrize("files", [{}, {"notes.txt": "x"}])

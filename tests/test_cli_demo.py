@@ -33,7 +33,7 @@ def test_demo_on_a_small_subset_writes_a_complete_report(digits, tmp_path, capsy
     for section in ("vae", "denoising", "labeling", "autoencoder"):
         for value in metrics[section].values():  # the page shows exactly the JSON's numbers
             assert json.dumps(value) in page
-    for model in ("vae.keras", "denoiser.keras", "vae.gmm.npz"):
+    for model in ("vae.keras", "denoiser.keras", "vae.gmm.npz", "autoencoder.keras"):
         assert (out / model).is_file()
 
 

@@ -257,8 +257,12 @@ def describe_image_error(exc):
     """One short phrase for why PIL could not read a file."""
     from PIL import Image
 
+    from vae_apps.images import ImageTooLarge
+
+    if isinstance(exc, ImageTooLarge):
+        return f"image too large: {exc} (decompression-bomb guard)"
     if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
-        return "image too large (decompression-bomb limit)"
+        return "image too large (decompression-bomb guard)"
     if isinstance(exc, Image.UnidentifiedImageError):
         return "not a readable image (unknown or corrupt format)"
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

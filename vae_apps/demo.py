@@ -121,6 +121,8 @@ def run_demo(data_spec="digits", out="demo", *, epochs=None, batch_size=None, se
     autoencoder, ae_encoder, ae_decoder = plain_autoencoder(vae)
     autoencoder.fit(x_train, x_train, epochs=settings["epochs"], batch_size=settings["batch_size"],
                     verbose=0, shuffle=True)
+    with atomic_path(out / "autoencoder.keras") as tmp:
+        autoencoder.save(tmp)
     ae_codes = ae_encoder.predict(x_train, verbose=0)
     rng = np.random.default_rng(seed)
     # The same recipe for both: points drawn at random inside each code cloud's bounding box.

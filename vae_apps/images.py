@@ -27,6 +27,10 @@ _GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I
 _SIXTEEN_BIT_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
 
 
+class ImageTooLarge(ValueError):
+    """An image over ``MAX_IMAGE_PIXELS`` (a decompression-bomb guard)."""
+
+
 @dataclass(frozen=True)
 class ImageInfo:
     """What is needed to write an output like its input: size, mode, format, alpha."""
@@ -64,8 +68,10 @@ def read_image(path):
     """
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
-        with Image.open(path) as img:
+        with Image.open(path) as img:  # reads the header only
+            if img.width * img.height > MAX_IMAGE_PIXELS:
+                raise ImageTooLarge(f"{img.width}x{img.height} pixels is over the "
+                                    f"{MAX_IMAGE_PIXELS:,}-pixel limit")
             img.load()
             fmt = img.format
             img = ImageOps.exif_transpose(img)
