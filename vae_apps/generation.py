@@ -111,9 +111,9 @@ def write_latent_map(model, data_spec, out, seed=0, overwrite=False):
     h, w, c = model.image_shape
     images = load_data(data_spec, image_size=(h, w), channels=c).all()
     codes, _ = model.encode(images.x)
-    method = "pca" if codes.shape[1] > 2 else "latent"
+    axis_name = "PCA" if codes.shape[1] > 2 else "z"  # a 2-D latent space is shown as it is
     latent_map(out, project_2d(codes, "pca", seed), images.y, title=f"latent space of {data_spec}",
-               method=method.upper() if method == "pca" else "z", class_names=images.class_names)
+               method=axis_name, class_names=images.class_names)
     text = f"wrote the latent map of {len(images)} images to {out}"
     if model.latent_dim == 2:
         grid_path = Path(out).with_name(Path(out).stem + "_manifold.png")

@@ -53,14 +53,6 @@ class GMMSampler:
         z = self.means[component] + temperature * np.einsum("nij,nj->ni", chol[component], eps)
         return z.astype("float32")
 
-    def log_density(self, z):
-        """log q(z) under the mixture, for checking samples against the fit."""
-        from scipy.stats import multivariate_normal
-
-        dens = sum(w * multivariate_normal(m, c).pdf(z)
-                   for w, m, c in zip(self.weights, self.means, self.covariances))
-        return np.log(dens)
-
     def save(self, path, overwrite=True):
         with atomic_path(path, overwrite) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, weights=self.weights, means=self.means, covariances=self.covariances)
