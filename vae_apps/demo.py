@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scipy.special import expit
 
 from vae_apps.files import atomic_path, ensure_folder
 
@@ -128,7 +129,7 @@ def run_demo(data_spec="digits", out="demo", *, epochs=None, batch_size=None, se
     # The same recipe for both: points drawn at random inside each code cloud's bounding box.
     ae_points = rng.uniform(ae_codes.min(0), ae_codes.max(0), size=(64, vae.latent_dim))
     vae_points = rng.uniform(codes.min(0), codes.max(0), size=(64, vae.latent_dim))
-    ae_images = 1 / (1 + np.exp(-ae_decoder.predict(ae_points.astype("float32"), verbose=0)))
+    ae_images = expit(ae_decoder.predict(ae_points.astype("float32"), verbose=0))
     vae_images = vae.decode(vae_points)
     plots.save_grid(out / "random_codes_autoencoder.png", ae_images)
     plots.save_grid(out / "random_codes_vae.png", vae_images)

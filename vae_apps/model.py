@@ -11,6 +11,7 @@ import math
 import keras
 import numpy as np
 from keras import layers, ops
+from scipy.special import expit
 
 from vae_apps.networks import build_decoder, build_encoder
 
@@ -205,7 +206,7 @@ class VAE(keras.Model):
         """Return the images p(x|z) expects (its mean), float32 in [0, 1]."""
         out = self.decoder.predict(np.asarray(z, "float32"), batch_size=batch_size, verbose=0)
         if self.likelihood == "bernoulli":
-            return (1.0 / (1.0 + np.exp(-out))).astype("float32")
+            return expit(out).astype("float32")
         return np.clip(out, 0.0, 1.0)
 
     def reconstruct(self, x, batch_size=256):

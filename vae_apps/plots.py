@@ -11,6 +11,8 @@ import numpy as np
 from vae_apps.files import atomic_path
 from vae_apps.images import save_uint8
 
+MAP_POINTS = 5000
+
 
 def image_grid(images, columns=None, border=1, background=1.0):
     """Tile N x H x W x C images into one picture, near-square, with thin borders."""
@@ -76,8 +78,17 @@ def rows_figure(path, rows, title=None):
 
 def latent_map(path, codes_2d, labels=None, marked=None, title="latent space", method="PCA",
                class_names=None):
-    """Scatter 2-D codes coloured by label; ``marked`` (bool mask) points drawn larger."""
+    """Scatter 2-D codes coloured by label; ``marked`` (bool mask) points drawn larger.
+
+    Large sets are thinned to ``MAP_POINTS`` points (seeded) so the picture stays readable.
+    """
     import matplotlib.pyplot as plt
+
+    if len(codes_2d) > MAP_POINTS:
+        keep = np.sort(np.random.default_rng(0).choice(len(codes_2d), MAP_POINTS, replace=False))
+        codes_2d = codes_2d[keep]
+        labels = None if labels is None else np.asarray(labels)[keep]
+        marked = None if marked is None else np.asarray(marked)[keep]
 
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     if labels is None:
