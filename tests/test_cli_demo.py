@@ -13,7 +13,7 @@ def test_demo_on_a_small_subset_writes_a_complete_report(digits, tmp_path, capsy
     np.savez(data, x_train=x, y_train=digits.train.y[:300],
              x_test=np.round(digits.test.x[:100, ..., 0] * 255).astype("uint8"), y_test=digits.test.y[:100])
     out = tmp_path / "demo"
-    assert main(["demo", str(data), "--out", str(out), "--epochs", "2", "--batch-size", "64"]) == 0
+    assert main(["demo", str(data), "--out", str(out), "--epochs", "1", "--batch-size", "64"]) == 0
     stdout = capsys.readouterr().out
     assert "6/6 writing the report" in stdout and str(out / "index.html") in stdout
 
