@@ -22,11 +22,12 @@ def add_parser(commands):
 
 def run(args):
     from vae_apps import denoise
+    from vae_apps.data import read_array_file
     from vae_apps.plots import rows_figure
 
     model = load_model_for(args.model)
     if Path(args.input).is_file():
-        reference = denoise.read_reference_arrays(args.reference) if args.reference else None
+        reference = read_array_file(args.reference) if args.reference else None
         report = denoise.denoise_array_file(model, args.input, args.output, overwrite=args.overwrite,
                                             batch_size=args.batch_size, reference=reference)
     else:

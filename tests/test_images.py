@@ -75,7 +75,8 @@ def test_decompression_bomb_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(images, "MAX_IMAGE_PIXELS", 1000)
     with pytest.raises(Exception) as err:
         read_image(tmp_path / "big.png")
-    from vae_apps.data import describe_image_error
+    from vae_apps.images import describe_image_error
+
     assert "too large" in describe_image_error(err.value)
 
 

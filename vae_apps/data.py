@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from vae_apps.errors import UserError
-from vae_apps.images import list_images, read_image, to_shape
+from vae_apps.images import describe_image_error, list_images, read_image, to_shape
 
 log = logging.getLogger("vae_apps")
 
@@ -125,13 +125,14 @@ def _load_keras(name):
 _NAMED_SOURCES = {"digits": _load_digits, **{name: _load_keras for name in KERAS_DATASETS}}
 
 
-def _load_array_file(path):
+def read_array_file(path):
+    """The arrays of a ``.npz`` (by key) or ``.npy`` (as ``x``), never unpickling anything."""
+    path = Path(path)
     try:
         if path.suffix.lower() == ".npy":
-            arrays = {"x": np.load(path, allow_pickle=False)}
-        else:
-            with np.load(path, allow_pickle=False) as npz:
-                arrays = {key: npz[key] for key in npz.files}
+            return {"x": np.load(path, allow_pickle=False)}
+        with np.load(path, allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
     except ValueError as exc:
         if "allow_pickle" in str(exc):
             raise UserError(f"{path}: holds Python objects; refusing to unpickle it "
@@ -139,6 +140,10 @@ def _load_array_file(path):
         raise UserError(f"{path}: not a readable NumPy file ({exc})") from None
     except (OSError, EOFError) as exc:
         raise UserError(f"{path}: not a readable NumPy file ({exc})") from None
+
+
+def _load_array_file(path):
+    arrays = read_array_file(path)
     if "x_train" in arrays:
         missing = [k for k in ("x_test",) if k not in arrays]
         if missing:
@@ -251,22 +256,6 @@ def _load_folder(root, image_size, channels, labels_from_folders):
             class_names = sorted(set(tops))
             y = np.array([class_names.index(t) for t in tops], "int64")
     return Dataset(ImageSet(x, y, names, class_names, skipped), None, str(root))
-
-
-def describe_image_error(exc):
-    """One short phrase for why PIL could not read a file."""
-    from PIL import Image
-
-    from vae_apps.images import ImageTooLarge
-
-    if isinstance(exc, ImageTooLarge):
-        return f"image too large: {exc} (decompression-bomb guard)"
-    if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
-        return "image too large (decompression-bomb guard)"
-    if isinstance(exc, Image.UnidentifiedImageError):
-        return "not a readable image (unknown or corrupt format)"
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return f"unreadable image ({text})"
 
 
 def _reshape(data, image_size, channels):

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from vae_apps.data import describe_image_error, to_unit_images
+from vae_apps.data import read_array_file, to_unit_images
 from vae_apps.errors import UserError
 from vae_apps.evaluation import psnr_ssim
 from vae_apps.files import atomic_path, check_output_outside, ensure_folder
-from vae_apps.images import list_images, read_image, to_shape, write_image
+from vae_apps.images import describe_image_error, list_images, read_image, to_shape, write_image
 
 log = logging.getLogger("vae_apps")
 
@@ -197,7 +197,7 @@ def denoise_array_file(model, in_path, out_path, *, overwrite=False, batch_size=
     if out_path.resolve() == in_path.resolve():
         raise UserError(f"{out_path}: would overwrite the input")
     start = time.perf_counter()
-    arrays = _read_arrays(in_path)
+    arrays = read_array_file(in_path)
     report = DenoiseReport()
     outputs = {}
     for key, array in arrays.items():
@@ -227,16 +227,6 @@ def denoise_array_file(model, in_path, out_path, *, overwrite=False, batch_size=
     return report
 
 
-def _read_arrays(path):
-    try:
-        if path.suffix.lower() == ".npy":
-            return {"x": np.load(path, allow_pickle=False)}
-        with np.load(path, allow_pickle=False) as npz:
-            return {key: npz[key] for key in npz.files}
-    except (ValueError, OSError, EOFError) as exc:
-        raise UserError(f"{path}: not a readable NumPy file without pickles ({exc})") from None
-
-
 def _like_array(images, original):
     images = images.reshape(original.shape) if original.ndim == 3 else images
     if original.dtype.kind in "iu":
@@ -255,6 +245,3 @@ def _array_quality(clean, noisy, denoised):
     return meter.result()
 
 
-def read_reference_arrays(path):
-    """Clean reference arrays for ``denoise_array_file``'s PSNR/SSIM."""
-    return _read_arrays(Path(path))

@@ -80,10 +80,9 @@ def write_samples(model, model_path, out, n=64, sampler="prior", seed=0, tempera
 
 def write_interpolation(model, path_a, path_b, out, steps=10, spherical=False, scale=1,
                         overwrite=False):
-    from vae_apps.data import describe_image_error
     from vae_apps.errors import UserError
     from vae_apps.files import check_new_output
-    from vae_apps.images import read_image, to_shape
+    from vae_apps.images import describe_image_error, read_image, to_shape
     from vae_apps.plots import save_grid
 
     check_new_output(out, overwrite)

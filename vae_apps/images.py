@@ -105,6 +105,18 @@ def _to_unit_float(img):
     return np.clip(arr, 0.0, 1.0)
 
 
+def describe_image_error(exc):
+    """One short phrase for why PIL could not read a file."""
+    if isinstance(exc, ImageTooLarge):
+        return f"image too large: {exc} (decompression-bomb guard)"
+    if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+        return "image too large (decompression-bomb guard)"
+    if isinstance(exc, Image.UnidentifiedImageError):
+        return "not a readable image (unknown or corrupt format)"
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"unreadable image ({text})"
+
+
 def to_shape(pixels, height, width, channels):
     """Resize and convert ``pixels`` (H x W x C float) to height x width x channels."""
     if pixels.shape[-1] != channels:

@@ -9,6 +9,7 @@ or with a Gaussian mixture started from the labelled points.
 import csv
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -16,6 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from vae_apps.errors import UserError
+from vae_apps.files import atomic_path, resolve_inside
 
 log = logging.getLogger("vae_apps")
 
@@ -202,8 +204,6 @@ def read_label_csv(path, names, data_root=None):
     ``names`` are the dataset's image names (relative paths or row indices). Every
     problem is reported with its row number (the header is row 1), in one error.
     """
-    from vae_apps.files import resolve_inside
-
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             rows = list(csv.reader(fh))
@@ -258,10 +258,6 @@ def read_label_csv(path, names, data_root=None):
 
 
 def _name_of(key, ref, root):
-    from pathlib import Path
-
-    from vae_apps.files import resolve_inside
-
     if key == "index":
         try:
             index = int(ref)
@@ -289,8 +285,6 @@ def recover_labels(codes, given, method="spread", seed=0, **params):
 
 def write_predictions(path, names, key, labeler, given, overwrite=False):
     """PREDICTIONS.csv: one row per image: path|index, label, confidence, labelled."""
-    from vae_apps.files import atomic_path
-
     labelled = np.zeros(len(names), bool)
     labelled[given.rows] = True
     labels = labeler.class_names_[labeler.transduction_]
