@@ -68,3 +68,10 @@ def test_help_lists_every_subcommand():
     check = subprocess.run([sys.executable, "-c", "import sys, apps.cli; apps.cli.build_parser(); "
                             "print('tensorflow' in sys.modules)"], capture_output=True, text=True)
     assert check.stdout.strip() == "False"
+
+
+def test_logdir_gets_tensorboard_event_files(tmp_path):
+    logs = tmp_path / "logs"
+    assert main(["train", "digits", "--epochs", "1", "--filters", "8", "--hidden-units", "16",
+                 "--logdir", str(logs), "--out", str(tmp_path / "m.keras")]) == 0
+    assert list(logs.rglob("events.out.tfevents.*"))
