@@ -2,6 +2,8 @@
 
 import logging
 import os
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +44,39 @@ class StopOnNaN(keras.callbacks.TerminateOnNaN):
             raise TrainingDiverged(
                 f"training diverged: the loss became NaN or infinite at epoch {self.epoch + 1}, "
                 f"step {batch + 1} (try a lower --learning-rate)") from None
+
+
+class StopOnInterrupt(keras.callbacks.Callback):
+    """Ctrl-C ends training after the current step, cleanly; a second Ctrl-C interrupts at once.
+
+    Raising KeyboardInterrupt in the middle of a TensorFlow step can leave the input
+    pipeline's threads hanging, so the first SIGINT only asks the fit loop to stop.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.interrupted = False
+        self._previous = None
+
+    def _handle(self, signum, frame):
+        if self.interrupted:
+            raise KeyboardInterrupt
+        self.interrupted = True
+        self.model.stop_training = True
+        log.warning("interrupted: stopping after this step (Ctrl-C again to stop at once)")
+
+    def on_train_begin(self, logs=None):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.interrupted:
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
 
 
 @dataclass
@@ -89,7 +124,8 @@ def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
         val_ds = fixed_validation_set(x_val, batch_size, seed, noise, binarize)
     monitor = "val_loss" if val_ds is not None else "loss"
 
-    all_callbacks = [StopOnNaN(), *callbacks]
+    stop_on_interrupt = StopOnInterrupt()
+    all_callbacks = [StopOnNaN(), stop_on_interrupt, *callbacks]
     best_path = None
     if out is not None:
         out = Path(out)
@@ -114,12 +150,16 @@ def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
                   callbacks=[*all_callbacks, history], verbose=verbose)
     except KeyboardInterrupt:
         interrupted = True
-        log.warning("interrupted: keeping the best model of the finished epochs")
     except TrainingDiverged:
         if best_path is not None and best_path.exists():
             os.replace(best_path, out)
             log.warning("the last good model was kept at %s", out)
         raise
+    finally:
+        stop_on_interrupt.on_train_end()  # restore the SIGINT handler whatever happened
+    interrupted = interrupted or stop_on_interrupt.interrupted
+    if interrupted:
+        log.warning("interrupted: keeping the best model of the finished epochs")
     seconds = time.perf_counter() - start
     if best_path is not None:
         if not best_path.exists():
