@@ -30,8 +30,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    import numpy as np
-
+    from vae_apps.data import binarize
     from vae_apps.evaluation import elbo_terms, iwae_nll
     from vae_apps.generation import generate
     from vae_apps.plots import save_grid
@@ -40,8 +39,7 @@ def main():
 
     data = load_mnist(args.data)
     x_train, x_val = split_validation(data.train.x, 0.1, args.seed)
-    x_test = data.test.x[:args.limit]
-    x_test = (np.random.default_rng(12345).random(x_test.shape) < x_test).astype("float32")
+    x_test = binarize(data.test.x[:args.limit], 12345)
     with Timer() as t:
         model = train_vae(x_train, x_val, binarize=True, epochs=args.epochs, seed=args.seed,
                           verbose=2).model

@@ -272,6 +272,11 @@ def _reshape(data, image_size, channels):
     return Dataset(fix(data.train), fix(data.test), data.source)
 
 
+def binarize(x, seed=0):
+    """Draw each pixel as Bernoulli(grey level) once, reproducibly (fixed evaluation sets)."""
+    return (np.random.default_rng(seed).random(np.shape(x)) < x).astype("float32")
+
+
 def make_dataset(x, batch_size=128, shuffle=True, seed=0, noise=None, binarize=False):
     """A ``tf.data`` pipeline over images ``x``: shuffle, batch, corrupt, prefetch.
 

@@ -130,7 +130,7 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
                         log.warning("failed %s: %s", path, error)
                         continue
                     report.denoised += 1
-                    clean = _reference(reference_dir, path.relative_to(in_dir), pixels.shape, report)
+                    clean = _reference(reference_dir, path.relative_to(in_dir), pixels.shape)
                     if clean is not None:
                         meter.add(clean, pixels, _read_back(out_dir / path.relative_to(in_dir)))
                     if len(examples["noisy"]) < figure_examples:
@@ -152,7 +152,7 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
     return report
 
 
-def _reference(reference_dir, relative, shape, report):
+def _reference(reference_dir, relative, shape):
     if reference_dir is None:
         return None
     path = Path(reference_dir) / relative

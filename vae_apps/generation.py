@@ -7,7 +7,9 @@ def generate(model, sampler, n, seed=0, temperature=1.0, binary=False):
     """Decode ``n`` latent samples. Bernoulli models give mean images unless ``binary``."""
     images = model.decode(sampler.sample(n, seed=seed, temperature=temperature))
     if binary:
-        images = (np.random.default_rng(seed).random(images.shape) < images).astype("float32")
+        from vae_apps.data import binarize
+
+        images = binarize(images, seed)
     return images
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from vae_apps.data import make_dataset
+from vae_apps.data import binarize, make_dataset
 from vae_apps.errors import UserError
-from vae_apps.files import ensure_folder
+from vae_apps.files import check_new_output, ensure_folder
 from vae_apps.model import VAE
 
 log = logging.getLogger("vae_apps")
@@ -131,8 +131,7 @@ def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
         out = Path(out)
         if out.suffix != ".keras":
             raise UserError(f"{out}: the model file name must end in .keras")
-        if out.exists() and not overwrite:
-            raise UserError(f"{out}: already exists (pass --overwrite to replace it)")
+        check_new_output(out, overwrite)
         ensure_folder(out.parent)
         best_path = out.with_name(f".{out.stem}.best.keras")
         all_callbacks.append(keras.callbacks.ModelCheckpoint(
@@ -174,7 +173,7 @@ def fixed_validation_set(x_val, batch_size, seed, noise=None, binarize=False):
     """Validation data corrupted once with a fixed seed, so epochs compare fairly."""
     x_val = np.asarray(x_val, "float32")
     if binarize:
-        x_val = (np.random.default_rng(seed + 1).random(x_val.shape) < x_val).astype("float32")
+        x_val = binarize(x_val, seed + 1)
     if noise is None:
         return make_dataset(x_val, batch_size, shuffle=False)
     import tensorflow as tf
@@ -249,7 +248,7 @@ def train_from_dataset(data, out, *, validation_split=0.1, noise=None, seed=0, *
             parts.append(f"test PSNR {quality['psnr']:.2f} dB")
         else:
             if kwargs.get("binarize"):
-                x_test = (np.random.default_rng(seed + 2).random(x_test.shape) < x_test).astype("float32")
+                x_test = binarize(x_test, seed + 2)
             parts.append(f"test -ELBO {elbo_terms(result.model, x_test)['negative_elbo']:.2f} nats")
     status = "interrupted; best model so far" if result.interrupted else "best model"
     text = ", ".join(parts) + f"; {status} written to {out}"
