@@ -73,3 +73,13 @@ def load_model_for(path, image_shape=None):
         raise UserError(f"{path}: the model expects images of shape {tuple(model.image_shape)}, "
                         f"the data has {tuple(image_shape)} (use --image-size / --grayscale / --rgb)")
     return model
+
+
+def add_engine_options(parser):
+    parser.add_argument("--engine", choices=("local", "ray"), default="local",
+                        help="where the heavy stage runs: this process, or Ray Data actors "
+                             '(pip install "vae_apps[ray]")')
+    parser.add_argument("--ray-address", metavar="ADDR",
+                        help="join this Ray cluster (default: start a local Ray for the job)")
+    parser.add_argument("--ray-actors", type=positive_int, default=2, metavar="N",
+                        help="Ray actors, each holding the model once (default 2)")

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from apps.common import add_common_options, load_model_for, positive_int
+from apps.common import add_common_options, add_engine_options, load_model_for, positive_int
 
 
 def add_parser(commands):
@@ -16,6 +16,7 @@ def add_parser(commands):
     p.add_argument("--reference", metavar="CLEAN", help="clean originals: report PSNR and SSIM")
     p.add_argument("--figure", metavar="FILE.png", help="write a before/after figure")
     p.add_argument("--batch-size", type=positive_int, default=256)
+    add_engine_options(p)
     add_common_options(p, seed=False)
     p.set_defaults(run=run)
 
@@ -30,6 +31,12 @@ def run(args):
         reference = read_array_file(args.reference) if args.reference else None
         report = denoise.denoise_array_file(model, args.input, args.output, overwrite=args.overwrite,
                                             batch_size=args.batch_size, reference=reference)
+    elif args.engine == "ray":
+        from vae_apps.ray_engine import denoise_folder_ray
+
+        report = denoise_folder_ray(args.model, args.input, args.output, overwrite=args.overwrite,
+                                    batch_size=args.batch_size, reference_dir=args.reference,
+                                    address=args.ray_address, actors=args.ray_actors)
     else:
         report = denoise.denoise_folder(model, args.input, args.output, overwrite=args.overwrite,
                                         batch_size=args.batch_size, reference_dir=args.reference)

@@ -1,6 +1,7 @@
 """``vae-apps label``: recover the labels of a mostly unlabelled dataset in latent space."""
 
-from apps.common import add_common_options, add_data_options, load_data_from_args, load_model_for
+from apps.common import (add_common_options, add_data_options, add_engine_options,
+                         load_data_from_args, load_model_for)
 
 
 def add_parser(commands):
@@ -16,6 +17,7 @@ def add_parser(commands):
     p.add_argument("--neighbors", type=int, default=10, help="neighbours for knn and spread")
     p.add_argument("--epochs", type=int, default=30, help="training epochs when --model is omitted")
     p.add_argument("--figure", metavar="FILE.png", help="latent map coloured by recovered label")
+    add_engine_options(p)
     add_common_options(p)
     p.set_defaults(run=run)
 
@@ -23,14 +25,23 @@ def add_parser(commands):
 def run(args):
     from pathlib import Path
 
+    from vae_apps.errors import UserError
     from vae_apps.labeling import read_label_csv, recover_labels, write_predictions
     from vae_apps.plots import label_map_figure
 
+    if args.engine == "ray" and not args.model:
+        raise UserError("--engine ray needs --model (train one with vae-apps train first)")
     images = load_data_from_args(args).all()
     root = args.data if Path(args.data).is_dir() else None
     given = read_label_csv(args.labels, images.names, data_root=root)
     model = load_model_for(args.model, images.x.shape[1:]) if args.model else _train(args, images)
-    codes, _ = model.encode(images.x)
+    if args.engine == "ray":
+        from vae_apps.ray_engine import encode_ray
+
+        codes, _ = encode_ray(args.model, images.x, address=args.ray_address,
+                              actors=args.ray_actors)
+    else:
+        codes, _ = model.encode(images.x)
     labeler = recover_labels(codes, given, args.method, args.seed, n_neighbors=args.neighbors)
     labels = write_predictions(args.out, images.names, given.key, labeler, given, args.overwrite)
     if args.figure:

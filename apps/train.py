@@ -28,19 +28,25 @@ def add_parser(commands):
     p.add_argument("--binarize", action="store_true", help="dynamic binarisation, afresh every epoch")
     p.add_argument("--logdir", help="write TensorBoard logs here")
     p.add_argument("--resume", metavar="DIR", help="back up every epoch here and resume from it")
+    p.add_argument("--distribute", choices=("mirrored",),
+                   help="tf.distribute strategy: mirrored = data-parallel over all visible GPUs")
+    p.add_argument("--devices", type=positive_int, metavar="N",
+                   help="with --distribute: use N GPUs, or split a CPU-only machine into N devices")
     add_common_options(p)
     p.set_defaults(run=run)
 
 
 def run(args):
+    from vae_apps.distribute import make_strategy
     from vae_apps.training import train_from_dataset
 
+    strategy = make_strategy(args.distribute, args.devices)  # before any other TensorFlow op
     data = load_data_from_args(args)
     summary, result = train_from_dataset(
         data, out=args.out, overwrite=args.overwrite, epochs=args.epochs,
         batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
         validation_split=args.validation_split, noise=args.noise, binarize=args.binarize,
-        logdir=args.logdir, resume_dir=args.resume, latent_dim=args.latent_dim,
+        logdir=args.logdir, resume_dir=args.resume, strategy=strategy, latent_dim=args.latent_dim,
         architecture=args.architecture, filters=args.filters, hidden_units=args.hidden_units,
         likelihood=args.likelihood, learn_sigma=args.learn_sigma,
         beta=args.beta if args.beta is not None else (0.1 if args.noise else 1.0),

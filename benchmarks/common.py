@@ -15,6 +15,18 @@ def load_mnist(path=DEFAULT_MNIST):
     return load_data(str(path))
 
 
+def write_noisy_pngs(x, y, folder, noise="gaussian:0.5", seed=0, chunk=5000):
+    """Write noisy copies of images ``x`` as ``folder/<label>/<index>.png``."""
+    from vae_apps.images import save_uint8
+    from vae_apps.noise import parse_noise
+
+    noise = parse_noise(noise)
+    for first in range(0, len(x), chunk):
+        noisy = noise.apply(x[first:first + chunk], seed=seed + first)
+        for i, (img, label) in enumerate(zip(noisy, y[first:first + chunk]), start=first):
+            save_uint8(Path(folder) / str(label) / f"{i:05d}.png", img)
+
+
 class Timer:
     def __enter__(self):
         self.start = time.perf_counter()

@@ -28,6 +28,18 @@ def trained_digits_model(digits, tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="session")
+def denoiser(digits, tmp_path_factory):
+    """A small denoising VAE (Gaussian noise 0.3) trained on digits, saved once."""
+    from vae_apps.noise import parse_noise
+    from vae_apps.training import train_vae
+
+    path = tmp_path_factory.mktemp("denoiser") / "d.keras"
+    train_vae(digits.train.x, digits.test.x, epochs=20, batch_size=32, noise=parse_noise("gaussian:0.3"),
+              out=path, verbose=0, filters=(16, 32), hidden_units=(64,), latent_dim=8, beta=0.1)
+    return path
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

@@ -14,17 +14,6 @@ def _snapshot(root):
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture(scope="module")
-def denoiser(digits, tmp_path_factory):
-    from vae_apps.noise import parse_noise
-    from vae_apps.training import train_vae
-
-    path = tmp_path_factory.mktemp("denoiser") / "d.keras"
-    train_vae(digits.train.x, digits.test.x, epochs=20, batch_size=32, noise=parse_noise("gaussian:0.3"),
-              out=path, verbose=0, filters=(16, 32), hidden_units=(64,), latent_dim=8, beta=0.1)
-    return path
-
-
 @pytest.fixture
 def noisy_folder(tmp_path, digits):
     from vae_apps.noise import parse_noise

@@ -66,90 +66,165 @@ class _QualityMeter:
                 "compared": self.count}
 
 
+class FolderJob:
+    """One folder-denoising job: what both engines (local threads, Ray actors) share."""
+
+    def __init__(self, model, in_dir, out_dir, overwrite=False):
+        self.model, self.overwrite = model, overwrite
+        self.in_dir, self.out_dir = Path(in_dir), Path(out_dir)
+
+    @classmethod
+    def prepare(cls, in_dir, out_dir):
+        """Check the folders; return (image paths, report with the non-images skipped)."""
+        in_dir, out_dir = Path(in_dir), Path(out_dir)
+        if not in_dir.is_dir():
+            raise UserError(f"{in_dir}: no such folder")
+        check_output_outside(in_dir, out_dir)
+        _check_writable(out_dir)
+        paths, others = list_images(in_dir)
+        report = DenoiseReport(skipped=[(p, "not an image file") for p in others])
+        for path, reason in report.skipped:
+            log.warning("skipped %s: %s", path, reason)
+        if not paths:
+            raise UserError(f"{in_dir}: no image files found ({len(others)} other files; "
+                            "formats: png, jpg, bmp, gif, webp, tiff)")
+        return paths, report
+
+    def target(self, path):
+        return self.out_dir / Path(path).relative_to(self.in_dir)
+
+    def load(self, path):
+        """Return (path, (pixels, info, model input) or None, reason it was skipped)."""
+        if self.target(path).exists() and not self.overwrite:
+            return path, None, EXISTS
+        try:
+            return path, self.read_input(path), None
+        except Exception as exc:  # PIL raises many types for broken files
+            return path, None, describe_image_error(exc)
+
+    def read_input(self, path):
+        """(pixels as read, format info, the model's input for them)."""
+        pixels, info = read_image(path)
+        height, width, channels = self.model.image_shape
+        return pixels, info, to_shape(pixels, height, width, channels)
+
+    def save(self, path, output, info):
+        """Write one output atomically; return the error text, or None."""
+        try:
+            write_image(self.target(path), output, like=info, overwrite=True)
+            return None
+        except (UserError, OSError, ValueError) as exc:
+            return str(exc)
+
+    def denoise(self, loaded, batch_size=256):
+        """Model outputs for ``load`` results that were read."""
+        if not loaded:
+            return []
+        return self.model.reconstruct(np.stack([item[3] for item in loaded]), batch_size)
+
+
+class FolderTally:
+    """Counts, warnings, quality and figure examples of a folder job, in path order."""
+
+    def __init__(self, job, report, reference_dir=None, figure_examples=FIGURE_COLUMNS):
+        self.job, self.report = job, report
+        self.reference_dir, self.figure_examples = reference_dir, figure_examples
+        self.meter = _QualityMeter()
+        self.examples = {"clean": [], "noisy": [], "denoised": []}
+        self.existing = []
+
+    def skipped(self, path, reason):
+        if reason == EXISTS:
+            self.existing.append(path)
+        else:
+            self.report.skipped.append((path, reason))
+            log.warning("skipped %s: %s", path, reason)
+
+    def failed(self, path, error):
+        self.report.failed.append((path, error))
+        log.warning("failed %s: %s", path, error)
+
+    def wants_pixels(self):
+        return self.reference_dir is not None or len(self.examples["noisy"]) < self.figure_examples
+
+    def denoised(self, path, pixels=None, resized=None, output=None):
+        """Count one written image; ``pixels`` etc. are read back here when not given."""
+        self.report.denoised += 1
+        if not self.wants_pixels():
+            return
+        if pixels is None:
+            pixels, _, resized = self.job.read_input(path)
+            output = to_shape(_read_back(self.job.target(path)), *resized.shape)
+        relative = Path(path).relative_to(self.job.in_dir)
+        clean = _reference(self.reference_dir, relative, pixels.shape)
+        if clean is not None:
+            self.meter.add(clean, pixels, _read_back(self.job.target(path)))
+        if len(self.examples["noisy"]) < self.figure_examples:
+            height, width, channels = resized.shape
+            self.examples["noisy"].append(resized)
+            self.examples["denoised"].append(output)
+            if clean is not None:
+                self.examples["clean"].append(to_shape(clean, height, width, channels))
+
+    def close(self, seconds):
+        report = self.report
+        report.seconds = seconds
+        if self.existing:
+            report.skipped += [(path, EXISTS) for path in self.existing]
+            log.warning("skipped %d images whose output exists already, e.g. %s "
+                        "(pass --overwrite to replace them)", len(self.existing), self.existing[0])
+        report.quality = self.meter.result()
+        report.examples = {k: v for k, v in self.examples.items() if v}
+        if report.denoised == 0:
+            raise UserError(f"{self.job.in_dir}: nothing was denoised ({len(report.skipped)} "
+                            f"skipped, {len(report.failed)} failed)")
+        return report
+
+
 def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, reference_dir=None,
                    progress=True, figure_examples=FIGURE_COLUMNS):
     """Denoise every image under ``in_dir`` into the same relative path under ``out_dir``."""
     from tqdm.auto import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
-    in_dir, out_dir = Path(in_dir), Path(out_dir)
-    if not in_dir.is_dir():
-        raise UserError(f"{in_dir}: no such folder")
-    check_output_outside(in_dir, out_dir)
-    _check_writable(out_dir)
-    paths, others = list_images(in_dir)
-    report = DenoiseReport(skipped=[(p, "not an image file") for p in others])
-    for path, reason in report.skipped:
-        log.warning("skipped %s: %s", path, reason)
-    if not paths:
-        raise UserError(f"{in_dir}: no image files found "
-                        f"({len(others)} other files; formats: png, jpg, bmp, gif, webp, tiff)")
-    height, width, channels = model.image_shape
-    meter = _QualityMeter()
-    examples = {"clean": [], "noisy": [], "denoised": []}
+    paths, report = FolderJob.prepare(in_dir, out_dir)
+    job = FolderJob(model, in_dir, out_dir, overwrite)
+    tally = FolderTally(job, report, reference_dir, figure_examples)
     start = time.perf_counter()
 
-    def load(path):
-        target = out_dir / path.relative_to(in_dir)
-        if target.exists() and not overwrite:
-            return path, None, EXISTS
-        try:
-            pixels, info = read_image(path)
-        except Exception as exc:  # PIL raises many types for broken files
-            return path, None, describe_image_error(exc)
-        return path, (pixels, info, to_shape(pixels, height, width, channels)), None
+    def finish(writes):
+        for path, pixels, resized, output, write in writes:
+            error = write.result()
+            if error:
+                tally.failed(path, error)
+            else:
+                tally.denoised(path, pixels, resized, output)
 
-    def save(path, output, info):
-        try:
-            write_image(out_dir / path.relative_to(in_dir), output, like=info, overwrite=True)
-            return None
-        except (UserError, OSError, ValueError) as exc:
-            return str(exc)
-
-    existing = []
-    with ThreadPoolExecutor(max_workers=2) as pool, logging_redirect_tqdm(), \
+    # Reading batch k + 1 and writing batch k - 1 overlap the model's work on batch k;
+    # at most three batches are in memory, whatever the folder's size.
+    batches = [paths[i:i + batch_size] for i in range(0, len(paths), batch_size)]
+    writes = []
+    with ThreadPoolExecutor(max_workers=2) as readers, ThreadPoolExecutor(max_workers=2) as writers, \
+            logging_redirect_tqdm(), \
             tqdm(total=len(paths), unit="img", desc="denoise", disable=None if progress else True) as bar:
-        for first in range(0, len(paths), batch_size):
+        next_batch = readers.map(job.load, batches[0])
+        for index, batch in enumerate(batches):
+            items = list(next_batch)
+            if index + 1 < len(batches):
+                next_batch = readers.map(job.load, batches[index + 1])
             loaded = []
-            for path, item, reason in pool.map(load, paths[first:first + batch_size]):
-                if reason == EXISTS:
-                    existing.append(path)
-                elif reason:
-                    report.skipped.append((path, reason))
-                    log.warning("skipped %s: %s", path, reason)
+            for path, item, reason in items:
+                if reason:
+                    tally.skipped(path, reason)
                 else:
                     loaded.append((path, *item))
-            if loaded:
-                outputs = model.reconstruct(np.stack([item[3] for item in loaded]), batch_size)
-                writes = [pool.submit(save, path, out, info)
-                          for (path, _, info, _), out in zip(loaded, outputs)]
-                for (path, pixels, info, resized), out, write in zip(loaded, outputs, writes):
-                    error = write.result()
-                    if error:
-                        report.failed.append((path, error))
-                        log.warning("failed %s: %s", path, error)
-                        continue
-                    report.denoised += 1
-                    clean = _reference(reference_dir, path.relative_to(in_dir), pixels.shape)
-                    if clean is not None:
-                        meter.add(clean, pixels, _read_back(out_dir / path.relative_to(in_dir)))
-                    if len(examples["noisy"]) < figure_examples:
-                        examples["noisy"].append(resized)
-                        examples["denoised"].append(out)
-                        if clean is not None:
-                            examples["clean"].append(to_shape(clean, height, width, channels))
-            bar.update(min(batch_size, len(paths) - first))
-    report.seconds = time.perf_counter() - start
-    if existing:
-        report.skipped += [(path, EXISTS) for path in existing]
-        log.warning("skipped %d images whose output exists already, e.g. %s "
-                    "(pass --overwrite to replace them)", len(existing), existing[0])
-    report.quality = meter.result()
-    report.examples = {k: v for k, v in examples.items() if v}
-    if report.denoised == 0:
-        raise UserError(f"{in_dir}: nothing was denoised ({len(report.skipped)} skipped, "
-                        f"{len(report.failed)} failed)")
-    return report
+            outputs = job.denoise(loaded, batch_size)
+            finish(writes)
+            writes = [(path, pixels, resized, out, writers.submit(job.save, path, out, info))
+                      for (path, pixels, info, resized), out in zip(loaded, outputs)]
+            bar.update(len(batch))
+        finish(writes)
+    return tally.close(time.perf_counter() - start)
 
 
 def _reference(reference_dir, relative, shape):

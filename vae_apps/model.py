@@ -65,6 +65,8 @@ class VAE(keras.Model):
         architecture: ``"conv"`` or ``"dense"`` networks (see ``vae_apps.networks``).
         filters: convolution widths, one stride-2 layer each.
         hidden_units: dense layer widths between the features and the code.
+        decoder_hidden_units: dense widths from the code back to the features
+            (default ``None``: ``hidden_units`` reversed).
         likelihood: ``"bernoulli"`` (binary cross-entropy) or ``"gaussian"``.
         gaussian_sigma: the Gaussian likelihood's standard deviation (its start value
             when ``learn_sigma``).
@@ -80,7 +82,7 @@ class VAE(keras.Model):
     """
 
     def __init__(self, image_shape, latent_dim=32, architecture="conv", filters=(32, 64),
-                 hidden_units=(512,), likelihood="bernoulli", gaussian_sigma=0.1,
+                 hidden_units=(512,), decoder_hidden_units=None, likelihood="bernoulli", gaussian_sigma=0.1,
                  learn_sigma=False, beta=1.0, num_samples=1, warmup_epochs=0, seed=None,
                  **kwargs):
         super().__init__(**kwargs)
@@ -93,6 +95,8 @@ class VAE(keras.Model):
         self.architecture = architecture
         self.filters = tuple(int(f) for f in filters)
         self.hidden_units = tuple(int(u) for u in hidden_units)
+        self.decoder_hidden_units = (None if decoder_hidden_units is None
+                                     else tuple(int(u) for u in decoder_hidden_units))
         self.likelihood = likelihood
         self.gaussian_sigma = float(gaussian_sigma)
         self.learn_sigma = bool(learn_sigma)
@@ -105,7 +109,7 @@ class VAE(keras.Model):
                         architecture=architecture, filters=self.filters,
                         hidden_units=self.hidden_units)
         self.encoder = build_encoder(**networks)
-        self.decoder = build_decoder(**networks)
+        self.decoder = build_decoder(**networks, decoder_hidden_units=self.decoder_hidden_units)
         self.sampling = Sampling(seed=seed, name="sampling")
         self._nll = LIKELIHOODS[likelihood]
         self.log_sigma = self.add_weight(
@@ -224,7 +228,8 @@ class VAE(keras.Model):
             **super().get_config(),
             "image_shape": self.image_shape, "latent_dim": self.latent_dim,
             "architecture": self.architecture, "filters": self.filters,
-            "hidden_units": self.hidden_units, "likelihood": self.likelihood,
+            "hidden_units": self.hidden_units,
+            "decoder_hidden_units": self.decoder_hidden_units, "likelihood": self.likelihood,
             "gaussian_sigma": self.gaussian_sigma, "learn_sigma": self.learn_sigma,
             "beta": self.beta, "num_samples": self.num_samples,
             "warmup_epochs": self.warmup_epochs, "seed": self.seed,

@@ -1,5 +1,6 @@
 """Training the shared VAE: the input pipeline, the callbacks and a safe final save."""
 
+import contextlib
 import logging
 import os
 import signal
@@ -91,7 +92,7 @@ class TrainResult:
 def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
               learning_rate=1e-3, noise=None, binarize=False, seed=0, out=None,
               overwrite=True, logdir=None, resume_dir=None, steps_per_execution=1,
-              verbose="auto", callbacks=(), **model_kwargs):
+              strategy=None, verbose="auto", callbacks=(), **model_kwargs):
     """Train a VAE on images ``x_train`` (float32 N x H x W x C in [0, 1]).
 
     Args:
@@ -104,18 +105,21 @@ def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
             when training is interrupted (Ctrl-C) or diverges.
         resume_dir: ``BackupAndRestore`` folder: a killed run started again with the
             same folder continues from its last finished epoch.
+        strategy: a ``tf.distribute`` strategy (see ``vae_apps.distribute``); the
+            model is created and compiled in its scope, ``batch_size`` is global.
     Returns:
         ``TrainResult``; ``model`` is the best-epoch model when ``out`` is given.
     """
     keras.utils.set_random_seed(seed)
-    if model is None:
-        model = VAE(image_shape=x_train.shape[1:], seed=seed, **model_kwargs)
-    if tuple(model.image_shape) != tuple(x_train.shape[1:]):
-        raise UserError(f"the model expects images of shape {model.image_shape}, "
-                        f"the data has {tuple(x_train.shape[1:])}")
-    if not model.compiled:
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                      steps_per_execution=steps_per_execution)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        if model is None:
+            model = VAE(image_shape=x_train.shape[1:], seed=seed, **model_kwargs)
+        if tuple(model.image_shape) != tuple(x_train.shape[1:]):
+            raise UserError(f"the model expects images of shape {model.image_shape}, "
+                            f"the data has {tuple(x_train.shape[1:])}")
+        if not model.compiled:
+            model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                          steps_per_execution=steps_per_execution)
 
     train_ds = make_dataset(x_train, batch_size, shuffle=True, seed=seed, noise=noise,
                             binarize=binarize)

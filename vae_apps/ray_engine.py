@@ -1,0 +1,147 @@
+"""Batch inference on Ray Data: the heavy stage of ``denoise`` and ``label`` on a cluster.
+
+Work is a Ray Dataset mapped by a pool of actors (``map_batches`` with a callable
+class), each loading the model once. Without an address a local Ray is started and
+shut down again; with one, the job joins that cluster. The outputs equal the local
+engine's: the actors run the same reader, model and writer (``vae_apps.denoise``).
+
+Folders enter Ray as their file list rather than through ``ray.data.read_images``:
+that reader stops at the first broken file and converts modes on its own, where
+vae_apps skips a bad file with a warning and keeps each file's mode and bit depth.
+"""
+
+import contextlib
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from vae_apps.errors import UserError
+
+log = logging.getLogger("vae_apps")
+
+INSTALL_HINT = 'the Ray engine needs Ray: pip install "vae_apps[ray]"'
+DENOISED, FAILED = "denoised", "failed"
+
+
+def import_ray():
+    try:
+        import ray
+        import ray.data  # noqa: F401  (the Data extra: pandas, pyarrow)
+    except ImportError:
+        raise UserError(INSTALL_HINT) from None
+    return ray
+
+
+@contextlib.contextmanager
+def ray_session(address=None):
+    """Join the cluster at ``address``, or run a local Ray for the duration."""
+    ray = import_ray()
+    started = not ray.is_initialized()
+    if started:
+        # Actors import TensorFlow; keep its C++ banner out of the user's terminal.
+        env = {"env_vars": {"TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")}}
+        try:
+            ray.init(address=address, runtime_env=env, include_dashboard=False,
+                     logging_level=logging.ERROR, log_to_driver=False)
+        except (ConnectionError, ValueError, RuntimeError) as exc:
+            raise UserError(f"cannot start or join Ray at {address or 'local'}: "
+                            f"{str(exc).splitlines()[0]}") from None
+    try:
+        context = ray.data.DataContext.get_current()
+        context.execution_options.preserve_order = True  # outputs in input order
+        context.enable_progress_bars = False
+        yield ray
+    finally:
+        if started:
+            ray.shutdown()
+
+
+class _DenoiseActor:
+    """One Ray actor: load the model once, then read, denoise and write batches of files."""
+
+    def __init__(self, model_path, in_dir, out_dir, overwrite, batch_size):
+        from vae_apps.denoise import FolderJob
+        from vae_apps.training import load_vae
+
+        self.job = FolderJob(load_vae(model_path), in_dir, out_dir, overwrite)
+        self.batch_size = batch_size
+
+    def __call__(self, batch):
+        items = [self.job.load(Path(p)) for p in batch["path"]]
+        loaded = [(path, *item) for path, item, reason in items if not reason]
+        outputs = self.job.denoise(loaded, self.batch_size)
+        status = {path: (reason, "") for path, _, reason in items if reason}
+        for (path, _, info, _), output in zip(loaded, outputs):
+            error = self.job.save(path, output, info)
+            status[path] = (FAILED, error) if error else (DENOISED, "")
+        paths = [path for path, _, _ in items]
+        return {"path": np.array([str(p) for p in paths]),
+                "status": np.array([status[p][0] for p in paths]),
+                "error": np.array([status[p][1] for p in paths])}
+
+
+def denoise_folder_ray(model_path, in_dir, out_dir, *, overwrite=False, batch_size=256,
+                       reference_dir=None, address=None, actors=2, progress=True):
+    """``vae_apps.denoise.denoise_folder`` with the reading, model and writing on Ray."""
+    from tqdm.auto import tqdm
+
+    from vae_apps.denoise import FolderJob, FolderTally
+    from vae_apps.training import load_vae
+
+    paths, report = FolderJob.prepare(in_dir, out_dir)
+    job = FolderJob(load_vae(model_path), in_dir, out_dir, overwrite)  # checks the file early
+    tally = FolderTally(job, report, reference_dir)
+    start = time.perf_counter()
+    with ray_session(address) as ray:
+        dataset = ray.data.from_items([{"path": str(p)} for p in paths])
+        results = dataset.map_batches(
+            _DenoiseActor, fn_constructor_kwargs=dict(
+                model_path=str(Path(model_path).resolve()), in_dir=str(job.in_dir.resolve()),
+                out_dir=str(job.out_dir.resolve()), overwrite=overwrite, batch_size=batch_size),
+            batch_size=batch_size, concurrency=actors, batch_format="numpy")
+        outcomes = {}
+        with tqdm(total=len(paths), unit="img", desc="denoise (ray)",
+                  disable=None if progress else True) as bar:
+            for row in results.iter_rows():
+                outcomes[row["path"]] = (row["status"], row["error"])
+                bar.update(1)
+    for path in paths:  # tally in path order, as the local engine does
+        status, error = outcomes[str(job.in_dir.resolve() / path.relative_to(job.in_dir))]
+        if status == DENOISED:
+            tally.denoised(path)
+        elif status == FAILED:
+            tally.failed(path, error)
+        else:
+            tally.skipped(path, status)
+    return tally.close(time.perf_counter() - start)
+
+
+class _EncodeActor:
+    """One Ray actor: load the model once, then encode batches of images."""
+
+    def __init__(self, model_path, batch_size):
+        from vae_apps.training import load_vae
+
+        self.model, self.batch_size = load_vae(model_path), batch_size
+
+    def __call__(self, batch):
+        z_mean, z_log_var = self.model.encode(batch["data"], self.batch_size)
+        return {"z_mean": z_mean, "z_log_var": z_log_var}
+
+
+def encode_ray(model_path, x, *, batch_size=256, address=None, actors=2):
+    """``VAE.encode`` on Ray: (z_mean, z_log_var) for images ``x``, in order."""
+    with ray_session(address) as ray:
+        x = np.asarray(x, "float32")
+        # One block per batch: every actor gets work, batches match the local engine's.
+        blocks = [x[i:i + batch_size] for i in range(0, len(x), batch_size)]
+        results = ray.data.from_numpy(blocks).map_batches(
+            _EncodeActor, fn_constructor_kwargs=dict(model_path=str(Path(model_path).resolve()),
+                                                     batch_size=batch_size),
+            batch_size=batch_size, concurrency=actors, batch_format="numpy")
+        batches = list(results.iter_batches(batch_size=None, batch_format="numpy"))
+    return (np.concatenate([b["z_mean"] for b in batches]),
+            np.concatenate([b["z_log_var"] for b in batches]))
