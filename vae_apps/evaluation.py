@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from vae_apps.data import binarize
+from vae_apps.data import binarize as binarize_images
 from vae_apps.model import kl_divergence
 
 
@@ -113,7 +113,7 @@ def image_quality(clean, images):
 def evaluate_model(model, x, iwae_samples=1000, binarize=False, seed=0):
     """All the likelihood figures of ``vae-apps evaluate``, nats per image."""
     if binarize:
-        x = binarize(x, seed)
+        x = binarize_images(x, seed)
     terms = elbo_terms(model, x, seed=seed)
     return {"images": int(len(x)), "negative_elbo": terms["negative_elbo"],
             "reconstruction": terms["reconstruction"], "kl": terms["kl"],
