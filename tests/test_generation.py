@@ -19,7 +19,10 @@ def test_iwae_bound_is_above_the_elbo_and_tightens_with_k(model, digits):
 
     x = digits.test.x[:100]
     elbo = np.mean([elbo_terms(model, x, seed=s)["negative_elbo"] for s in range(5)])
-    nll = {k: iwae_nll(model, x, num_samples=k, seed=0, chunk=64) for k in (1, 10, 200)}
+    # The bound tightens in expectation: average a few seeds so Monte Carlo noise
+    # (~0.02 nats here) does not decide the order.
+    nll = {k: np.mean([iwae_nll(model, x, num_samples=k, seed=s, chunk=64) for s in range(4)])
+           for k in (1, 10, 200)}
     assert nll[1] == pytest.approx(elbo, rel=0.02)  # K = 1 is the ELBO
     assert nll[200] <= nll[10] <= nll[1] + 0.05
     assert nll[200] < elbo

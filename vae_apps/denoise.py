@@ -22,6 +22,9 @@ from vae_apps.images import describe_image_error, list_images, read_image, to_sh
 log = logging.getLogger("vae_apps")
 
 FIGURE_COLUMNS = 8
+# More threads did not help on 2 cores: creating and renaming files in one folder
+# serialise in the file system (measured with benchmarks/denoise_speed.py).
+READ_THREADS, WRITE_THREADS = 2, 2
 EXISTS = "output exists (pass --overwrite to replace it)"
 
 
@@ -204,7 +207,7 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
     # at most three batches are in memory, whatever the folder's size.
     batches = [paths[i:i + batch_size] for i in range(0, len(paths), batch_size)]
     writes = []
-    with ThreadPoolExecutor(max_workers=2) as readers, ThreadPoolExecutor(max_workers=2) as writers, \
+    with ThreadPoolExecutor(READ_THREADS) as readers, ThreadPoolExecutor(WRITE_THREADS) as writers, \
             logging_redirect_tqdm(), \
             tqdm(total=len(paths), unit="img", desc="denoise", disable=None if progress else True) as bar:
         next_batch = readers.map(job.load, batches[0])
