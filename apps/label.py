@@ -1,7 +1,7 @@
 """``vae-apps label``: recover the labels of a mostly unlabelled dataset in latent space."""
 
 from apps.common import (add_common_options, add_data_options, add_engine_options,
-                         load_data_from_args, load_model_for)
+                         load_data_from_args, load_model_for, positive_int)
 
 
 def add_parser(commands):
@@ -15,7 +15,8 @@ def add_parser(commands):
     p.add_argument("--model", metavar="MODEL.keras", help="default: train one on DATA first")
     p.add_argument("--method", choices=("spread", "knn", "centroids", "gmm"), default="spread")
     p.add_argument("--neighbors", type=int, default=10, help="neighbours for knn and spread")
-    p.add_argument("--epochs", type=int, default=30, help="training epochs when --model is omitted")
+    p.add_argument("--epochs", type=positive_int,
+                   help="training epochs when --model is omitted (default: 10-100 by data size)")
     p.add_argument("--figure", metavar="FILE.png", help="latent map coloured by recovered label")
     add_engine_options(p)
     add_common_options(p)
@@ -51,8 +52,7 @@ def run(args):
 
 
 def _train(args, images):
-    from vae_apps.training import split_validation, train_vae
+    from vae_apps.labeling import train_labeling_vae
 
-    print(f"no --model given: training a VAE on {args.data} for {args.epochs} epochs first")
-    x_train, x_val = split_validation(images.x, 0.1, args.seed)
-    return train_vae(x_train, x_val, epochs=args.epochs, seed=args.seed, verbose=0).model
+    print(f"no --model given: training a VAE on the {len(images)} images of {args.data} first")
+    return train_labeling_vae(images.x, epochs=args.epochs, seed=args.seed, verbose=0)
