@@ -246,9 +246,12 @@ def _wait_for(predicate, timeout=120):
 def test_sigkill_mid_epoch_then_resume_continues_from_the_last_finished_epoch(tmp_path):
     backup = tmp_path / "backup"
     cmd = _train_command(tmp_path, 5, ["--resume", str(backup)])
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert _wait_for(lambda: any(backup.rglob("*.json")) if backup.exists() else False)
-    time.sleep(0.5)  # into the next epoch
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    # Keras prints "Epoch 2/5" after epoch 1's end-of-epoch backup is written: kill there.
+    for line in proc.stdout:
+        if line.startswith("Epoch 2/5"):
+            break
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert any(backup.rglob("*")), "the backup survives a kill"
