@@ -49,6 +49,8 @@ def ray_session(address=None):
         except (ConnectionError, ValueError, RuntimeError) as exc:
             raise UserError(f"cannot start or join Ray at {address or 'local'}: "
                             f"{str(exc).splitlines()[0]}") from None
+    # Ray Data logs every execution plan at INFO; the command prints its own summary.
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
     try:
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True  # outputs in input order
