@@ -43,11 +43,12 @@ def _summary(text):
     return line.split(" in ")[0]
 
 
-def test_ray_denoise_equals_local(denoiser, folder_200, tmp_path, capsys):
+def test_ray_denoise_equals_local(denoiser, folder_200, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(folder_200.parent)  # a relative IN, as users type it
     outputs = {}
     for engine in ("local", "ray"):
         out = tmp_path / engine
-        assert main(["denoise", str(folder_200), str(out), "--model", str(denoiser),
+        assert main(["denoise", folder_200.name, str(out), "--model", str(denoiser),
                      "--engine", engine, "--batch-size", "64"]) == 0
         captured = capsys.readouterr()
         outputs[engine] = (out, _warnings(captured.err), _summary(captured.out))

@@ -98,7 +98,8 @@ def denoise_folder_ray(model_path, in_dir, out_dir, *, overwrite=False, batch_si
     tally = FolderTally(job, report, reference_dir)
     start = time.perf_counter()
     with ray_session(address) as ray:
-        dataset = ray.data.from_items([{"path": str(p)} for p in paths])
+        # Absolute paths: actors may run in another working directory (or machine).
+        dataset = ray.data.from_items([{"path": str(_absolute(job, p))} for p in paths])
         results = dataset.map_batches(
             _DenoiseActor, fn_constructor_kwargs=dict(
                 model_path=str(Path(model_path).resolve()), in_dir=str(job.in_dir.resolve()),
@@ -111,7 +112,7 @@ def denoise_folder_ray(model_path, in_dir, out_dir, *, overwrite=False, batch_si
                 outcomes[row["path"]] = (row["status"], row["error"])
                 bar.update(1)
     for path in paths:  # tally in path order, as the local engine does
-        status, error = outcomes[str(job.in_dir.resolve() / path.relative_to(job.in_dir))]
+        status, error = outcomes[str(_absolute(job, path))]
         if status == DENOISED:
             tally.denoised(path)
         elif status == FAILED:
@@ -119,6 +120,10 @@ def denoise_folder_ray(model_path, in_dir, out_dir, *, overwrite=False, batch_si
         else:
             tally.skipped(path, status)
     return tally.close(time.perf_counter() - start)
+
+
+def _absolute(job, path):
+    return job.in_dir.resolve() / Path(path).relative_to(job.in_dir)
 
 
 class _EncodeActor:
