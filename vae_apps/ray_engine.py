@@ -49,8 +49,8 @@ def ray_session(address=None):
         except (ConnectionError, ValueError, RuntimeError) as exc:
             raise UserError(f"cannot start or join Ray at {address or 'local'}: "
                             f"{str(exc).splitlines()[0]}") from None
-    # Ray Data logs every execution plan at INFO; the command prints its own summary.
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    # Ray Data logs its plans and settings; the command prints its own progress and summary.
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
     try:
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True  # outputs in input order
@@ -104,7 +104,8 @@ def denoise_folder_ray(model_path, in_dir, out_dir, *, overwrite=False, batch_si
             _DenoiseActor, fn_constructor_kwargs=dict(
                 model_path=str(Path(model_path).resolve()), in_dir=str(job.in_dir.resolve()),
                 out_dir=str(job.out_dir.resolve()), overwrite=overwrite, batch_size=batch_size),
-            batch_size=batch_size, concurrency=actors, batch_format="numpy")
+            batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=actors),
+            batch_format="numpy")
         outcomes = {}
         with tqdm(total=len(paths), unit="img", desc="denoise (ray)",
                   disable=None if progress else True) as bar:
@@ -148,7 +149,8 @@ def encode_ray(model_path, x, *, batch_size=256, address=None, actors=2):
         results = ray.data.from_numpy(blocks).map_batches(
             _EncodeActor, fn_constructor_kwargs=dict(model_path=str(Path(model_path).resolve()),
                                                      batch_size=batch_size),
-            batch_size=batch_size, concurrency=actors, batch_format="numpy")
+            batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=actors),
+            batch_format="numpy")
         batches = list(results.iter_batches(batch_size=None, batch_format="numpy"))
     return (np.concatenate([b["z_mean"] for b in batches]),
             np.concatenate([b["z_log_var"] for b in batches]))
