@@ -36,7 +36,8 @@ def run(args):
 
         report = denoise_folder_ray(args.model, args.input, args.output, overwrite=args.overwrite,
                                     batch_size=args.batch_size, reference_dir=args.reference,
-                                    address=args.ray_address, actors=args.ray_actors)
+                                    address=args.ray_address, actors=args.ray_actors,
+                                    model=model)
     else:
         report = denoise.denoise_folder(model, args.input, args.output, overwrite=args.overwrite,
                                         batch_size=args.batch_size, reference_dir=args.reference)

@@ -86,15 +86,19 @@ class _DenoiseActor:
 
 
 def denoise_folder_ray(model_path, in_dir, out_dir, *, overwrite=False, batch_size=256,
-                       reference_dir=None, address=None, actors=2, progress=True):
-    """``vae_apps.denoise.denoise_folder`` with the reading, model and writing on Ray."""
+                       reference_dir=None, address=None, actors=2, progress=True, model=None):
+    """``vae_apps.denoise.denoise_folder`` with the reading, model and writing on Ray.
+
+    ``model``: the file's model already loaded by the caller (else it is loaded here);
+    the driver only needs it for the image shape.
+    """
     from tqdm.auto import tqdm
 
     from vae_apps.denoise import FolderJob, FolderTally
     from vae_apps.training import load_vae
 
     paths, report = FolderJob.prepare(in_dir, out_dir)
-    job = FolderJob(load_vae(model_path), in_dir, out_dir, overwrite)  # checks the file early
+    job = FolderJob(model or load_vae(model_path), in_dir, out_dir, overwrite)
     tally = FolderTally(job, report, reference_dir)
     start = time.perf_counter()
     with ray_session(address) as ray:
