@@ -23,6 +23,9 @@ def add_parser(commands):
                    help="weight of the KL term (default 1, or 0.1 with --noise: sharper denoising)")
     p.add_argument("--samples", type=positive_int, default=1, help="K samples of z per image")
     p.add_argument("--warmup-epochs", type=int, default=0, help="linear KL warm-up")
+    p.add_argument("--pixel-context", type=int, default=0, metavar="M",
+                   help="M > 0: each pixel also depends on the pixels above and left of it "
+                        "(a one-layer PixelCNN head); better likelihoods, slower sampling")
     p.add_argument("--validation-split", type=float, default=0.1)
     p.add_argument("--noise", metavar="SPEC", help="train a denoiser: e.g. gaussian:0.5, salt_pepper:0.2")
     p.add_argument("--binarize", action="store_true", help="dynamic binarisation, afresh every epoch")
@@ -50,6 +53,7 @@ def run(args):
         architecture=args.architecture, filters=args.filters, hidden_units=args.hidden_units,
         likelihood=args.likelihood, learn_sigma=args.learn_sigma,
         beta=args.beta if args.beta is not None else (0.1 if args.noise else 1.0),
-        num_samples=args.samples, warmup_epochs=args.warmup_epochs)
+        num_samples=args.samples, warmup_epochs=args.warmup_epochs,
+        pixel_context=args.pixel_context)
     print(summary)
     return 130 if result.interrupted else 0

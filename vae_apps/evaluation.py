@@ -34,13 +34,13 @@ def _elbo_step(model):
         z_mean, z_log_var = model.encoder(batch, training=False)
         eps = tf.random.stateless_normal(tf.shape(z_mean), seed)
         z = z_mean + tf.exp(0.5 * z_log_var) * eps
-        nll = model.negative_log_likelihood(batch, model.decoder(z, training=False))
+        nll = model.negative_log_likelihood(batch, model.pixel_parameters(z, batch))
         return nll, kl_divergence(z_mean, z_log_var)
 
     return step
 
 
-def iwae_nll(model, x, num_samples=1000, batch_size=20, chunk=250, seed=0):
+def iwae_nll(model, x, num_samples=1000, batch_size=10, chunk=100, seed=0):
     """Importance-weighted estimate of -log p(x), mean per image, in nats (Burda et al.).
 
     log p(x) >= log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x), z_k ~ q(z|x); the bound
@@ -77,7 +77,7 @@ def _iwae_log_weights(model):
         log_q = tf.reduce_sum(-half_log_2pi - 0.5 * z_log_var[None] - 0.5 * tf.square(eps), -1)
         log_prior = tf.reduce_sum(-half_log_2pi - 0.5 * tf.square(z), -1)
         images = tf.reshape(tf.repeat(batch[None], k, axis=0), (-1, *batch.shape[1:]))
-        out = model.decoder(tf.reshape(z, (-1, d)), training=False)
+        out = model.pixel_parameters(tf.reshape(z, (-1, d)), batch)  # context once per image
         log_px_z = -tf.reshape(model.negative_log_likelihood(images, out), (k, n))
         return log_px_z + log_prior - log_q
 

@@ -5,7 +5,7 @@ import numpy as np
 
 def generate(model, sampler, n, seed=0, temperature=1.0, binary=False):
     """Decode ``n`` latent samples. Bernoulli models give mean images unless ``binary``."""
-    images = model.decode(sampler.sample(n, seed=seed, temperature=temperature))
+    images = model.decode(sampler.sample(n, seed=seed, temperature=temperature), seed=seed)
     if binary:
         from vae_apps.data import binarize
 

@@ -13,7 +13,7 @@ import numpy as np
 from keras import layers, ops
 from scipy.special import expit
 
-from vae_apps.networks import build_decoder, build_encoder
+from vae_apps.networks import PixelContext, build_decoder, build_encoder
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -75,6 +75,10 @@ class VAE(keras.Model):
         num_samples: K, the Monte Carlo samples of z per image in the loss.
         warmup_epochs: the KL weight rises linearly from beta / warmup_epochs to beta
             over these first epochs (0: no warm-up).
+        pixel_context: 0 (default): pixels are independent given z. M > 0: each
+            pixel also depends on the pixels above and to its left, through M masked
+            convolutions mixed by weights computed from z (``PixelContext``): better
+            likelihoods, but decoding draws the pixels one by one.
         seed: seed of the sampling noise.
 
     ``fit`` takes images ``x`` (the target is ``x``) or ``(x_input, x_target)``
@@ -83,13 +87,15 @@ class VAE(keras.Model):
 
     def __init__(self, image_shape, latent_dim=32, architecture="conv", filters=(32, 64),
                  hidden_units=(512,), decoder_hidden_units=None, likelihood="bernoulli", gaussian_sigma=0.1,
-                 learn_sigma=False, beta=1.0, num_samples=1, warmup_epochs=0, seed=None,
-                 **kwargs):
+                 learn_sigma=False, beta=1.0, num_samples=1, warmup_epochs=0, pixel_context=0,
+                 seed=None, **kwargs):
         super().__init__(**kwargs)
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {sorted(LIKELIHOODS)}, got {likelihood!r}")
         if int(num_samples) < 1:
             raise ValueError(f"num_samples must be >= 1, got {num_samples}")
+        if int(pixel_context) < 0:
+            raise ValueError(f"pixel_context must be >= 0, got {pixel_context}")
         self.image_shape = tuple(int(s) for s in image_shape)
         self.latent_dim = int(latent_dim)
         self.architecture = architecture
@@ -103,13 +109,19 @@ class VAE(keras.Model):
         self.beta = float(beta)
         self.num_samples = int(num_samples)
         self.warmup_epochs = int(warmup_epochs)
+        self.pixel_context = int(pixel_context)
         self.seed = seed
 
         networks = dict(image_shape=self.image_shape, latent_dim=self.latent_dim,
                         architecture=architecture, filters=self.filters,
                         hidden_units=self.hidden_units)
         self.encoder = build_encoder(**networks)
-        self.decoder = build_decoder(**networks, decoder_hidden_units=self.decoder_hidden_units)
+        self.decoder = build_decoder(**networks, decoder_hidden_units=self.decoder_hidden_units,
+                                     outputs_per_channel=1 + self.pixel_context)
+        self.pixelcnn = (PixelContext(self.image_shape[-1], self.pixel_context, name="pixel_context")
+                         if self.pixel_context else None)
+        if self.pixelcnn is not None:
+            self.pixelcnn.build()
         self.sampling = Sampling(seed=seed, name="sampling")
         self._nll = LIKELIHOODS[likelihood]
         self.log_sigma = self.add_weight(
@@ -136,7 +148,7 @@ class VAE(keras.Model):
     def call(self, inputs, training=False):
         z_mean, z_log_var = self.encoder(inputs, training=training)
         z = self.sampling(z_mean, z_log_var) if training else z_mean
-        return self.decoder(z, training=training)
+        return self.pixel_parameters(z, inputs, training=training)
 
     # -- loss -------------------------------------------------------------------------
 
@@ -150,14 +162,26 @@ class VAE(keras.Model):
             x_target = ops.repeat(x_target, k, axis=0)
         else:
             z = self.sampling(z_mean, z_log_var)
-        nll = self.negative_log_likelihood(x_target, self.decoder(z, training=training))
+        nll = self.negative_log_likelihood(x_target, self.pixel_parameters(z, x_target, training))
         if k > 1:
             nll = ops.mean(ops.reshape(nll, (-1, k)), axis=1)
         return nll, kl_divergence(z_mean, z_log_var)
 
-    def negative_log_likelihood(self, x_target, decoder_output):
-        """-log p(x_target | z) per image, from the decoder's output for z."""
-        return self._nll(x_target, decoder_output, self.log_sigma)
+    def pixel_parameters(self, z, x_target, training=False):
+        """The likelihood's per-pixel parameters (logits or means) for ``x_target`` given z.
+
+        Without ``pixel_context`` they depend on z only and ``x_target`` is not used.
+        ``x_target`` may hold each image once for k codes per image laid out
+        sample-major (see ``PixelContext``).
+        """
+        out = self.decoder(z, training=training)
+        if self.pixelcnn is not None:
+            out = self.pixelcnn(out, x_target)
+        return out
+
+    def negative_log_likelihood(self, x_target, pixel_parameters):
+        """-log p(x_target | z) per image, from ``pixel_parameters(z, x_target)``."""
+        return self._nll(x_target, pixel_parameters, self.log_sigma)
 
     @staticmethod
     def _unpack(data):
@@ -190,7 +214,9 @@ class VAE(keras.Model):
     def test_step(self, data):
         x_input, x_target = self._unpack(data)
         nll, kl = self.compute_losses(x_input, x_target, training=False)
-        return self._update_trackers(ops.mean(nll + self.kl_weight * kl), nll, kl)
+        # The full beta, not the warm-up's weight: validation losses of all epochs compare,
+        # so the best-epoch checkpoint cannot prefer a warm-up epoch.
+        return self._update_trackers(ops.mean(nll + self.beta * kl), nll, kl)
 
     def fit(self, *args, callbacks=None, **kwargs):
         callbacks = list(callbacks or [])
@@ -207,13 +233,40 @@ class VAE(keras.Model):
             return (np.zeros((0, self.latent_dim), "float32"),) * 2
         return tuple(np.concatenate([p[i] for p in parts]) for i in range(2))
 
-    def decode(self, z, batch_size=256):
-        """Return the images p(x|z) expects (its mean), float32 in [0, 1]."""
+    def decode(self, z, batch_size=256, seed=0):
+        """Return the images p(x|z) expects (its mean), float32 in [0, 1].
+
+        With ``pixel_context`` the pixels are drawn one by one in raster order (seeded);
+        each output pixel is the mean of its distribution given the drawn pixels above
+        and to its left.
+        """
         parts = _in_batches(self.decoder, z, batch_size)
+        if self.pixelcnn is not None:
+            parts = [self._draw_pixels(features, seed + i) for i, features in enumerate(parts)]
         out = np.concatenate(parts) if parts else np.zeros((0, *self.image_shape), "float32")
+        return self._mean(out)
+
+    def _mean(self, parameters):
         if self.likelihood == "bernoulli":
-            return expit(out).astype("float32")
-        return np.clip(out, 0.0, 1.0)
+            return expit(parameters).astype("float32")
+        return np.clip(parameters, 0.0, 1.0)
+
+    def _draw_pixels(self, features, seed):
+        # Pixel (i, j) depends only on earlier pixels, so after visiting every position
+        # in raster order the head's output is the parameters of the whole drawn image.
+        import tensorflow as tf
+
+        step = tf.function(self.pixelcnn)
+        rng = np.random.default_rng(seed)
+        drawn = np.zeros((len(features), *self.image_shape), "float32")
+        height, width, _ = self.image_shape
+        for i in range(height):
+            for j in range(width):
+                params = self._mean(step(features, drawn)[:, i, j].numpy())
+                if self.likelihood == "bernoulli":
+                    params = (rng.random(params.shape) < params).astype("float32")
+                drawn[:, i, j] = params
+        return step(features, drawn).numpy()
 
     def reconstruct(self, x, batch_size=256):
         """Decode the posterior mean of each image: a deterministic reconstruction."""
@@ -234,7 +287,8 @@ class VAE(keras.Model):
             "decoder_hidden_units": self.decoder_hidden_units, "likelihood": self.likelihood,
             "gaussian_sigma": self.gaussian_sigma, "learn_sigma": self.learn_sigma,
             "beta": self.beta, "num_samples": self.num_samples,
-            "warmup_epochs": self.warmup_epochs, "seed": self.seed,
+            "warmup_epochs": self.warmup_epochs, "pixel_context": self.pixel_context,
+            "seed": self.seed,
         }
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from vae_apps.data import binarize, make_dataset
+from vae_apps.data import binarize as binarize_images
+from vae_apps.data import make_dataset
 from vae_apps.errors import UserError
 from vae_apps.files import check_new_output, ensure_folder
 from vae_apps.model import VAE
@@ -177,7 +178,7 @@ def fixed_validation_set(x_val, batch_size, seed, noise=None, binarize=False):
     """Validation data corrupted once with a fixed seed, so epochs compare fairly."""
     x_val = np.asarray(x_val, "float32")
     if binarize:
-        x_val = binarize(x_val, seed + 1)
+        x_val = binarize_images(x_val, seed + 1)
     if noise is None:
         return make_dataset(x_val, batch_size, shuffle=False)
     import tensorflow as tf
@@ -252,7 +253,7 @@ def train_from_dataset(data, out, *, validation_split=0.1, noise=None, seed=0, *
             parts.append(f"test PSNR {quality['psnr']:.2f} dB")
         else:
             if kwargs.get("binarize"):
-                x_test = binarize(x_test, seed + 2)
+                x_test = binarize_images(x_test, seed + 2)
             parts.append(f"test -ELBO {elbo_terms(result.model, x_test)['negative_elbo']:.2f} nats")
     status = "interrupted; best model so far" if result.interrupted else "best model"
     text = ", ".join(parts) + f"; {status} written to {out}"
