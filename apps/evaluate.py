@@ -19,6 +19,7 @@ def add_parser(commands):
 
 def run(args):
     import json
+    import sys
 
     from vae_apps.evaluation import evaluate_model
     from vae_apps.files import atomic_path, check_new_output
@@ -27,7 +28,8 @@ def run(args):
     data = load_data_from_args(args)
     x = (data.test or data.train).x[:args.limit]
     model = load_model_for(args.model, x.shape[1:])
-    figures = evaluate_model(model, x, args.iwae_samples, args.binarize, args.seed)
+    figures = evaluate_model(model, x, args.iwae_samples, args.binarize, args.seed,
+                             progress=sys.stdout.isatty())
     for name, value in figures.items():
         print(f"{name:>24}: {value:.3f}" if isinstance(value, float) else f"{name:>24}: {value}")
     if args.json:

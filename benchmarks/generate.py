@@ -58,7 +58,8 @@ def main():
             else "vae_apps, independent pixels")
     with Timer() as e:
         elbo = elbo_terms(model, x_test, seed=args.seed)["negative_elbo"]
-        nll = iwae_nll(model, x_test, num_samples=args.iwae_samples, seed=args.seed)
+        nll = iwae_nll(model, x_test, num_samples=args.iwae_samples, seed=args.seed,
+                       progress=True)
     rows = [[name, f"{nll:.2f}", f"{elbo:.2f}"],
             *([published, value, "–"] for published, value in PUBLISHED)]
     print(f"dynamically binarised MNIST, {len(x_test)} test images; {trained}; "

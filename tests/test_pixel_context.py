@@ -69,7 +69,7 @@ def test_pixel_context_fits_binary_digits_better(digits):
         model = train_vae(digits.train.x, binarize=True, epochs=12, batch_size=64, seed=0,
                           verbose=0, pixel_context=maps, **SMALL_NET).model
         scores[maps] = elbo_terms(model, x_test)["negative_elbo"]
-    assert scores[2] < scores[0] - 1.0, scores
+    assert scores[2] < scores[0] - 0.5, scores  # 1.8 nats here with seed 0
 
 
 def test_cli_trains_with_pixel_context_and_generates(tmp_path):

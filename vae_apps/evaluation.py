@@ -40,16 +40,19 @@ def _elbo_step(model):
     return step
 
 
-def iwae_nll(model, x, num_samples=1000, batch_size=10, chunk=100, seed=0):
+def iwae_nll(model, x, num_samples=1000, batch_size=10, chunk=100, seed=0, progress=False):
     """Importance-weighted estimate of -log p(x), mean per image, in nats (Burda et al.).
 
     log p(x) >= log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x), z_k ~ q(z|x); the bound
     tightens as K grows and equals the ELBO at K = 1. Samples are drawn in chunks
     and combined with a running log-sum-exp, so memory does not grow with K.
+    ``progress`` shows a Keras progress bar with the running mean.
     """
+    import keras
     import tensorflow as tf
 
     log_weights = _iwae_log_weights(model)
+    bar = keras.utils.Progbar(len(x), unit_name="image") if progress else None
     total = 0.0
     for b, start in enumerate(range(0, len(x), batch_size)):
         batch = tf.constant(np.asarray(x[start:start + batch_size], "float32"))
@@ -60,6 +63,9 @@ def iwae_nll(model, x, num_samples=1000, batch_size=10, chunk=100, seed=0):
         lw = tf.concat(parts, axis=0)  # (K, batch)
         log_px = tf.reduce_logsumexp(lw, axis=0) - math.log(num_samples)
         total -= float(tf.reduce_sum(log_px))
+        if bar is not None:
+            done = start + len(batch)
+            bar.update(done, [(f"iwae_nll_k{num_samples}", total / done)], finalize=done == len(x))
     return total / len(x)
 
 
@@ -110,12 +116,13 @@ def image_quality(clean, images):
     return {"psnr": float(scores[:, 0].mean()), "ssim": float(scores[:, 1].mean())}
 
 
-def evaluate_model(model, x, iwae_samples=1000, binarize=False, seed=0):
+def evaluate_model(model, x, iwae_samples=1000, binarize=False, seed=0, progress=False):
     """All the likelihood figures of ``vae-apps evaluate``, nats per image."""
     if binarize:
         x = binarize_images(x, seed)
     terms = elbo_terms(model, x, seed=seed)
     return {"images": int(len(x)), "negative_elbo": terms["negative_elbo"],
             "reconstruction": terms["reconstruction"], "kl": terms["kl"],
-            f"iwae_nll_k{iwae_samples}": iwae_nll(model, x, iwae_samples, seed=seed),
+            f"iwae_nll_k{iwae_samples}": iwae_nll(model, x, iwae_samples, seed=seed,
+                                                  progress=progress),
             "active_units": active_units(model, x), "latent_dim": model.latent_dim}

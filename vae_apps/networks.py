@@ -8,7 +8,6 @@ Bernoulli likelihood, means for a Gaussian one). Both work for any H x W x C.
 import math
 
 import keras
-import numpy as np
 from keras import layers, ops
 
 ARCHITECTURES = ("conv", "dense")
