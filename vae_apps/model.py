@@ -236,13 +236,14 @@ class VAE(keras.Model):
     def decode(self, z, batch_size=256, seed=0):
         """Return the images p(x|z) expects (its mean), float32 in [0, 1].
 
-        With ``pixel_context`` the pixels are drawn one by one in raster order (seeded);
-        each output pixel is the mean of its distribution given the drawn pixels above
-        and to its left.
+        With ``pixel_context`` the pixels are drawn one by one in raster order (seeded;
+        a Gaussian pixel takes its mean); each output pixel is the mean of its
+        distribution given the drawn pixels above and to its left.
         """
         parts = _in_batches(self.decoder, z, batch_size)
         if self.pixelcnn is not None:
-            parts = [self._draw_pixels(features, seed + i) for i, features in enumerate(parts)]
+            seeds = np.random.SeedSequence(seed).spawn(len(parts))
+            parts = [self._draw_pixels(out, s) for out, s in zip(parts, seeds)]
         out = np.concatenate(parts) if parts else np.zeros((0, *self.image_shape), "float32")
         return self._mean(out)
 
@@ -251,22 +252,22 @@ class VAE(keras.Model):
             return expit(parameters).astype("float32")
         return np.clip(parameters, 0.0, 1.0)
 
-    def _draw_pixels(self, features, seed):
+    def _draw_pixels(self, decoder_output, seed):
         # Pixel (i, j) depends only on earlier pixels, so after visiting every position
         # in raster order the head's output is the parameters of the whole drawn image.
         import tensorflow as tf
 
         step = tf.function(self.pixelcnn)
         rng = np.random.default_rng(seed)
-        drawn = np.zeros((len(features), *self.image_shape), "float32")
+        drawn = np.zeros((len(decoder_output), *self.image_shape), "float32")
         height, width, _ = self.image_shape
         for i in range(height):
             for j in range(width):
-                params = self._mean(step(features, drawn)[:, i, j].numpy())
+                params = self._mean(step(decoder_output, drawn)[:, i, j].numpy())
                 if self.likelihood == "bernoulli":
                     params = (rng.random(params.shape) < params).astype("float32")
                 drawn[:, i, j] = params
-        return step(features, drawn).numpy()
+        return step(decoder_output, drawn).numpy()
 
     def reconstruct(self, x, batch_size=256):
         """Decode the posterior mean of each image: a deterministic reconstruction."""
@@ -276,7 +277,7 @@ class VAE(keras.Model):
         """Decode ``n`` codes drawn from the prior N(0, temperature^2 I)."""
         from vae_apps.samplers import PriorSampler
 
-        return self.decode(PriorSampler(self.latent_dim).sample(n, seed, temperature))
+        return self.decode(PriorSampler(self.latent_dim).sample(n, seed, temperature), seed=seed)
 
     def get_config(self):
         return {
