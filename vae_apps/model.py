@@ -120,8 +120,6 @@ class VAE(keras.Model):
                                      outputs_per_channel=1 + self.pixel_context)
         self.pixelcnn = (PixelContext(self.image_shape[-1], self.pixel_context, name="pixel_context")
                          if self.pixel_context else None)
-        if self.pixelcnn is not None:
-            self.pixelcnn.build()
         self.sampling = Sampling(seed=seed, name="sampling")
         self._nll = LIKELIHOODS[likelihood]
         self.log_sigma = self.add_weight(

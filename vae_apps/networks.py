@@ -100,8 +100,7 @@ class PixelContext(layers.Layer):
         # The masked convolution as shifted copies and one matrix product: several
         # times faster to train on CPU than a Conv2D with 1 input channel and a mask.
         self.context = layers.Dense(self.channels * self.maps, name="context")
-
-    def build(self, decoder_output_shape=None, image_shape=None):
+        # Its input width is known now, so the layer is complete (and loadable) at once.
         self.context.build((None, len(self.offsets) * self.channels))
         self.built = True
 
