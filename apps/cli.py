@@ -4,7 +4,9 @@ TensorFlow is imported only inside the commands, so ``vae-apps --help`` is insta
 """
 
 import argparse
+import contextlib
 import importlib
+import importlib.abc
 import logging
 import os
 import sys
@@ -41,8 +43,9 @@ def main(argv=None):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     _route_warnings_to_stderr()
 
-    if not args.debug:
-        _import_tensorflow_quietly()
+    if not args.debug and "tensorflow" not in sys.modules and not any(
+            isinstance(finder, _QuietKerasImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _QuietKerasImport())
     from vae_apps.errors import UserError
 
     try:
@@ -55,6 +58,21 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"vae-apps {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def run():
+    """The ``vae-apps`` console script: ``main``, then a quick exit.
+
+    Python's teardown of TensorFlow's objects and threads takes about 2 s after every
+    command. By now every output is written and closed, so the process ends at once.
+    """
+    code = main()
+    if "tensorflow" not in sys.modules:
+        return code
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 class _StderrHandler(logging.Handler):
@@ -77,21 +95,58 @@ def _route_warnings_to_stderr():
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
-def _import_tensorflow_quietly():
-    """Import TensorFlow with its C++ start-up chatter (CUDA probes, absl) silenced."""
+class _QuietKerasImport(importlib.abc.MetaPathFinder):
+    """Makes the first import of TensorFlow or Keras, whenever a command makes it, quiet and quick.
+
+    TensorFlow's C++ start-up chatter (CUDA probes, absl) is silenced, and Keras
+    is kept from importing pandas, scikit-learn and matplotlib for integrations no
+    command uses (about 2 of its 6 s of import here); they import normally later.
+    """
+
+    OPTIONAL = ("pandas", "sklearn", "matplotlib")
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in ("tensorflow", "keras"):
+            return None
+        sys.meta_path.remove(self)  # once: the real finders locate the package
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietLoader(spec.loader, self.OPTIONAL)
+        return spec
+
+
+class _QuietLoader(importlib.abc.Loader):
+    def __init__(self, loader, hidden):
+        self.loader, self.hidden = loader, [m for m in hidden if m not in sys.modules]
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        with _stderr_silenced():
+            sys.modules.update(dict.fromkeys(self.hidden))  # None: "import x" fails
+            try:
+                self.loader.exec_module(module)
+            finally:
+                for name in self.hidden:
+                    sys.modules.pop(name, None)
+
+    def __getattr__(self, name):  # resources, is_package, ...
+        return getattr(self.loader, name)
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
     sys.stderr.flush()
     saved = os.dup(2)
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
-            try:
-                import tensorflow  # noqa: F401
-            except ImportError:
-                pass  # reported properly when a command needs it
+            yield
     finally:
         os.dup2(saved, 2)
         os.close(saved)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -26,20 +26,21 @@ def run(args):
     from vae_apps.data import read_array_file
     from vae_apps.plots import rows_figure
 
-    model = load_model_for(args.model)
     if Path(args.input).is_file():
         reference = read_array_file(args.reference) if args.reference else None
-        report = denoise.denoise_array_file(model, args.input, args.output, overwrite=args.overwrite,
-                                            batch_size=args.batch_size, reference=reference)
+        report = denoise.denoise_array_file(load_model_for(args.model), args.input, args.output,
+                                            overwrite=args.overwrite, batch_size=args.batch_size,
+                                            reference=reference)
     elif args.engine == "ray":
         from vae_apps.ray_engine import denoise_folder_ray
 
         report = denoise_folder_ray(args.model, args.input, args.output, overwrite=args.overwrite,
                                     batch_size=args.batch_size, reference_dir=args.reference,
                                     address=args.ray_address, actors=args.ray_actors,
-                                    model=model)
+                                    model=load_model_for(args.model))
     else:
-        report = denoise.denoise_folder(model, args.input, args.output, overwrite=args.overwrite,
+        # The model file, not the model: it loads while the first images are read.
+        report = denoise.denoise_folder(args.model, args.input, args.output, overwrite=args.overwrite,
                                         batch_size=args.batch_size, reference_dir=args.reference)
     if args.figure:
         rows_figure(args.figure, report.examples, title="before / after")

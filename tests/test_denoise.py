@@ -60,6 +60,41 @@ def test_folder_round_trip_keeps_paths_sizes_modes_and_formats(denoiser, noisy_f
     assert figure.is_file() and Image.open(figure).size[0] > 200
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_worker_processes_write_what_threads_write(denoiser, noisy_folder, tmp_path, workers):
+    """A model file read by worker processes, or a loaded model with threads: same files, same report."""
+    from vae_apps.denoise import denoise_folder
+    from vae_apps.training import load_vae
+
+    inp, ref = noisy_folder
+    threads = denoise_folder(load_vae(denoiser), inp, tmp_path / "threads", reference_dir=ref,
+                             progress=False, workers=0)
+    processes = denoise_folder(denoiser, inp, tmp_path / "processes", reference_dir=ref,
+                               progress=False, workers=workers)
+    assert _snapshot(tmp_path / "processes") == _snapshot(tmp_path / "threads")
+    assert processes.denoised == threads.denoised == 24
+    assert processes.skipped == threads.skipped and len(processes.skipped) == 2
+    assert processes.quality == pytest.approx(threads.quality)
+    assert [len(v) for v in processes.examples.values()] == [len(v) for v in threads.examples.values()]
+
+
+def test_command_in_a_fresh_process_is_quiet_and_exits_cleanly(denoiser, noisy_folder, tmp_path):
+    # Workers fork before TensorFlow loads, TensorFlow's start-up chatter is hidden,
+    # and the quick exit still flushes the summary.
+    import subprocess
+    import sys
+
+    inp, _ = noisy_folder
+    proc = subprocess.run([sys.executable, "-m", "apps.cli", "denoise", str(inp), str(tmp_path / "out"),
+                           "--model", str(denoiser)], capture_output=True, text=True, timeout=300,
+                          env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"})
+    assert proc.returncode == 0, proc.stderr
+    assert "denoised 24, skipped 2, failed 0" in proc.stdout
+    assert "corrupt.png" in proc.stderr
+    assert "absl" not in proc.stderr and "cuda" not in proc.stderr.lower()
+    assert len(list((tmp_path / "out").rglob("*.*"))) == 24
+
+
 def test_denoising_improves_psnr_against_the_references(denoiser, digits, tmp_path, capsys):
     from vae_apps.noise import parse_noise
 

@@ -5,9 +5,15 @@ output keeps its input's relative path, format, size and colour mode, and a bad
 file is skipped with a warning instead of stopping the job.
 """
 
+import json
 import logging
+import multiprocessing
+import os
+import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+import zipfile
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,17 +21,18 @@ import numpy as np
 
 from vae_apps.data import read_array_file, to_unit_images
 from vae_apps.errors import UserError
-from vae_apps.evaluation import psnr_ssim
 from vae_apps.files import atomic_path, check_output_outside, ensure_folder
 from vae_apps.images import describe_image_error, list_images, read_image, to_shape, write_image
 
 log = logging.getLogger("vae_apps")
 
 FIGURE_COLUMNS = 8
-# More threads did not help on 2 cores: creating and renaming files in one folder
-# serialise in the file system (measured with benchmarks/denoise_speed.py).
-READ_THREADS, WRITE_THREADS = 2, 2
 EXISTS = "output exists (pass --overwrite to replace it)"
+# Files per task sent to an I/O worker: large enough that the hand-over costs little,
+# small enough that both workers stay busy on a short batch.
+FILES_PER_TASK = 32
+# Model inputs read ahead of the model (also while it loads): bounds the memory.
+READ_AHEAD_BYTES = 64 * 2**20
 
 
 @dataclass
@@ -58,6 +65,8 @@ class _QualityMeter:
         self.count = 0
 
     def add(self, clean, noisy, denoised):
+        from vae_apps.evaluation import psnr_ssim
+
         self.sums += [*psnr_ssim(clean, noisy), *psnr_ssim(clean, denoised)]
         self.count += 1
 
@@ -70,11 +79,16 @@ class _QualityMeter:
 
 
 class FolderJob:
-    """One folder-denoising job: what both engines (local threads, Ray actors) share."""
+    """One folder-denoising job: what both engines (local workers, Ray actors) share.
 
-    def __init__(self, model, in_dir, out_dir, overwrite=False):
+    Without a ``model`` (in I/O worker processes) it reads and writes files only;
+    ``image_shape`` is then the model's input shape.
+    """
+
+    def __init__(self, model, in_dir, out_dir, overwrite=False, image_shape=None):
         self.model, self.overwrite = model, overwrite
         self.in_dir, self.out_dir = Path(in_dir), Path(out_dir)
+        self.image_shape = tuple(image_shape or model.image_shape)
 
     @classmethod
     def prepare(cls, in_dir, out_dir):
@@ -96,20 +110,24 @@ class FolderJob:
     def target(self, path):
         return self.out_dir / Path(path).relative_to(self.in_dir)
 
-    def load(self, path):
-        """Return (path, (pixels, info, model input) or None, reason it was skipped)."""
-        if self.target(path).exists() and not self.overwrite:
+    def load(self, path, keep_pixels=True):
+        """Return (path, (pixels, info, model input) or None, reason it was skipped).
+
+        ``keep_pixels=False`` leaves the pixels as read out (None), which saves
+        handing full-size images between processes.
+        """
+        if not self.overwrite and self.target(path).exists():
             return path, None, EXISTS
         try:
-            return path, self.read_input(path), None
+            pixels, info, resized = self.read_input(path)
         except Exception as exc:  # PIL raises many types for broken files
             return path, None, describe_image_error(exc)
+        return path, (pixels if keep_pixels else None, info, resized), None
 
     def read_input(self, path):
         """(pixels as read, format info, the model's input for them)."""
         pixels, info = read_image(path)
-        height, width, channels = self.model.image_shape
-        return pixels, info, to_shape(pixels, height, width, channels)
+        return pixels, info, to_shape(pixels, *self.image_shape)
 
     def save(self, path, output, info):
         """Write one output atomically; return the error text, or None."""
@@ -185,49 +203,114 @@ class FolderTally:
 
 
 def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, reference_dir=None,
-                   progress=True, figure_examples=FIGURE_COLUMNS):
-    """Denoise every image under ``in_dir`` into the same relative path under ``out_dir``."""
+                   progress=True, figure_examples=FIGURE_COLUMNS, workers=None):
+    """Denoise every image under ``in_dir`` into the same relative path under ``out_dir``.
+
+    ``model``: a VAE, or the path of a saved one (``.keras``), which is then loaded
+    (safe mode) while the workers already read the first images.
+    ``workers``: processes that read and write the files while this process runs
+    the model (default: one per CPU but one, at most 4); 0 does the file work in
+    threads of this process instead.
+    """
     from tqdm.auto import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     paths, report = FolderJob.prepare(in_dir, out_dir)
-    job = FolderJob(model, in_dir, out_dir, overwrite)
-    tally = FolderTally(job, report, reference_dir, figure_examples)
     start = time.perf_counter()
+    image_shape = model.image_shape if hasattr(model, "image_shape") else _saved_image_shape(model)
+    files = FolderJob(None, in_dir, out_dir, overwrite, image_shape)
+    for folder in sorted({files.target(p).parent for p in paths}):
+        ensure_folder(folder)  # once here, not once per file in the workers
+    tasks = [paths[i:i + FILES_PER_TASK] for i in range(0, len(paths), FILES_PER_TASK)]
+    input_bytes = 4 * int(np.prod(image_shape))
+    read_ahead = max(2 * batch_size, READ_AHEAD_BYTES // input_bytes) // FILES_PER_TASK + 1
 
-    def finish(writes):
-        for path, pixels, resized, output, write in writes:
-            error = write.result()
-            if error:
-                tally.failed(path, error)
-            else:
-                tally.denoised(path, pixels, resized, output)
-
-    # Reading batch k + 1 and writing batch k - 1 overlap the model's work on batch k;
-    # at most three batches are in memory, whatever the folder's size.
-    batches = [paths[i:i + batch_size] for i in range(0, len(paths), batch_size)]
-    writes = []
-    with ThreadPoolExecutor(READ_THREADS) as readers, ThreadPoolExecutor(WRITE_THREADS) as writers, \
-            logging_redirect_tqdm(), \
+    with _io_executor(workers) as pool, logging_redirect_tqdm(), \
             tqdm(total=len(paths), unit="img", desc="denoise", disable=None if progress else True) as bar:
-        next_batch = readers.map(job.load, batches[0])
-        for index, batch in enumerate(batches):
-            items = list(next_batch)
-            if index + 1 < len(batches):
-                next_batch = readers.map(job.load, batches[index + 1])
-            loaded = []
-            for path, item, reason in items:
+        reads = deque(pool.submit(_read_files, files, task) for task in tasks[:read_ahead])
+        if not hasattr(model, "image_shape"):
+            from vae_apps.training import load_vae
+
+            model = load_vae(model)
+        job = FolderJob(model, in_dir, out_dir, overwrite)
+        tally = FolderTally(job, report, reference_dir, figure_examples)
+        writes = deque()  # (items, future of their write errors), in path order
+        loaded, queued = [], read_ahead
+
+        def finish(keep):
+            """Tally finished writes in path order, waiting while over ``keep`` are pending."""
+            while writes and (len(writes) > keep or writes[0][1].done()):
+                items, future = writes.popleft()
+                for (path, *_), error in zip(items, future.result()):
+                    if error:
+                        tally.failed(path, error)
+                    else:
+                        tally.denoised(path)
+                bar.update(len(items))
+
+        while reads:
+            for path, item, reason in reads.popleft().result():
                 if reason:
                     tally.skipped(path, reason)
+                    bar.update(1)
                 else:
                     loaded.append((path, *item))
-            outputs = job.denoise(loaded, batch_size)
-            finish(writes)
-            writes = [(path, pixels, resized, out, writers.submit(job.save, path, out, info))
-                      for (path, pixels, info, resized), out in zip(loaded, outputs)]
-            bar.update(len(batch))
-        finish(writes)
+            if queued < len(tasks):
+                reads.append(pool.submit(_read_files, files, tasks[queued]))
+                queued += 1
+            if len(loaded) >= batch_size or not reads:
+                outputs = job.denoise(loaded, batch_size)
+                for first in range(0, len(loaded), FILES_PER_TASK):
+                    last = first + FILES_PER_TASK
+                    items = loaded[first:last]
+                    writes.append((items, pool.submit(_write_files, files, [
+                        (path, info) for path, _, info, _ in items], outputs[first:last])))
+                loaded = []
+                finish(keep=2 * batch_size // FILES_PER_TASK)
+        finish(keep=0)
     return tally.close(time.perf_counter() - start)
+
+
+def _read_files(files, paths):
+    """I/O worker: ``FolderJob.load`` for each path, pixels as read left out."""
+    return [files.load(path, keep_pixels=False) for path in paths]
+
+
+def _write_files(files, paths_and_infos, outputs):
+    """I/O worker: write each output like its input; return the errors (None: written)."""
+    return [files.save(path, output, info) for (path, info), output in zip(paths_and_infos, outputs)]
+
+
+def _io_executor(workers):
+    """Worker processes for the file work, or threads where processes cannot start."""
+    if workers is None:
+        # One core is left to the model. More writers than cores do not help either:
+        # creating and renaming files in one folder serialise in the file system
+        # (2 writers on 2 cores: 30 % slower than 1, measured).
+        workers = max(1, min((os.cpu_count() or 1) - 1, 4))
+    if workers <= 0:
+        return ThreadPoolExecutor(2)
+    # fork where it is safe and quick (Linux): workers run only NumPy and PIL code, and
+    # start at once, also before TensorFlow is imported. Elsewhere spawn, Python's default.
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    try:
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+    except (OSError, NotImplementedError) as exc:  # e.g. no semaphores in a sandbox
+        log.warning("file work runs in threads: cannot start worker processes (%s)", exc)
+        return ThreadPoolExecutor(2)
+
+
+def _saved_image_shape(path):
+    """The image shape in a saved VAE's config, read without loading TensorFlow."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such model file")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+        return tuple(int(s) for s in config["config"]["image_shape"])
+    except (zipfile.BadZipFile, KeyError, TypeError, ValueError, OSError):
+        raise UserError(f"{path}: not a vae_apps model file (.keras archive with a VAE config)") from None
 
 
 def _reference(reference_dir, relative, shape):

@@ -18,9 +18,10 @@ def atomic_path(path, overwrite=True):
     interrupted write never leaves a partial output behind.
     """
     path = Path(path)
-    if path.exists() and not overwrite:
+    if not overwrite and path.exists():
         raise UserError(f"{path}: already exists (pass --overwrite to replace it)")
-    ensure_folder(path.parent)
+    if not path.parent.is_dir():
+        ensure_folder(path.parent)
     # A random name instead of mkstemp: the writer creates the file itself, which saves
     # a create-and-close per output (a third of a small image's write time here).
     tmp = path.with_name(f".{path.stem}.{secrets.token_hex(6)}.tmp{path.suffix}")
