@@ -68,7 +68,7 @@ def load_model_for(path, image_shape=None):
     from vae_apps.errors import UserError
     from vae_apps.training import load_vae
 
-    model = load_vae(path)
+    model = load_vae(path, compile=False)
     if image_shape is not None and tuple(model.image_shape) != tuple(image_shape):
         raise UserError(f"{path}: the model expects images of shape {tuple(model.image_shape)}, "
                         f"the data has {tuple(image_shape)} (use --image-size / --grayscale / --rgb)")

@@ -6,10 +6,12 @@
 Writes ``--count`` noisy MNIST PNGs (Gaussian sigma 0.5) into a temporary folder, then in
 one run measures:
 
-- the I/O floor: read every PNG and write it back with PIL, no model, one loop;
+- the I/O floor: read every PNG and write it back with PIL, no model, one loop, just
+  before and just after the command (this machine's speed drifts; the mean is used);
 - ``vae-apps denoise IN OUT --model M`` as a subprocess, images/s end to end (process
-  start, TensorFlow import and model load included) and the command's own folder rate;
-- peak resident memory of the command for each of ``--memory-counts`` images.
+  start, TensorFlow import, model load and exit included) and the command's own rate;
+- peak resident memory of the command (its process plus its largest worker process)
+  for each of ``--memory-counts`` images.
 
 Without ``--model`` a denoiser (vae_apps' default network) is trained for one epoch on
 6,000 images first; speed does not depend on how well it denoises.
@@ -27,13 +29,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import DEFAULT_MNIST, load_mnist, table, write_noisy_pngs  # noqa: E402
 
-# Runs the CLI in this interpreter and reports its peak resident memory (Linux: KiB).
+# The vae-apps console script (apps.cli.run), reporting its peak resident memory
+# (Linux: KiB) and that of its largest worker process (joined, so counted as a child).
 _MEASURED_CLI = """
-import resource, sys
+import os, resource, sys
 from apps.cli import main
 code = main(sys.argv[1:])
-print(f"peak_rss_kib={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", file=sys.stderr)
-sys.exit(code)
+peak = sum(resource.getrusage(who).ru_maxrss
+           for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+print(f"peak_rss_kib={peak}", file=sys.stderr)
+sys.stdout.flush()
+sys.stderr.flush()
+os._exit(code)
 """
 
 
@@ -95,10 +102,12 @@ def main(argv=None):
             write_noisy_pngs(x[:count], y[:count], tmp / f"in{count}")
         print(f"wrote {', '.join(map(str, counts))} noisy PNGs (28x28 grey)", flush=True)
 
-        floor = io_floor(tmp / f"in{args.count}", tmp / "floor")
+        floors = [io_floor(tmp / f"in{args.count}", tmp / "floor_before")]
         rows, peaks = [], {}
         for count in counts:
             seconds, summary, peak = run_denoise(tmp / f"in{count}", tmp / f"out{count}", model)
+            if count == args.count:
+                floors.append(io_floor(tmp / f"in{args.count}", tmp / "floor_after"))
             peaks[count] = peak
             rows.append([f"{count:,}", f"{count / seconds:.0f}", f"{peak:.0f}", summary])
             if count == args.count:
@@ -106,7 +115,9 @@ def main(argv=None):
             print(f"{count} images: {seconds:.1f} s, peak RSS {peak:.0f} MiB", flush=True)
         print(table(rows, ["images", "vae-apps denoise img/s (end to end)", "peak RSS MiB",
                            "command summary"]))
-        print(f"I/O floor (PIL read + write, no model), {args.count:,} images: {floor:.0f} img/s")
+        floor = sum(floors) / 2
+        print(f"I/O floor (PIL read + write, no model), {args.count:,} images: {floor:.0f} img/s "
+              f"(before {floors[0]:.0f}, after {floors[1]:.0f})")
         low, high = min(counts), max(counts)
         print(f"peak memory {high:,} / {low:,} images: {peaks[high] / peaks[low]:.2f}x")
     print(f"ratio: {speed / floor:.2f}")

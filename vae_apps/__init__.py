@@ -1,6 +1,7 @@
 """vae_apps: one Variational Autoencoder, three jobs (denoise, label, generate)."""
 
 import os
+import sys
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -8,10 +9,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 __version__ = "0.1.0"
 __all__ = ["VAE", "KLWarmup", "Sampling", "__version__"]
 
+# Importing the model registers its classes with Keras, so `keras.saving.load_model`
+# works after `import vae_apps`. The vae-apps command defers it (Keras and TensorFlow
+# take seconds to import): it imports the model when a command needs it, and folder
+# denoising starts its file workers first.
+if "apps.cli" not in sys.modules:
+    from vae_apps.model import KLWarmup, Sampling, VAE  # noqa: E402,F401
+
 
 def __getattr__(name):
-    # The model (and with it Keras and TensorFlow, seconds to import) loads on first
-    # use, so modules that only read or write files start at once, e.g. I/O workers.
     if name in ("VAE", "KLWarmup", "Sampling"):
         from vae_apps import model
 

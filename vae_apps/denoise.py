@@ -231,7 +231,7 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
         if not hasattr(model, "image_shape"):
             from vae_apps.training import load_vae
 
-            model = load_vae(model)
+            model = load_vae(model, compile=False)
         job = FolderJob(model, in_dir, out_dir, overwrite)
         tally = FolderTally(job, report, reference_dir, figure_examples)
         writes = deque()  # (items, future of their write errors), in path order

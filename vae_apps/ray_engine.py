@@ -68,7 +68,7 @@ class _DenoiseActor:
         from vae_apps.denoise import FolderJob
         from vae_apps.training import load_vae
 
-        self.job = FolderJob(load_vae(model_path), in_dir, out_dir, overwrite)
+        self.job = FolderJob(load_vae(model_path, compile=False), in_dir, out_dir, overwrite)
         self.batch_size = batch_size
 
     def __call__(self, batch):
@@ -98,7 +98,7 @@ def denoise_folder_ray(model_path, in_dir, out_dir, *, overwrite=False, batch_si
     from vae_apps.training import load_vae
 
     paths, report = FolderJob.prepare(in_dir, out_dir)
-    job = FolderJob(model or load_vae(model_path), in_dir, out_dir, overwrite)
+    job = FolderJob(model or load_vae(model_path, compile=False), in_dir, out_dir, overwrite)
     tally = FolderTally(job, report, reference_dir)
     start = time.perf_counter()
     with ray_session(address) as ray:
@@ -137,7 +137,7 @@ class _EncodeActor:
     def __init__(self, model_path, batch_size):
         from vae_apps.training import load_vae
 
-        self.model, self.batch_size = load_vae(model_path), batch_size
+        self.model, self.batch_size = load_vae(model_path, compile=False), batch_size
 
     def __call__(self, batch):
         z_mean, z_log_var = self.model.encode(batch["data"], self.batch_size)

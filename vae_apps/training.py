@@ -187,8 +187,11 @@ def fixed_validation_set(x_val, batch_size, seed, noise=None, binarize=False):
     return tf.data.Dataset.from_tensor_slices((noisy, x_val)).batch(batch_size).prefetch(2)
 
 
-def load_vae(path):
-    """Load a ``.keras`` VAE with ``safe_mode`` on; raise UserError with the reason."""
+def load_vae(path, compile=True):
+    """Load a ``.keras`` VAE with ``safe_mode`` on; raise UserError with the reason.
+
+    ``compile=False`` leaves the optimizer out: for inference, and quicker to load.
+    """
     import zipfile
 
     path = Path(path)
@@ -197,7 +200,7 @@ def load_vae(path):
     if not zipfile.is_zipfile(path):
         raise UserError(f"{path}: not a Keras model file (.keras zip archive)")
     try:
-        model = keras.saving.load_model(path, safe_mode=True)
+        model = keras.saving.load_model(path, safe_mode=True, compile=compile)
     except ValueError as exc:
         if "safe_mode" in str(exc) or "lambda" in str(exc).lower():
             raise UserError(f"{path}: refused: it contains Python code (a Lambda layer), "
