@@ -149,4 +149,6 @@ def _stderr_silenced():
 
 
 if __name__ == "__main__":
+    # `python -m apps.cli`: known by its name too, which vae_apps checks to defer Keras.
+    sys.modules.setdefault("apps.cli", sys.modules[__name__])
     sys.exit(run())
