@@ -219,8 +219,6 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
     start = time.perf_counter()
     image_shape = model.image_shape if hasattr(model, "image_shape") else _saved_image_shape(model)
     files = FolderJob(None, in_dir, out_dir, overwrite, image_shape)
-    for folder in sorted({files.target(p).parent for p in paths}):
-        ensure_folder(folder)  # once here, not once per file in the workers
     tasks = [paths[i:i + FILES_PER_TASK] for i in range(0, len(paths), FILES_PER_TASK)]
     input_bytes = 4 * int(np.prod(image_shape))
     read_ahead = max(2 * batch_size, READ_AHEAD_BYTES // input_bytes) // FILES_PER_TASK + 1
