@@ -21,7 +21,7 @@ import numpy as np
 
 from vae_apps.data import read_array_file, to_unit_images
 from vae_apps.errors import UserError
-from vae_apps.files import atomic_path, check_output_outside, ensure_folder
+from vae_apps.files import atomic_path, check_model_file, check_output_outside, ensure_folder
 from vae_apps.images import describe_image_error, list_images, read_image, to_shape, write_image
 
 log = logging.getLogger("vae_apps")
@@ -110,19 +110,15 @@ class FolderJob:
     def target(self, path):
         return self.out_dir / Path(path).relative_to(self.in_dir)
 
-    def load(self, path, keep_pixels=True):
-        """Return (path, (pixels, info, model input) or None, reason it was skipped).
-
-        ``keep_pixels=False`` leaves the pixels as read out (None), which saves
-        handing full-size images between processes.
-        """
+    def load(self, path):
+        """Return (path, (format info, model input) or None, reason it was skipped)."""
         if not self.overwrite and self.target(path).exists():
             return path, None, EXISTS
         try:
-            pixels, info, resized = self.read_input(path)
+            _, info, resized = self.read_input(path)
         except Exception as exc:  # PIL raises many types for broken files
             return path, None, describe_image_error(exc)
-        return path, (pixels if keep_pixels else None, info, resized), None
+        return path, (info, resized), None
 
     def read_input(self, path):
         """(pixels as read, format info, the model's input for them)."""
@@ -141,7 +137,7 @@ class FolderJob:
         """Model outputs for ``load`` results that were read."""
         if not loaded:
             return []
-        return self.model.reconstruct(np.stack([item[3] for item in loaded]), batch_size)
+        return self.model.reconstruct(np.stack([resized for _, _, resized in loaded]), batch_size)
 
 
 class FolderTally:
@@ -168,14 +164,13 @@ class FolderTally:
     def wants_pixels(self):
         return self.reference_dir is not None or len(self.examples["noisy"]) < self.figure_examples
 
-    def denoised(self, path, pixels=None, resized=None, output=None):
-        """Count one written image; ``pixels`` etc. are read back here when not given."""
+    def denoised(self, path):
+        """Count one written image; for quality and figures, read it and its input back."""
         self.report.denoised += 1
         if not self.wants_pixels():
             return
-        if pixels is None:
-            pixels, _, resized = self.job.read_input(path)
-            output = to_shape(_read_back(self.job.target(path)), *resized.shape)
+        pixels, _, resized = self.job.read_input(path)
+        output = to_shape(_read_back(self.job.target(path)), *resized.shape)
         relative = Path(path).relative_to(self.job.in_dir)
         clean = _reference(self.reference_dir, relative, pixels.shape)
         if clean is not None:
@@ -232,19 +227,19 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
             model = load_vae(model, compile=False)
         job = FolderJob(model, in_dir, out_dir, overwrite)
         tally = FolderTally(job, report, reference_dir, figure_examples)
-        writes = deque()  # (items, future of their write errors), in path order
+        writes = deque()  # (paths, future of their write errors), in path order
         loaded, queued = [], read_ahead
 
         def finish(keep):
             """Tally finished writes in path order, waiting while over ``keep`` are pending."""
             while writes and (len(writes) > keep or writes[0][1].done()):
-                items, future = writes.popleft()
-                for (path, *_), error in zip(items, future.result()):
+                written, future = writes.popleft()
+                for path, error in zip(written, future.result()):
                     if error:
                         tally.failed(path, error)
                     else:
                         tally.denoised(path)
-                bar.update(len(items))
+                bar.update(len(written))
 
         while reads:
             for path, item, reason in reads.popleft().result():
@@ -259,10 +254,10 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
             if len(loaded) >= batch_size or not reads:
                 outputs = job.denoise(loaded, batch_size)
                 for first in range(0, len(loaded), FILES_PER_TASK):
-                    last = first + FILES_PER_TASK
-                    items = loaded[first:last]
-                    writes.append((items, pool.submit(_write_files, files, [
-                        (path, info) for path, _, info, _ in items], outputs[first:last])))
+                    chunk = loaded[first:first + FILES_PER_TASK]
+                    paths_and_infos = [(path, info) for path, info, _ in chunk]
+                    writes.append(([path for path, _ in paths_and_infos], pool.submit(
+                        _write_files, files, paths_and_infos, outputs[first:first + FILES_PER_TASK])))
                 loaded = []
                 finish(keep=2 * batch_size // FILES_PER_TASK)
         finish(keep=0)
@@ -270,8 +265,8 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
 
 
 def _read_files(files, paths):
-    """I/O worker: ``FolderJob.load`` for each path, pixels as read left out."""
-    return [files.load(path, keep_pixels=False) for path in paths]
+    """I/O worker: ``FolderJob.load`` for each path."""
+    return [files.load(path) for path in paths]
 
 
 def _write_files(files, paths_and_infos, outputs):
@@ -300,9 +295,7 @@ def _io_executor(workers):
 
 def _saved_image_shape(path):
     """The image shape in a saved VAE's config, read without loading TensorFlow."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such model file")
+    path = check_model_file(path)
     try:
         with zipfile.ZipFile(path) as archive:
             config = json.loads(archive.read("config.json"))

@@ -4,6 +4,7 @@ import contextlib
 import errno
 import os
 import secrets
+import zipfile
 from pathlib import Path
 
 from vae_apps.errors import UserError
@@ -58,6 +59,16 @@ def check_output_outside(input_dir, output_dir):
     inp, out = Path(input_dir).resolve(), Path(output_dir).resolve()
     if out == inp or out.is_relative_to(inp):
         raise UserError(f"{output_dir}: the output folder must not be inside the input folder {input_dir}")
+
+
+def check_model_file(path):
+    """Return ``path`` as a Path if it is a file that can be a ``.keras`` model (a zip archive)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such model file")
+    if not zipfile.is_zipfile(path):
+        raise UserError(f"{path}: not a Keras model file (.keras zip archive)")
+    return path
 
 
 def check_new_output(path, overwrite):

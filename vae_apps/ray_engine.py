@@ -76,7 +76,7 @@ class _DenoiseActor:
         loaded = [(path, *item) for path, item, reason in items if not reason]
         outputs = self.job.denoise(loaded, self.batch_size)
         status = {path: (reason, "") for path, _, reason in items if reason}
-        for (path, _, info, _), output in zip(loaded, outputs):
+        for (path, info, _), output in zip(loaded, outputs):
             error = self.job.save(path, output, info)
             status[path] = (FAILED, error) if error else (DENOISED, "")
         paths = [path for path, _, _ in items]

@@ -15,7 +15,7 @@ import numpy as np
 from vae_apps.data import binarize as binarize_images
 from vae_apps.data import make_dataset
 from vae_apps.errors import UserError
-from vae_apps.files import check_new_output, ensure_folder
+from vae_apps.files import check_model_file, check_new_output, ensure_folder
 from vae_apps.model import VAE
 
 log = logging.getLogger("vae_apps")
@@ -192,13 +192,7 @@ def load_vae(path, compile=True):
 
     ``compile=False`` leaves the optimizer out: for inference, and quicker to load.
     """
-    import zipfile
-
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such model file")
-    if not zipfile.is_zipfile(path):
-        raise UserError(f"{path}: not a Keras model file (.keras zip archive)")
+    path = check_model_file(path)
     try:
         model = keras.saving.load_model(path, safe_mode=True, compile=compile)
     except ValueError as exc:
