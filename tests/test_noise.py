@@ -65,3 +65,21 @@ def test_combined_specs_apply_in_order():
 def test_malformed_specs_are_refused_with_the_reason(spec, message):
     with pytest.raises(UserError, match=message):
         parse_noise(spec)
+
+
+def test_a_range_draws_one_level_per_image_within_it():
+    out = parse_noise("gaussian:0.02-0.2").apply(GREY, seed=0)
+    spreads = (out - GREY).reshape(len(GREY), -1).std(axis=1)
+    assert spreads.min() > 0.015 and spreads.max() < 0.21
+    assert spreads.max() - spreads.min() > 0.12  # levels differ from image to image
+    np.testing.assert_array_equal(out, parse_noise("gaussian:0.02-0.2").apply(GREY, seed=0))
+    fractions = (parse_noise("salt_pepper:0.1-0.3").apply(GREY, seed=1) != 0.5).mean(axis=(1, 2, 3))
+    assert 0.07 < fractions.min() and fractions.max() < 0.33
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("gaussian:0.2-0.1", "LOW < HIGH"), ("block:2-8", "one value"), ("mask:0.1-2", "fraction"),
+])
+def test_malformed_ranges_are_refused(spec, message):
+    with pytest.raises(UserError, match=message):
+        parse_noise(spec)

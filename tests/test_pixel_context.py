@@ -11,7 +11,7 @@ from vae_apps.data import binarize
 
 
 def _parameters(model, z, image):
-    return keras.ops.convert_to_numpy(model.pixel_parameters(z, image))
+    return keras.ops.convert_to_numpy(model.pixel_parameters(z, image, image))
 
 
 @pytest.mark.parametrize("shape", [(8, 8, 1), (9, 13, 3)])

@@ -34,7 +34,7 @@ def _elbo_step(model):
         z_mean, z_log_var = model.encoder(batch, training=False)
         eps = tf.random.stateless_normal(tf.shape(z_mean), seed)
         z = z_mean + tf.exp(0.5 * z_log_var) * eps
-        nll = model.negative_log_likelihood(batch, model.pixel_parameters(z, batch))
+        nll = model.negative_log_likelihood(batch, model.pixel_parameters(z, batch, batch))
         return nll, kl_divergence(z_mean, z_log_var)
 
     return step
@@ -83,7 +83,7 @@ def _iwae_log_weights(model):
         log_q = tf.reduce_sum(-half_log_2pi - 0.5 * z_log_var[None] - 0.5 * tf.square(eps), -1)
         log_prior = tf.reduce_sum(-half_log_2pi - 0.5 * tf.square(z), -1)
         images = tf.reshape(tf.repeat(batch[None], k, axis=0), (-1, *batch.shape[1:]))
-        out = model.pixel_parameters(tf.reshape(z, (-1, d)), batch)  # context once per image
+        out = model.pixel_parameters(tf.reshape(z, (-1, d)), batch, batch)  # context once per image
         log_px_z = -tf.reshape(model.negative_log_likelihood(images, out), (k, n))
         return log_px_z + log_prior - log_q
 

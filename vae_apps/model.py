@@ -36,8 +36,11 @@ class Sampling(layers.Layer):
 
 
 def kl_divergence(z_mean, z_log_var):
-    """Closed-form KL(N(mu, diag(exp(log_var))) || N(0, I)) per sample, in nats."""
-    return 0.5 * ops.sum(ops.square(z_mean) + ops.exp(z_log_var) - 1.0 - z_log_var, axis=-1)
+    """Closed-form KL(N(mu, diag(exp(log_var))) || N(0, I)) per sample, in nats, summed
+    over every latent element (a vector or a spatial map)."""
+    z_mean, z_log_var = ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")
+    terms = ops.square(z_mean) + ops.exp(z_log_var) - 1.0 - z_log_var
+    return 0.5 * ops.sum(ops.reshape(terms, (ops.shape(terms)[0], -1)), axis=-1)
 
 
 def bernoulli_nll(target, logits, log_sigma=None):
@@ -55,18 +58,16 @@ def gaussian_nll(target, mean, log_sigma):
 LIKELIHOODS = {"bernoulli": bernoulli_nll, "gaussian": gaussian_nll}
 
 
-@keras.saving.register_keras_serializable(package="vae_apps")
-class VAE(keras.Model):
-    """Variational Autoencoder with a custom ``train_step``/``test_step``.
+class BaseVAE(keras.Model):
+    """The ELBO machinery every vae_apps model shares.
+
+    A subclass builds ``self.encoder`` (inputs -> ``(z_mean, z_log_var)``, any
+    shape) and implements ``pixel_parameters(z, x_input, x_target, training)``;
+    this class samples z by the reparameterisation trick, averages the
+    reconstruction NLL over K samples, adds ``beta * KL(q(z|x) || N(0, I))`` summed
+    over every latent element, and trains with one ``train_step``.
 
     Args:
-        image_shape: (height, width, channels) of the images, values in [0, 1].
-        latent_dim: size of the latent code z.
-        architecture: ``"conv"`` or ``"dense"`` networks (see ``vae_apps.networks``).
-        filters: convolution widths, one stride-2 layer each.
-        hidden_units: dense layer widths between the features and the code.
-        decoder_hidden_units: dense widths from the code back to the features
-            (default ``None``: ``hidden_units`` reversed).
         likelihood: ``"bernoulli"`` (binary cross-entropy) or ``"gaussian"``.
         gaussian_sigma: the Gaussian likelihood's standard deviation (its start value
             when ``learn_sigma``).
@@ -75,51 +76,26 @@ class VAE(keras.Model):
         num_samples: K, the Monte Carlo samples of z per image in the loss.
         warmup_epochs: the KL weight rises linearly from beta / warmup_epochs to beta
             over these first epochs (0: no warm-up).
-        pixel_context: 0 (default): pixels are independent given z. M > 0: each
-            pixel also depends on the pixels above and to its left, through M masked
-            convolutions mixed by weights computed from z (``PixelContext``): better
-            likelihoods, but decoding draws the pixels one by one.
         seed: seed of the sampling noise.
 
     ``fit`` takes images ``x`` (the target is ``x``) or ``(x_input, x_target)``
     pairs, e.g. noisy inputs and clean targets for denoising.
     """
 
-    def __init__(self, image_shape, latent_dim=32, architecture="conv", filters=(32, 64),
-                 hidden_units=(512,), decoder_hidden_units=None, likelihood="bernoulli", gaussian_sigma=0.1,
-                 learn_sigma=False, beta=1.0, num_samples=1, warmup_epochs=0, pixel_context=0,
-                 seed=None, **kwargs):
+    def __init__(self, likelihood="bernoulli", gaussian_sigma=0.1, learn_sigma=False, beta=1.0,
+                 num_samples=1, warmup_epochs=0, seed=None, **kwargs):
         super().__init__(**kwargs)
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {sorted(LIKELIHOODS)}, got {likelihood!r}")
         if int(num_samples) < 1:
             raise ValueError(f"num_samples must be >= 1, got {num_samples}")
-        if int(pixel_context) < 0:
-            raise ValueError(f"pixel_context must be >= 0, got {pixel_context}")
-        self.image_shape = tuple(int(s) for s in image_shape)
-        self.latent_dim = int(latent_dim)
-        self.architecture = architecture
-        self.filters = tuple(int(f) for f in filters)
-        self.hidden_units = tuple(int(u) for u in hidden_units)
-        self.decoder_hidden_units = (None if decoder_hidden_units is None
-                                     else tuple(int(u) for u in decoder_hidden_units))
         self.likelihood = likelihood
         self.gaussian_sigma = float(gaussian_sigma)
         self.learn_sigma = bool(learn_sigma)
         self.beta = float(beta)
         self.num_samples = int(num_samples)
         self.warmup_epochs = int(warmup_epochs)
-        self.pixel_context = int(pixel_context)
         self.seed = seed
-
-        networks = dict(image_shape=self.image_shape, latent_dim=self.latent_dim,
-                        architecture=architecture, filters=self.filters,
-                        hidden_units=self.hidden_units)
-        self.encoder = build_encoder(**networks)
-        self.decoder = build_decoder(**networks, decoder_hidden_units=self.decoder_hidden_units,
-                                     outputs_per_channel=1 + self.pixel_context)
-        self.pixelcnn = (PixelContext(self.image_shape[-1], self.pixel_context, name="pixel_context")
-                         if self.pixel_context else None)
         self.sampling = Sampling(seed=seed, name="sampling")
         self._nll = LIKELIHOODS[likelihood]
         self.log_sigma = self.add_weight(
@@ -132,9 +108,6 @@ class VAE(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
-        # The sub-networks are built already; marking the model built lets saving
-        # keep the optimizer state.
-        self.build((None, *self.image_shape))
 
     def build(self, input_shape=None):
         self.built = True
@@ -146,7 +119,7 @@ class VAE(keras.Model):
     def call(self, inputs, training=False):
         z_mean, z_log_var = self.encoder(inputs, training=training)
         z = self.sampling(z_mean, z_log_var) if training else z_mean
-        return self.pixel_parameters(z, inputs, training=training)
+        return self.pixel_parameters(z, inputs, inputs, training=training)
 
     # -- loss -------------------------------------------------------------------------
 
@@ -157,29 +130,25 @@ class VAE(keras.Model):
         if k > 1:
             # K draws per image, laid out image-major so a reshape regroups them.
             z = self.sampling(ops.repeat(z_mean, k, axis=0), ops.repeat(z_log_var, k, axis=0))
+            x_input = ops.repeat(x_input, k, axis=0)
             x_target = ops.repeat(x_target, k, axis=0)
         else:
             z = self.sampling(z_mean, z_log_var)
-        nll = self.negative_log_likelihood(x_target, self.pixel_parameters(z, x_target, training))
+        nll = self.negative_log_likelihood(
+            x_target, self.pixel_parameters(z, x_input, x_target, training))
         if k > 1:
             nll = ops.mean(ops.reshape(nll, (-1, k)), axis=1)
         return nll, kl_divergence(z_mean, z_log_var)
 
-    def pixel_parameters(self, z, x_target, training=False):
-        """The likelihood's per-pixel parameters (logits or means) for ``x_target`` given z.
-
-        Without ``pixel_context`` they depend on z only and ``x_target`` is not used.
-        ``x_target`` may hold each image once for k codes per image laid out
-        sample-major (see ``PixelContext``).
-        """
-        out = self.decoder(z, training=training)
-        if self.pixelcnn is not None:
-            out = self.pixelcnn(out, x_target)
-        return out
+    def pixel_parameters(self, z, x_input, x_target, training=False):
+        """The likelihood's per-pixel parameters (logits or means) of ``x_target`` given z
+        (and, for conditional models, the input ``x_input``)."""
+        raise NotImplementedError
 
     def negative_log_likelihood(self, x_target, pixel_parameters):
-        """-log p(x_target | z) per image, from ``pixel_parameters(z, x_target)``."""
-        return self._nll(x_target, pixel_parameters, self.log_sigma)
+        """-log p(x_target | z) per image, from ``pixel_parameters``."""
+        return self._nll(ops.cast(x_target, "float32"), ops.cast(pixel_parameters, "float32"),
+                         self.log_sigma)
 
     @staticmethod
     def _unpack(data):
@@ -222,6 +191,84 @@ class VAE(keras.Model):
             callbacks.append(KLWarmup())
         return super().fit(*args, callbacks=callbacks, **kwargs)
 
+    def _mean(self, parameters):
+        if self.likelihood == "bernoulli":
+            return expit(parameters).astype("float32")
+        return np.clip(parameters, 0.0, 1.0)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "likelihood": self.likelihood, "gaussian_sigma": self.gaussian_sigma,
+            "learn_sigma": self.learn_sigma, "beta": self.beta, "num_samples": self.num_samples,
+            "warmup_epochs": self.warmup_epochs, "seed": self.seed,
+        }
+
+
+@keras.saving.register_keras_serializable(package="vae_apps")
+class VAE(BaseVAE):
+    """The VAE for small fixed-size images: one code vector z per image.
+
+    Args:
+        image_shape: (height, width, channels) of the images, values in [0, 1].
+        latent_dim: size of the latent code z.
+        architecture: ``"conv"`` or ``"dense"`` networks (see ``vae_apps.networks``).
+        filters: convolution widths, one stride-2 layer each.
+        hidden_units: dense layer widths between the features and the code.
+        decoder_hidden_units: dense widths from the code back to the features
+            (default ``None``: ``hidden_units`` reversed).
+        pixel_context: 0 (default): pixels are independent given z. M > 0: each
+            pixel also depends on the pixels above and to its left, through M masked
+            convolutions mixed by weights computed from z (``PixelContext``): better
+            likelihoods, but decoding draws the pixels one by one.
+        **kwargs: the likelihood, beta, K samples, KL warm-up and seed of
+            ``BaseVAE``.
+
+    Examples:
+    >>> vae = VAE(image_shape=(8, 8, 1), latent_dim=16)
+    >>> vae.compile(keras.optimizers.Adam(1e-3))
+    >>> vae.fit(x, epochs=5, batch_size=32)          # or vae.fit(noisy_x, clean_x)
+    >>> z_mean, z_log_var = vae.encode(x)
+    """
+
+    def __init__(self, image_shape, latent_dim=32, architecture="conv", filters=(32, 64),
+                 hidden_units=(512,), decoder_hidden_units=None, pixel_context=0, **kwargs):
+        super().__init__(**kwargs)
+        if int(pixel_context) < 0:
+            raise ValueError(f"pixel_context must be >= 0, got {pixel_context}")
+        self.image_shape = tuple(int(s) for s in image_shape)
+        self.latent_dim = int(latent_dim)
+        self.architecture = architecture
+        self.filters = tuple(int(f) for f in filters)
+        self.hidden_units = tuple(int(u) for u in hidden_units)
+        self.decoder_hidden_units = (None if decoder_hidden_units is None
+                                     else tuple(int(u) for u in decoder_hidden_units))
+        self.pixel_context = int(pixel_context)
+
+        networks = dict(image_shape=self.image_shape, latent_dim=self.latent_dim,
+                        architecture=architecture, filters=self.filters,
+                        hidden_units=self.hidden_units)
+        self.encoder = build_encoder(**networks)
+        self.decoder = build_decoder(**networks, decoder_hidden_units=self.decoder_hidden_units,
+                                     outputs_per_channel=1 + self.pixel_context)
+        self.pixelcnn = (PixelContext(self.image_shape[-1], self.pixel_context, name="pixel_context")
+                         if self.pixel_context else None)
+        # The sub-networks are built already; marking the model built lets saving
+        # keep the optimizer state.
+        self.build((None, *self.image_shape))
+
+    def pixel_parameters(self, z, x_input, x_target, training=False):
+        """The likelihood's per-pixel parameters (logits or means) for ``x_target`` given z.
+
+        Without ``pixel_context`` they depend on z only and ``x_target`` is not used.
+        ``x_target`` may hold each image once for k codes per image laid out
+        sample-major (see ``PixelContext``).
+        """
+        out = self.decoder(z, training=training)
+        if self.pixelcnn is not None:
+            out = self.pixelcnn(out, x_target)
+        return out
+
     # -- inference on NumPy arrays ---------------------------------------------------
 
     def encode(self, x, batch_size=256):
@@ -244,11 +291,6 @@ class VAE(keras.Model):
             parts = [self._draw_pixels(out, s) for out, s in zip(parts, seeds)]
         out = np.concatenate(parts) if parts else np.zeros((0, *self.image_shape), "float32")
         return self._mean(out)
-
-    def _mean(self, parameters):
-        if self.likelihood == "bernoulli":
-            return expit(parameters).astype("float32")
-        return np.clip(parameters, 0.0, 1.0)
 
     def _draw_pixels(self, decoder_output, seed):
         # Pixel (i, j) depends only on earlier pixels, so after visiting every position
@@ -283,11 +325,8 @@ class VAE(keras.Model):
             "image_shape": self.image_shape, "latent_dim": self.latent_dim,
             "architecture": self.architecture, "filters": self.filters,
             "hidden_units": self.hidden_units,
-            "decoder_hidden_units": self.decoder_hidden_units, "likelihood": self.likelihood,
-            "gaussian_sigma": self.gaussian_sigma, "learn_sigma": self.learn_sigma,
-            "beta": self.beta, "num_samples": self.num_samples,
-            "warmup_epochs": self.warmup_epochs, "pixel_context": self.pixel_context,
-            "seed": self.seed,
+            "decoder_hidden_units": self.decoder_hidden_units,
+            "pixel_context": self.pixel_context,
         }
 
 

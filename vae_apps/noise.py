@@ -2,7 +2,9 @@
 
 A spec is ``name:value`` (``gaussian:0.5``, ``salt_pepper:0.2``, ``mask:0.3``,
 ``block:8``) or several joined by ``+`` (``gaussian:0.3+mask:0.1``), applied in
-order. Every corruption is a pure function of the images and a stateless seed,
+order. ``gaussian``, ``salt_pepper`` and ``mask`` also take a range ``LOW-HIGH``
+(``gaussian:0.02-0.2``): each image then gets its own value, drawn uniformly, so
+one denoiser learns every level in the range (blind denoising). Every corruption is a pure function of the images and a stateless seed,
 so the same seed gives the same noise, inside a ``tf.data`` pipeline or on arrays.
 """
 
@@ -46,12 +48,12 @@ def block(x, size, seed):
     return tf.where(square, 0.0, x)
 
 
-# name -> (function, parameter type, valid range description, check)
+# name -> (function, parameter type, valid range description, check, takes LOW-HIGH)
 CORRUPTIONS = {
-    "gaussian": (gaussian, float, "a standard deviation > 0", lambda v: v > 0),
-    "salt_pepper": (salt_pepper, float, "a fraction in (0, 1]", lambda v: 0 < v <= 1),
-    "mask": (mask, float, "a fraction in (0, 1]", lambda v: 0 < v <= 1),
-    "block": (block, int, "a square size >= 1 in pixels", lambda v: v >= 1),
+    "gaussian": (gaussian, float, "a standard deviation > 0", lambda v: v > 0, True),
+    "salt_pepper": (salt_pepper, float, "a fraction in (0, 1]", lambda v: 0 < v <= 1, True),
+    "mask": (mask, float, "a fraction in (0, 1]", lambda v: 0 < v <= 1, True),
+    "block": (block, int, "a square size >= 1 in pixels", lambda v: v >= 1, False),
 }
 
 
@@ -60,14 +62,20 @@ class Noise:
     """A parsed noise spec: a sequence of (corruption, value) applied in order."""
 
     spec: str
-    steps: tuple
+    steps: tuple  # (function, value or (low, high))
 
     def __call__(self, x, seed):
         """Corrupt a float32 batch (N, H, W, C) with a stateless seed of shape (2,)."""
         x = tf.convert_to_tensor(x, tf.float32)
         seed = tf.cast(seed, tf.int64)
         for i, (fn, value) in enumerate(self.steps):
-            x = fn(x, value, tf.random.experimental.stateless_fold_in(seed, i))
+            step_seed = tf.random.experimental.stateless_fold_in(seed, i)
+            if isinstance(value, tuple):  # a range: one value per image
+                low, high = value
+                value = tf.random.stateless_uniform(
+                    (tf.shape(x)[0], 1, 1, 1), tf.random.experimental.stateless_fold_in(step_seed, -1),
+                    minval=low, maxval=high)
+            x = fn(x, value, step_seed)
         return x
 
     def apply(self, x, seed=0, batch_size=1024):
@@ -87,13 +95,18 @@ def parse_noise(spec):
         if name not in CORRUPTIONS:
             raise UserError(f"noise {part!r}: unknown kind {name!r}; use one of "
                             f"{', '.join(CORRUPTIONS)} as NAME:VALUE, e.g. gaussian:0.5")
-        fn, kind, expected, valid = CORRUPTIONS[name]
+        fn, kind, expected, valid, ranged = CORRUPTIONS[name]
+        low, dash, high = raw.partition("-")
+        if dash and not ranged:
+            raise UserError(f"noise {part!r}: {name} takes one value, not a range")
         try:
-            value = kind(raw)
+            values = [kind(v) for v in ((low, high) if dash else (raw,))]
         except ValueError:
-            raise UserError(f"noise {part!r}: {name} takes {expected}, e.g. {name}:"
-                            f"{'8' if kind is int else '0.2'}") from None
-        if not valid(value):
+            example = "8" if kind is int else "0.2 or a range such as 0.02-0.2"
+            raise UserError(f"noise {part!r}: {name} takes {expected}, e.g. {name}:{example}") from None
+        if not all(valid(v) for v in values):
             raise UserError(f"noise {part!r}: {name} takes {expected}")
-        steps.append((fn, value))
+        if dash and values[0] >= values[1]:
+            raise UserError(f"noise {part!r}: a range LOW-HIGH needs LOW < HIGH")
+        steps.append((fn, tuple(values) if dash else values[0]))
     return Noise(spec=str(spec), steps=tuple(steps))
