@@ -66,7 +66,7 @@ def load_data_from_args(args):
 def load_model_for(path, image_shape=None):
     """Load a VAE safely; if ``image_shape`` is given, check the model fits the data."""
     from vae_apps.errors import UserError
-    from vae_apps.training import load_vae
+    from vae_apps.loading import load_vae
 
     model = load_vae(path, compile=False)
     if image_shape is not None and tuple(model.image_shape) != tuple(image_shape):

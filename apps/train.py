@@ -10,8 +10,8 @@ def add_parser(commands):
                                         "was best on the validation split.")
     add_data_options(p)
     p.add_argument("--out", default="vae.keras", metavar="MODEL.keras", help="default vae.keras")
-    p.add_argument("--epochs", type=positive_int, default=10)
-    p.add_argument("--batch-size", type=positive_int, default=128)
+    p.add_argument("--epochs", type=positive_int, help="default 10 (30 with --patch-size)")
+    p.add_argument("--batch-size", type=positive_int, help="default 128 (32 with --patch-size)")
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--latent-dim", type=positive_int, default=32)
     p.add_argument("--architecture", choices=("conv", "dense"), default="conv")
@@ -27,8 +27,21 @@ def add_parser(commands):
                    help="M > 0: each pixel also depends on the pixels above and left of it "
                         "(a one-layer PixelCNN head); better likelihoods, slower sampling")
     p.add_argument("--validation-split", type=float, default=0.1)
-    p.add_argument("--noise", metavar="SPEC", help="train a denoiser: e.g. gaussian:0.5, salt_pepper:0.2")
+    p.add_argument("--noise", metavar="SPEC",
+                   help="train a denoiser: e.g. gaussian:0.5, salt_pepper:0.2, a range gaussian:0-0.2 "
+                        "(default with --patch-size: gaussian:0-0.2, blind)")
     p.add_argument("--binarize", action="store_true", help="dynamic binarisation, afresh every epoch")
+    patches = p.add_argument_group(
+        "full-resolution denoiser (photos of any size)",
+        "--patch-size trains a fully convolutional denoising VAE on random crops; it denoises "
+        "images at their own size. DATA: an image folder (files are streamed), bundled-photos, "
+        "or any data spec.")
+    patches.add_argument("--patch-size", type=positive_int, metavar="N",
+                         help="train on random N x N crops (a multiple of 4, e.g. 64)")
+    patches.add_argument("--patches-per-image", type=positive_int, default=256, metavar="N",
+                         help="crops per image per epoch (default 256)")
+    patches.add_argument("--precision", choices=("auto", "float32", "mixed"), default="auto",
+                         help="mixed: bfloat16 compute (auto: where the CPU has AMX/AVX-512 BF16)")
     p.add_argument("--logdir", help="write TensorBoard logs here")
     p.add_argument("--resume", metavar="DIR", help="back up every epoch here and resume from it")
     p.add_argument("--distribute", choices=("mirrored",),
@@ -43,11 +56,13 @@ def run(args):
     from vae_apps.distribute import make_strategy
     from vae_apps.training import train_from_dataset
 
+    if args.patch_size:
+        return run_patch_training(args)
     strategy = make_strategy(args.distribute, args.devices)  # before any other TensorFlow op
     data = load_data_from_args(args)
     summary, result = train_from_dataset(
-        data, out=args.out, overwrite=args.overwrite, epochs=args.epochs,
-        batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
+        data, out=args.out, overwrite=args.overwrite, epochs=args.epochs or 10,
+        batch_size=args.batch_size or 128, learning_rate=args.learning_rate, seed=args.seed,
         validation_split=args.validation_split, noise=args.noise, binarize=args.binarize,
         logdir=args.logdir, resume_dir=args.resume, strategy=strategy, latent_dim=args.latent_dim,
         architecture=args.architecture, filters=args.filters, hidden_units=args.hidden_units,
@@ -55,5 +70,20 @@ def run(args):
         beta=args.beta if args.beta is not None else (0.1 if args.noise else 1.0),
         num_samples=args.samples, warmup_epochs=args.warmup_epochs,
         pixel_context=args.pixel_context)
+    print(summary)
+    return 130 if result.interrupted else 0
+
+
+def run_patch_training(args):
+    from vae_apps.pipelines import train_photo_denoiser
+
+    kwargs = {name: value for name, value in [("beta", args.beta), ("noise", args.noise),
+                                               ("epochs", args.epochs), ("batch_size", args.batch_size)]
+              if value is not None}
+    summary, result = train_photo_denoiser(
+        args.data, args.out, channels=args.channels, patch_size=args.patch_size,
+        patches_per_image=args.patches_per_image,
+        learning_rate=args.learning_rate, precision=args.precision, seed=args.seed,
+        overwrite=args.overwrite, logdir=args.logdir, resume_dir=args.resume, **kwargs)
     print(summary)
     return 130 if result.interrupted else 0

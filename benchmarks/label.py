@@ -94,7 +94,8 @@ def main():
     from sklearn.neighbors import KNeighborsClassifier
 
     from vae_apps.labeling import METHODS, LatentLabeler
-    from vae_apps.training import load_vae, train_vae
+    from vae_apps.loading import load_vae
+    from vae_apps.training import train_vae
 
     data = load_mnist(args.data)
     x_train, y_train, x_test, y_test = data.train.x, data.train.y, data.test.x, data.test.y

@@ -62,7 +62,8 @@ def main(argv=None):
     from vae_apps.denoise import denoise_folder
     from vae_apps.noise import parse_noise
     from vae_apps.ray_engine import denoise_folder_ray
-    from vae_apps.training import load_vae, train_vae
+    from vae_apps.loading import load_vae
+    from vae_apps.training import train_vae
 
     data = load_mnist(args.data)
     x = np.concatenate([data.train.x, data.test.x])[: args.count]

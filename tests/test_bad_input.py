@@ -204,7 +204,8 @@ def test_debug_shows_the_traceback(tmp_path):
 
 
 def test_diverging_training_names_epoch_and_step_and_keeps_the_last_good_model(digits, tmp_path):
-    from vae_apps.training import TrainingDiverged, load_vae, train_vae
+    from vae_apps.loading import load_vae
+    from vae_apps.training import TrainingDiverged, train_vae
 
     class Explode(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -262,7 +263,7 @@ def test_sigkill_mid_epoch_then_resume_continues_from_the_last_finished_epoch(tm
     assert "trained" in resumed.stdout and not backup.exists()  # removed after a clean finish
     from vae_apps.data import load_data
     from vae_apps.evaluation import elbo_terms
-    from vae_apps.training import load_vae
+    from vae_apps.loading import load_vae
 
     test = load_data("digits").test.x
     resumed_elbo = elbo_terms(load_vae(tmp_path / "m.keras"), test)["negative_elbo"]
@@ -283,7 +284,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_best_model(tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted; best model so far written to" in out
     assert "Traceback" not in err
-    from vae_apps.training import load_vae
+    from vae_apps.loading import load_vae
 
     assert load_vae(tmp_path / "m.keras").latent_dim == 32
 

@@ -64,7 +64,7 @@ def test_folder_round_trip_keeps_paths_sizes_modes_and_formats(denoiser, noisy_f
 def test_worker_processes_write_what_threads_write(denoiser, noisy_folder, tmp_path, workers):
     """A model file read by worker processes, or a loaded model with threads: same files, same report."""
     from vae_apps.denoise import denoise_folder
-    from vae_apps.training import load_vae
+    from vae_apps.loading import load_vae
 
     inp, ref = noisy_folder
     threads = denoise_folder(load_vae(denoiser), inp, tmp_path / "threads", reference_dir=ref,
@@ -162,7 +162,7 @@ def test_array_files_come_back_as_the_same_kind(denoiser, digits, tmp_path, dtyp
 
 def test_model_of_the_wrong_shape_names_both_shapes(denoiser, tmp_path):
     from vae_apps.denoise import denoise_array_file
-    from vae_apps.training import load_vae
+    from vae_apps.loading import load_vae
 
     np.save(tmp_path / "in.npy", np.zeros((3, 5, 5), "uint8"))
     with pytest.raises(UserError, match=r"\(5, 5, 1\).*\(8, 8, 1\)"):

@@ -9,7 +9,7 @@ from vae_apps.samplers import GMMSampler, PriorSampler
 
 @pytest.fixture(scope="module")
 def model(trained_digits_model):
-    from vae_apps.training import load_vae
+    from vae_apps.loading import load_vae
 
     return load_vae(trained_digits_model)
 

@@ -292,6 +292,16 @@ def make_dataset(x, batch_size=128, shuffle=True, seed=0, noise=None, binarize=F
     ds = ds.batch(batch_size)
     if noise is None and not binarize:
         return ds.prefetch(tf.data.AUTOTUNE)
+    return corrupt_batches(ds, seed, noise, binarize)
+
+
+def corrupt_batches(ds, seed, noise=None, binarize=False):
+    """Binarise and/or corrupt every batch of ``ds`` from seeds drawn afresh each epoch.
+
+    With ``noise`` the result yields (noisy input, clean target) pairs.
+    """
+    import tensorflow as tf
+
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
 
     def corrupt(batch, pair_seed):
@@ -304,3 +314,60 @@ def make_dataset(x, batch_size=128, shuffle=True, seed=0, noise=None, binarize=F
 
     ds = tf.data.Dataset.zip(ds, seeds).map(corrupt, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def draw_patches(pixels, patch_size, count, rng):
+    """``count`` random ``patch_size`` crops of one H x W x C image, each turned by a
+    random multiple of 90 degrees and maybe mirrored (8 variants, all equally likely).
+
+    Images smaller than a patch are padded by reflection first.
+    """
+    height, width = pixels.shape[:2]
+    pad_h, pad_w = max(patch_size - height, 0), max(patch_size - width, 0)
+    if pad_h or pad_w:
+        pixels = np.pad(pixels, ((0, pad_h), (0, pad_w), (0, 0)), mode="symmetric")
+        height, width = pixels.shape[:2]
+    tops = rng.integers(0, height - patch_size + 1, count)
+    lefts = rng.integers(0, width - patch_size + 1, count)
+    variants = rng.integers(0, 8, count)
+    for top, left, variant in zip(tops, lefts, variants):
+        patch = np.rot90(pixels[top:top + patch_size, left:left + patch_size], variant % 4)
+        yield np.ascontiguousarray(patch[:, ::-1] if variant >= 4 else patch)
+
+
+def make_patch_dataset(images, patch_size, channels, patches_per_image=64, batch_size=32,
+                       noise=None, seed=0, shuffle_buffer=4096):
+    """A ``tf.data`` pipeline of random patches from images of any sizes.
+
+    Args:
+        images: a list of image files (read one at a time, so a folder of large
+            photos is never all in memory) or of H x W x C arrays in [0, 1].
+        patch_size: side of the square patches.
+        channels: 1 or 3; colour images are turned grey (luma) or grey ones
+            repeated to match.
+        patches_per_image: crops drawn from each image per epoch.
+        noise: a ``vae_apps.noise.Noise``: yield (noisy, clean) pairs.
+        seed: the crops, turns, shuffling and noise of epoch e come from (seed, e).
+
+    Examples:
+    >>> ds = make_patch_dataset(["a.jpg", "b.png"], 64, channels=1,
+    ...                         noise=parse_noise("gaussian:0.02-0.2"))
+    """
+    import tensorflow as tf
+
+    epoch = [0]
+
+    def generate():
+        rng = np.random.default_rng([seed, epoch[0]])
+        epoch[0] += 1
+        for index in rng.permutation(len(images)):
+            pixels = images[index]
+            if not isinstance(pixels, np.ndarray):
+                pixels, _ = read_image(pixels)
+            pixels = to_shape(pixels, *pixels.shape[:2], channels)
+            yield from draw_patches(pixels, patch_size, patches_per_image, rng)
+
+    ds = tf.data.Dataset.from_generator(
+        generate, output_signature=tf.TensorSpec((patch_size, patch_size, channels), tf.float32))
+    ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    return corrupt_batches(ds.batch(batch_size, drop_remainder=True), seed, noise)

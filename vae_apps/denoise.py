@@ -21,7 +21,8 @@ import numpy as np
 
 from vae_apps.data import read_array_file, to_unit_images
 from vae_apps.errors import UserError
-from vae_apps.files import atomic_path, check_model_file, check_output_outside, ensure_folder
+from vae_apps.files import atomic_path, check_output_outside, ensure_folder
+from vae_apps.loading import saved_image_shape
 from vae_apps.images import describe_image_error, list_images, read_image, to_shape, write_image
 
 log = logging.getLogger("vae_apps")
@@ -212,7 +213,7 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
 
     paths, report = FolderJob.prepare(in_dir, out_dir)
     start = time.perf_counter()
-    image_shape = model.image_shape if hasattr(model, "image_shape") else _saved_image_shape(model)
+    image_shape = model.image_shape if hasattr(model, "image_shape") else saved_image_shape(model)
     files = FolderJob(None, in_dir, out_dir, overwrite, image_shape)
     tasks = [paths[i:i + FILES_PER_TASK] for i in range(0, len(paths), FILES_PER_TASK)]
     input_bytes = 4 * int(np.prod(image_shape))
@@ -222,7 +223,7 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
             tqdm(total=len(paths), unit="img", desc="denoise", disable=None if progress else True) as bar:
         reads = deque(pool.submit(_read_files, files, task) for task in tasks[:read_ahead])
         if not hasattr(model, "image_shape"):
-            from vae_apps.training import load_vae
+            from vae_apps.loading import load_vae
 
             model = load_vae(model, compile=False)
         job = FolderJob(model, in_dir, out_dir, overwrite)
@@ -291,17 +292,6 @@ def _io_executor(workers):
     except (OSError, NotImplementedError) as exc:  # e.g. no semaphores in a sandbox
         log.warning("file work runs in threads: cannot start worker processes (%s)", exc)
         return ThreadPoolExecutor(2)
-
-
-def _saved_image_shape(path):
-    """The image shape in a saved VAE's config, read without loading TensorFlow."""
-    path = check_model_file(path)
-    try:
-        with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
-        return tuple(int(s) for s in config["config"]["image_shape"])
-    except (zipfile.BadZipFile, KeyError, TypeError, ValueError, OSError):
-        raise UserError(f"{path}: not a vae_apps model file (.keras archive with a VAE config)") from None
 
 
 def _reference(reference_dir, relative, shape):

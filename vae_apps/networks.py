@@ -80,6 +80,81 @@ def build_decoder(image_shape, latent_dim, architecture="conv", filters=(32, 64)
     return keras.Model(latent, h, name=name)
 
 
+# The fully convolutional networks work at 1/2 and 1/4 of the image resolution, so
+# images must be a multiple of this many pixels high and wide (pad, then crop back).
+FULLY_CONV_STRIDE = 4
+
+
+def _two_scale_block(h, filters, blocks, dtype):
+    """Convolutions at the current (1/2) scale and at half of it (1/4), joined back.
+
+    Each 3x3 convolution costs the same per image pixel at both scales (filters at
+    1/2, 2 x filters at 1/4), and the lower scale widens the receptive field cheaply.
+    """
+    conv = dict(padding="same", activation="relu", dtype=dtype)
+    for _ in range(blocks[0]):
+        h = layers.Conv2D(filters, 3, **conv)(h)
+    skip = h
+    h = layers.Conv2D(2 * filters, 2, strides=2, **conv)(h)
+    for _ in range(blocks[1]):
+        h = layers.Conv2D(2 * filters, 3, **conv)(h)
+    h = layers.Conv2DTranspose(filters, 2, strides=2, dtype=dtype)(h)
+    h = layers.ReLU(dtype=dtype)(layers.Add(dtype=dtype)([h, skip]))
+    return layers.Conv2D(filters, 3, **conv)(h)
+
+
+def build_fully_conv_encoder(channels, filters=64, latent_channels=16, blocks=(2, 2),
+                             dtype=None, name="encoder"):
+    """Return ``image -> (z_mean, z_log_var)``: maps of Gaussians at 1/2 resolution.
+
+    Args:
+        channels: 1 (grey) or 3 (colour).
+        filters: width at 1/2 resolution (twice as many at 1/4).
+        latent_channels: latent Gaussians per 2 x 2 block of pixels.
+        blocks: 3 x 3 convolutions at (1/2, 1/4) resolution.
+        dtype: a Keras dtype policy (``"mixed_bfloat16"`` computes in bfloat16);
+            the latent parameters are always float32.
+
+    Works for any height and width that are multiples of ``FULLY_CONV_STRIDE``.
+    """
+    inputs = keras.Input(shape=(None, None, channels), name="image")
+    # A 2 x 2 stride-2 convolution: space-to-depth and a 1 x 1 convolution in one layer.
+    h = layers.Conv2D(filters, 2, strides=2, activation="relu", dtype=dtype)(inputs)
+    h = _two_scale_block(h, filters, blocks, dtype)
+    z_mean = layers.Conv2D(latent_channels, 3, padding="same", dtype="float32", name="z_mean")(h)
+    # The posterior starts narrow (sigma = e^-3): with unit-variance codes at the start,
+    # the decoder learnt to ignore z and the KL term collapsed it within 100 steps
+    # (denoising RMSE stuck at the input's; measured on the bundled photos).
+    z_log_var = layers.Conv2D(latent_channels, 3, padding="same", dtype="float32",
+                              bias_initializer=keras.initializers.Constant(-6.0),
+                              name="z_log_var")(h)
+    return keras.Model(inputs, [z_mean, z_log_var], name=name)
+
+
+def build_fully_conv_decoder(channels, filters=64, latent_channels=16, blocks=(2, 2),
+                             conditional=False, dtype=None, name="decoder"):
+    """Return ``z -> image-sized output`` (or ``[z, image] -> output`` if ``conditional``).
+
+    Args:
+        conditional: the decoder also sees the input image (through its own 2 x 2
+            stride-2 convolution), not only z.
+        The rest as ``build_fully_conv_encoder``.
+    """
+    z = keras.Input(shape=(None, None, latent_channels), name="z")
+    h = layers.Conv2D(filters, 3, padding="same", dtype=dtype)(z)
+    inputs = [z]
+    if conditional:
+        image = keras.Input(shape=(None, None, channels), name="image")
+        inputs.append(image)
+        seen = layers.Conv2D(filters, 2, strides=2, dtype=dtype)(image)
+        h = layers.Add(dtype=dtype)([h, seen])
+    h = layers.ReLU(dtype=dtype)(h)
+    h = _two_scale_block(h, filters, blocks, dtype)
+    # Depth-to-space and a 1 x 1 convolution in one layer, back to full resolution.
+    out = layers.Conv2DTranspose(channels, 2, strides=2, dtype="float32", name="pixels")(h)
+    return keras.Model(inputs if conditional else z, out, name=name)
+
+
 @keras.saving.register_keras_serializable(package="vae_apps")
 class PixelContext(layers.Layer):
     """Pixel parameters that depend on z and on the pixels above and to the left.

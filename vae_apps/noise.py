@@ -104,7 +104,8 @@ def parse_noise(spec):
         except ValueError:
             example = "8" if kind is int else "0.2 or a range such as 0.02-0.2"
             raise UserError(f"noise {part!r}: {name} takes {expected}, e.g. {name}:{example}") from None
-        if not all(valid(v) for v in values):
+        # A range may start at 0 (some images left clean); its top must be valid.
+        if not valid(values[-1]) or values[0] < 0:
             raise UserError(f"noise {part!r}: {name} takes {expected}")
         if dash and values[0] >= values[1]:
             raise UserError(f"noise {part!r}: a range LOW-HIGH needs LOW < HIGH")

@@ -66,7 +66,7 @@ class _DenoiseActor:
 
     def __init__(self, model_path, in_dir, out_dir, overwrite, batch_size):
         from vae_apps.denoise import FolderJob
-        from vae_apps.training import load_vae
+        from vae_apps.loading import load_vae
 
         self.job = FolderJob(load_vae(model_path, compile=False), in_dir, out_dir, overwrite)
         self.batch_size = batch_size
@@ -95,7 +95,7 @@ def denoise_folder_ray(model_path, in_dir, out_dir, *, overwrite=False, batch_si
     from tqdm.auto import tqdm
 
     from vae_apps.denoise import FolderJob, FolderTally
-    from vae_apps.training import load_vae
+    from vae_apps.loading import load_vae
 
     paths, report = FolderJob.prepare(in_dir, out_dir)
     job = FolderJob(model or load_vae(model_path, compile=False), in_dir, out_dir, overwrite)
@@ -135,7 +135,7 @@ class _EncodeActor:
     """One Ray actor: load the model once, then encode batches of images."""
 
     def __init__(self, model_path, batch_size):
-        from vae_apps.training import load_vae
+        from vae_apps.loading import load_vae
 
         self.model, self.batch_size = load_vae(model_path, compile=False), batch_size
 

@@ -15,7 +15,8 @@ import numpy as np
 from vae_apps.data import binarize as binarize_images
 from vae_apps.data import make_dataset
 from vae_apps.errors import UserError
-from vae_apps.files import check_model_file, check_new_output, ensure_folder
+from vae_apps.files import atomic_path, check_new_output, ensure_folder
+from vae_apps.loading import load_vae
 from vae_apps.model import VAE
 
 log = logging.getLogger("vae_apps")
@@ -127,8 +128,21 @@ def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
     val_ds = None
     if x_val is not None and len(x_val):
         val_ds = fixed_validation_set(x_val, batch_size, seed, noise, binarize)
-    monitor = "val_loss" if val_ds is not None else "loss"
+    return fit_keeping_best(model, train_ds, val_ds, epochs=epochs, out=out, overwrite=overwrite,
+                            logdir=logdir, resume_dir=resume_dir, verbose=verbose,
+                            callbacks=callbacks)
 
+
+def fit_keeping_best(model, train_ds, val_ds=None, *, epochs, out=None, overwrite=True,
+                     logdir=None, resume_dir=None, verbose="auto", callbacks=()):
+    """``model.fit`` with the safety every training run gets.
+
+    The best epoch (on ``val_ds``, else on the training loss) is moved to ``out``
+    atomically, also when training is interrupted (Ctrl-C) or diverges; NaN stops
+    training with a clear error; ``resume_dir`` backs up every epoch
+    (``BackupAndRestore``); ``logdir`` writes TensorBoard logs.
+    """
+    monitor = "val_loss" if val_ds is not None else "loss"
     stop_on_interrupt = StopOnInterrupt()
     all_callbacks = [StopOnNaN(), stop_on_interrupt, *callbacks]
     best_path = None
@@ -174,6 +188,86 @@ def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
     return TrainResult(model, history.history, epochs_run, seconds, interrupted)
 
 
+# The photo denoiser's recipe (vae-apps train --patch-size): measured on the bundled
+# photos, see README "Denoising photos".
+PATCH_DEFAULTS = dict(patch_size=64, patches_per_image=256, batch_size=32, epochs=30,
+                      learning_rate=1e-3, validation_patches=512)
+
+
+def train_patch_denoiser(images, noise, *, channels=None, patch_size=64, patches_per_image=256,
+                         epochs=30, batch_size=32, learning_rate=1e-3, validation_patches=512,
+                         precision="auto", seed=0, out=None, overwrite=True, logdir=None,
+                         resume_dir=None, verbose="auto", callbacks=(), model=None,
+                         **model_kwargs):
+    """Train a ``FullyConvVAE`` denoiser on random patches of images of any sizes.
+
+    Args:
+        images: image files (streamed: read one at a time) or H x W x C arrays.
+        noise: a ``vae_apps.noise.Noise`` (ranges such as ``gaussian:0.02-0.2`` make
+            a blind denoiser); drawn afresh for every patch and epoch.
+        channels: 1 or 3 (default: 3 if any array is colour; files: 3).
+        patch_size: square patch side, a multiple of 4.
+        patches_per_image: random crops (turned and mirrored) per image per epoch.
+        learning_rate: Adam's start; it follows a cosine decay to 1 % over training.
+        validation_patches: fixed noisy/clean crops of the training images (a fixed
+            seed), scored after every epoch; the best epoch is kept.
+        precision: ``"auto"`` (bfloat16 where the CPU is fast at it), ``"float32"`` or
+            ``"mixed"``. The saved model is float32 either way.
+        **model_kwargs: ``FullyConvVAE`` arguments (filters, latent_channels, beta ...).
+
+    Returns:
+        ``TrainResult``; the model written to ``out`` computes in float32.
+
+    Examples:
+    >>> result = train_patch_denoiser(["a.jpg", "b.png"], parse_noise("gaussian:0.02-0.2"),
+    ...                               channels=1, epochs=5, out="photo.keras")
+    """
+    import tensorflow as tf
+
+    from vae_apps.data import draw_patches, make_patch_dataset
+    from vae_apps.fully_conv import FullyConvVAE
+    from vae_apps.hardware import dtype_policy
+    from vae_apps.images import read_image, to_shape
+    from vae_apps.loading import with_precision
+
+    if patch_size % FullyConvVAE.stride:
+        raise UserError(f"--patch-size must be a multiple of {FullyConvVAE.stride}, got {patch_size}")
+    if not len(images):
+        raise UserError("no images to train on")
+    if channels is None:
+        channels = max(getattr(i, "shape", (3,))[-1] for i in images)
+    keras.utils.set_random_seed(seed)
+    if model is None:
+        model = FullyConvVAE(channels=channels, seed=seed, dtype=dtype_policy(precision),
+                             **model_kwargs)
+    steps = epochs * (len(images) * patches_per_image // batch_size)
+    if not model.compiled:
+        schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(steps, 1), alpha=0.01)
+        model.compile(optimizer=keras.optimizers.Adam(schedule))
+    train_ds = make_patch_dataset(images, patch_size, channels, patches_per_image, batch_size,
+                                  noise, seed)
+    # Validation: fixed crops spread over the images, fixed noise.
+    rng = np.random.default_rng([seed, 10**6])
+    per_image = -(-validation_patches // len(images))
+    clean = []
+    for image in images:
+        pixels = image if isinstance(image, np.ndarray) else read_image(image)[0]
+        clean += list(draw_patches(to_shape(pixels, *pixels.shape[:2], channels), patch_size,
+                                   per_image, rng))
+    clean = np.stack(clean[:validation_patches])
+    val_ds = tf.data.Dataset.from_tensor_slices((noise.apply(clean, seed=seed + 1), clean))
+    result = fit_keeping_best(model, train_ds, val_ds.batch(batch_size), epochs=epochs, out=out,
+                              overwrite=overwrite, logdir=logdir, resume_dir=resume_dir,
+                              verbose=verbose, callbacks=callbacks)
+    if out is not None and result.model.dtype_policy.name != "float32":
+        # Portable file: float32 compute unless the user's machine chooses otherwise.
+        portable = with_precision(result.model, "float32")
+        with atomic_path(out) as tmp:
+            portable.save(tmp)
+        result.model = portable
+    return result
+
+
 def fixed_validation_set(x_val, batch_size, seed, noise=None, binarize=False):
     """Validation data corrupted once with a fixed seed, so epochs compare fairly."""
     x_val = np.asarray(x_val, "float32")
@@ -185,31 +279,6 @@ def fixed_validation_set(x_val, batch_size, seed, noise=None, binarize=False):
 
     noisy = noise.apply(x_val, seed=seed + 1)
     return tf.data.Dataset.from_tensor_slices((noisy, x_val)).batch(batch_size).prefetch(2)
-
-
-def load_vae(path, compile=True):
-    """Load a ``.keras`` VAE with ``safe_mode`` on; raise UserError with the reason.
-
-    ``compile=False`` leaves the optimizer out: for inference, and quicker to load.
-    """
-    path = check_model_file(path)
-    try:
-        model = keras.saving.load_model(path, safe_mode=True, compile=compile)
-    except ValueError as exc:
-        if "safe_mode" in str(exc) or "lambda" in str(exc).lower():
-            raise UserError(f"{path}: refused: it contains Python code (a Lambda layer), "
-                            "which vae_apps never runs (Keras safe_mode)") from None
-        raise UserError(f"{path}: not a loadable Keras model ({_first_line(exc)})") from None
-    except Exception as exc:  # truncated zips, unknown classes, bad configs
-        raise UserError(f"{path}: not a loadable Keras model ({_first_line(exc)})") from None
-    if not isinstance(model, VAE):
-        raise UserError(f"{path}: holds a {type(model).__name__}, not a vae_apps VAE")
-    return model
-
-
-def _first_line(exc):
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
 
 
 def split_validation(x, fraction, seed=0):
