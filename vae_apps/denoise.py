@@ -28,6 +28,8 @@ from vae_apps.images import describe_image_error, list_images, read_image, to_sh
 log = logging.getLogger("vae_apps")
 
 FIGURE_COLUMNS = 8
+# Full-resolution jobs show this many pixels square from each image's centre, at 1:1.
+EXAMPLE_CROP = 128
 EXISTS = "output exists (pass --overwrite to replace it)"
 # Files per task sent to an I/O worker: large enough that the hand-over costs little,
 # small enough that both workers stay busy on a short batch.
@@ -90,6 +92,8 @@ class FolderJob:
         self.model, self.overwrite = model, overwrite
         self.in_dir, self.out_dir = Path(in_dir), Path(out_dir)
         self.image_shape = tuple(image_shape or model.image_shape)
+        # A fully convolutional model takes every image at its own size and colour.
+        self.full_resolution = self.image_shape[0] is None
 
     @classmethod
     def prepare(cls, in_dir, out_dir):
@@ -124,6 +128,8 @@ class FolderJob:
     def read_input(self, path):
         """(pixels as read, format info, the model's input for them)."""
         pixels, info = read_image(path)
+        if self.full_resolution:
+            return pixels, info, pixels
         return pixels, info, to_shape(pixels, *self.image_shape)
 
     def save(self, path, output, info):
@@ -138,6 +144,10 @@ class FolderJob:
         """Model outputs for ``load`` results that were read."""
         if not loaded:
             return []
+        if self.full_resolution:
+            from vae_apps.full_resolution import denoise_full_resolution
+
+            return [denoise_full_resolution(self.model, pixels) for _, _, pixels in loaded]
         return self.model.reconstruct(np.stack([resized for _, _, resized in loaded]), batch_size)
 
 
@@ -171,17 +181,21 @@ class FolderTally:
         if not self.wants_pixels():
             return
         pixels, _, resized = self.job.read_input(path)
-        output = to_shape(_read_back(self.job.target(path)), *resized.shape)
+        written = _read_back(self.job.target(path))
         relative = Path(path).relative_to(self.job.in_dir)
         clean = _reference(self.reference_dir, relative, pixels.shape)
         if clean is not None:
-            self.meter.add(clean, pixels, _read_back(self.job.target(path)))
+            self.meter.add(clean, pixels, written)
         if len(self.examples["noisy"]) < self.figure_examples:
-            height, width, channels = resized.shape
-            self.examples["noisy"].append(resized)
-            self.examples["denoised"].append(output)
+            if self.job.full_resolution:  # the centre at 1:1, where the detail shows
+                show = lambda image: to_shape(centre_crop(image, EXAMPLE_CROP), EXAMPLE_CROP,
+                                              EXAMPLE_CROP, 3)
+            else:
+                show = lambda image: to_shape(image, *resized.shape)
+            self.examples["noisy"].append(show(pixels))
+            self.examples["denoised"].append(show(written))
             if clean is not None:
-                self.examples["clean"].append(to_shape(clean, height, width, channels))
+                self.examples["clean"].append(show(clean))
 
     def close(self, seconds):
         report = self.report
@@ -215,17 +229,22 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
     start = time.perf_counter()
     image_shape = model.image_shape if hasattr(model, "image_shape") else saved_image_shape(model)
     files = FolderJob(None, in_dir, out_dir, overwrite, image_shape)
-    tasks = [paths[i:i + FILES_PER_TASK] for i in range(0, len(paths), FILES_PER_TASK)]
-    input_bytes = 4 * int(np.prod(image_shape))
-    read_ahead = max(2 * batch_size, READ_AHEAD_BYTES // input_bytes) // FILES_PER_TASK + 1
+    if files.full_resolution:
+        # Photos one at a time, two read ahead: memory is bounded by the largest photos.
+        files_per_task, batch_size, read_ahead = 1, 1, 2
+    else:
+        files_per_task = FILES_PER_TASK
+        input_bytes = 4 * int(np.prod(image_shape))
+        read_ahead = max(2 * batch_size, READ_AHEAD_BYTES // input_bytes) // files_per_task + 1
+    tasks = [paths[i:i + files_per_task] for i in range(0, len(paths), files_per_task)]
 
     with _io_executor(workers) as pool, logging_redirect_tqdm(), \
             tqdm(total=len(paths), unit="img", desc="denoise", disable=None if progress else True) as bar:
         reads = deque(pool.submit(_read_files, files, task) for task in tasks[:read_ahead])
         if not hasattr(model, "image_shape"):
-            from vae_apps.loading import load_vae
+            from vae_apps.loading import load_for_inference
 
-            model = load_vae(model, compile=False)
+            model = load_for_inference(model)
         job = FolderJob(model, in_dir, out_dir, overwrite)
         tally = FolderTally(job, report, reference_dir, figure_examples)
         writes = deque()  # (paths, future of their write errors), in path order
@@ -254,15 +273,22 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
                 queued += 1
             if len(loaded) >= batch_size or not reads:
                 outputs = job.denoise(loaded, batch_size)
-                for first in range(0, len(loaded), FILES_PER_TASK):
-                    chunk = loaded[first:first + FILES_PER_TASK]
+                for first in range(0, len(loaded), files_per_task):
+                    chunk = loaded[first:first + files_per_task]
                     paths_and_infos = [(path, info) for path, info, _ in chunk]
                     writes.append(([path for path, _ in paths_and_infos], pool.submit(
-                        _write_files, files, paths_and_infos, outputs[first:first + FILES_PER_TASK])))
+                        _write_files, files, paths_and_infos, outputs[first:first + files_per_task])))
                 loaded = []
-                finish(keep=2 * batch_size // FILES_PER_TASK)
+                finish(keep=max(2 * batch_size // files_per_task, 2))
         finish(keep=0)
     return tally.close(time.perf_counter() - start)
+
+
+def centre_crop(pixels, size):
+    """The central ``size`` x ``size`` pixels (all of a smaller side)."""
+    height, width = pixels.shape[:2]
+    top, left = max((height - size) // 2, 0), max((width - size) // 2, 0)
+    return pixels[top:top + size, left:left + size]
 
 
 def _read_files(files, paths):

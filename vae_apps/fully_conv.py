@@ -61,6 +61,7 @@ class FullyConvVAE(BaseVAE):
                         dtype=self.dtype_policy)
         self.encoder = build_fully_conv_encoder(**networks)
         self.decoder = build_fully_conv_decoder(**networks, conditional=self.conditional)
+        self._inference = None
         self.build((None, None, None, self.channels))
 
     @property
@@ -74,18 +75,26 @@ class FullyConvVAE(BaseVAE):
 
     def reconstruct(self, x, batch_size=16):
         """Denoise same-size images ``x`` (N x H x W x C, any H and W) from the posterior
-        mean: padded by reflection to a multiple of ``stride``, cropped back, in [0, 1]."""
+        mean: mirrored to a multiple of ``stride`` at the bottom and right, cropped
+        back, in [0, 1]. For large photos use ``vae_apps.full_resolution``, which tiles."""
         x = np.asarray(x, "float32")
-        if x.ndim == 3:
-            x = x[None]
         height, width = x.shape[1:3]
-        pad_h, pad_w = -height % self.stride, -width % self.stride
-        if pad_h or pad_w:
-            mode = "reflect" if min(height, width) > max(pad_h, pad_w) else "edge"
-            x = np.pad(x, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode=mode)
-        out = [self.predict_on_batch(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
-        out = np.concatenate(out)[:, :height, :width]
-        return self._mean(np.asarray(out, "float32"))
+        x = np.pad(x, ((0, 0), (0, -height % self.stride), (0, -width % self.stride), (0, 0)),
+                   mode="symmetric")
+        out = [self.denoise_padded(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+        return self._mean(np.concatenate(out)[:, :height, :width])
+
+    def denoise_padded(self, x):
+        """The posterior-mean output for a batch whose height and width are multiples
+        of ``stride`` (float32 NumPy, not clipped)."""
+        if self._inference is None:
+            import tensorflow as tf
+
+            # One traced function for every image size (predict_on_batch retraces per size).
+            self._inference = tf.function(
+                lambda batch: self(batch, training=False), reduce_retracing=True,
+                input_signature=[tf.TensorSpec((None, None, None, self.channels), tf.float32)])
+        return self._inference(np.asarray(x, "float32")).numpy()
 
     def get_config(self):
         return {**super().get_config(), "channels": self.channels, "filters": self.filters,

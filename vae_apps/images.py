@@ -39,6 +39,7 @@ class ImageInfo:
     mode: str
     format: str | None
     alpha: np.ndarray | None = None  # uint8 H x W, when the input had transparency
+    save_options: dict | None = None  # PIL save() arguments that keep quality and metadata
 
 
 def list_images(root):
@@ -74,7 +75,11 @@ def read_image(path):
                                     f"{MAX_IMAGE_PIXELS:,}-pixel limit")
             img.load()
             fmt = img.format
+            options = _save_options(img)
+            # Turned upright once; the EXIF written back says so (orientation 1).
             img = ImageOps.exif_transpose(img)
+            if img.info.get("exif"):
+                options["exif"] = img.info["exif"]
     info_mode = img.mode
     alpha = None
     if img.mode == "P":
@@ -86,7 +91,34 @@ def read_image(path):
     if alpha is not None:
         a = alpha[..., None].astype("float32") / 255.0
         pixels = pixels[..., :-1] * a + ALPHA_BACKGROUND * (1.0 - a)
-    return pixels, ImageInfo(size=img.size, mode=info_mode, format=fmt, alpha=alpha)
+    return pixels, ImageInfo(size=img.size, mode=info_mode, format=fmt, alpha=alpha,
+                             save_options=options)
+
+
+def _save_options(img):
+    """What ``save`` needs to write ``img``'s format back at its own quality, with its
+    colour profile, resolution and text: a JPEG keeps its quantisation tables and
+    chroma subsampling (its quality, not PIL's default 75)."""
+    options = {key: img.info[key] for key in ("icc_profile", "dpi") if img.info.get(key)}
+    if img.format == "JPEG":
+        from PIL import JpegImagePlugin
+
+        options["qtables"] = {k: list(v) for k, v in img.quantization.items()}
+        subsampling = JpegImagePlugin.get_sampling(img)
+        if subsampling != -1:
+            options["subsampling"] = subsampling
+    elif img.format == "PNG" and getattr(img, "text", None):
+        from PIL import PngImagePlugin
+
+        text = PngImagePlugin.PngInfo()
+        for key, value in img.text.items():
+            text.add_text(key, value)
+        options["pnginfo"] = text
+    elif img.format == "TIFF" and img.info.get("compression") not in (None, "raw"):
+        options["compression"] = img.info["compression"]
+    elif img.format == "WEBP":
+        options["lossless"] = bool(img.info.get("lossless"))
+    return options
 
 
 def _to_unit_float(img):
@@ -151,8 +183,12 @@ def write_image(path, pixels, like=None, overwrite=False):
             img.putalpha(Image.fromarray(like.alpha))
         img = _convert_mode(img, like.mode)
         fmt = like.format
+    options = dict(like.save_options or {}) if like is not None else {}
+    if options.get("qtables") and img.mode not in ("L", "RGB", "CMYK"):
+        options.pop("qtables")
+        options.pop("subsampling", None)
     with atomic_path(path, overwrite=overwrite) as tmp:
-        img.save(tmp, format=fmt)
+        img.save(tmp, format=fmt, **options)
 
 
 def _from_unit_float(pixels, mode):

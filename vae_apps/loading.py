@@ -59,9 +59,26 @@ def with_precision(model, precision):
     return copy
 
 
+def load_for_inference(model):
+    """A model for inference from a ``.keras`` path or a preset name (``photo`` ...):
+    no optimizer, fully convolutional models in the machine's fastest precision."""
+    from vae_apps.presets import is_preset, load_preset
+
+    if is_preset(model):
+        return load_preset(model)
+    return load_vae(model, compile=False, precision="auto")
+
+
 def saved_image_shape(path):
-    """The image shape in a saved model's config, read without loading TensorFlow:
-    ``(H, W, C)``, or ``(None, None, C)`` for a fully convolutional model."""
+    """The image shape in a saved model's config (or a preset's), read without loading
+    TensorFlow: ``(H, W, C)``; ``(None, None, C)`` for a fully convolutional model;
+    ``(None, None, None)`` for the ``photo`` preset (grey or colour per image)."""
+    from vae_apps.presets import PHOTO, is_preset, preset_path
+
+    if is_preset(path):
+        if path == PHOTO:
+            return (None, None, None)
+        path = preset_path(path)
     path = check_model_file(path)
     try:
         with zipfile.ZipFile(path) as archive:

@@ -66,9 +66,9 @@ class _DenoiseActor:
 
     def __init__(self, model_path, in_dir, out_dir, overwrite, batch_size):
         from vae_apps.denoise import FolderJob
-        from vae_apps.loading import load_vae
+        from vae_apps.loading import load_for_inference
 
-        self.job = FolderJob(load_vae(model_path, compile=False), in_dir, out_dir, overwrite)
+        self.job = FolderJob(load_for_inference(model_path), in_dir, out_dir, overwrite)
         self.batch_size = batch_size
 
     def __call__(self, batch):
@@ -95,10 +95,10 @@ def denoise_folder_ray(model_path, in_dir, out_dir, *, overwrite=False, batch_si
     from tqdm.auto import tqdm
 
     from vae_apps.denoise import FolderJob, FolderTally
-    from vae_apps.loading import load_vae
+    from vae_apps.loading import load_for_inference
 
     paths, report = FolderJob.prepare(in_dir, out_dir)
-    job = FolderJob(model or load_vae(model_path, compile=False), in_dir, out_dir, overwrite)
+    job = FolderJob(model or load_for_inference(model_path), in_dir, out_dir, overwrite)
     tally = FolderTally(job, report, reference_dir)
     start = time.perf_counter()
     with ray_session(address) as ray:
@@ -135,9 +135,9 @@ class _EncodeActor:
     """One Ray actor: load the model once, then encode batches of images."""
 
     def __init__(self, model_path, batch_size):
-        from vae_apps.loading import load_vae
+        from vae_apps.loading import load_for_inference
 
-        self.model, self.batch_size = load_vae(model_path, compile=False), batch_size
+        self.model, self.batch_size = load_for_inference(model_path), batch_size
 
     def __call__(self, batch):
         z_mean, z_log_var = self.model.encode(batch["data"], self.batch_size)
