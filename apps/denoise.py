@@ -45,5 +45,6 @@ def run(args):
         report = denoise.denoise_folder(args.model, args.input, args.output, overwrite=args.overwrite,
                                         batch_size=args.batch_size, reference_dir=args.reference)
     if args.figure:
-        rows_figure(args.figure, report.examples, title="before / after")
+        rows_figure(args.figure, report.examples, title="before / after",
+                    actual_size=report.full_resolution)
     print(f"{report.summary()} -> {args.output}")

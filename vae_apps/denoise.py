@@ -48,6 +48,7 @@ class DenoiseReport:
     seconds: float = 0.0
     quality: dict = field(default_factory=dict)
     examples: dict = field(default_factory=dict)  # row name -> list of images for a figure
+    full_resolution: bool = False  # examples are 1:1 crops of images denoised at their own size
 
     def summary(self):
         rate = self.denoised / self.seconds if self.seconds else 0.0
@@ -206,6 +207,7 @@ class FolderTally:
                         "(pass --overwrite to replace them)", len(self.existing), self.existing[0])
         report.quality = self.meter.result()
         report.examples = {k: v for k, v in self.examples.items() if v}
+        report.full_resolution = self.job.full_resolution
         if report.denoised == 0:
             raise UserError(f"{self.job.in_dir}: nothing was denoised ({len(report.skipped)} "
                             f"skipped, {len(report.failed)} failed)")

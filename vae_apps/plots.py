@@ -56,10 +56,16 @@ def _show(ax, img):
     ax.set_yticks([])
 
 
-def rows_figure(path, rows, title=None):
-    """A figure of labelled image rows, e.g. {"clean": [...], "noisy": [...], "denoised": [...]}."""
+def rows_figure(path, rows, title=None, actual_size=False):
+    """A figure of labelled image rows, e.g. {"clean": [...], "noisy": [...], "denoised": [...]}.
+
+    ``actual_size``: every image pixel is one pixel of the PNG (for photo crops, where
+    the detail is the point); otherwise small images are enlarged.
+    """
     import matplotlib.pyplot as plt
 
+    if actual_size:
+        return _rows_at_actual_size(path, rows, title)
     columns = max(len(v) for v in rows.values())
     fig, axes = plt.subplots(len(rows), columns, figsize=(1.2 * columns, 1.3 * len(rows)),
                              squeeze=False)
@@ -74,6 +80,42 @@ def rows_figure(path, rows, title=None):
     if title:
         fig.suptitle(title)
     _save_figure(fig, path)
+
+
+def _rows_at_actual_size(path, rows, title, label_width=90, gap=6):
+    import matplotlib.pyplot as plt
+
+    names = list(rows)
+    columns = max(len(v) for v in rows.values())
+    height, width = np.asarray(rows[names[0]][0]).shape[:2]
+    blank, between = np.ones((height, width, 3), "float32"), np.ones((height, gap, 3), "float32")
+
+    def line(images):
+        cells = [_rgb(image) for image in images] + [blank] * (columns - len(images))
+        return np.concatenate([part for cell in cells for part in (cell, between)][:-1], axis=1)
+
+    lines = [line(images) for images in rows.values()]
+    spacer = np.ones((gap, lines[0].shape[1], 3), "float32")
+    grid = np.concatenate([part for row in lines for part in (row, spacer)][:-1], axis=0)
+    top = 30 if title else 0
+    dpi = 100
+    fig = plt.figure(figsize=((grid.shape[1] + label_width) / dpi, (grid.shape[0] + top) / dpi),
+                     dpi=dpi)
+    fig.figimage(np.clip(grid, 0, 1), xo=label_width, yo=0, origin="upper")
+    for r, name in enumerate(names):
+        centre = grid.shape[0] - (r * (height + gap) + height / 2)
+        fig.text((label_width - 8) / fig.bbox.width, centre / fig.bbox.height, name, ha="right",
+                 va="center", fontsize=10)
+    if title:
+        fig.text(0.5, 1 - 18 / fig.bbox.height, title, ha="center", va="center", fontsize=11)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi)  # no bbox cropping: the pixels stay 1:1
+    plt.close(fig)
+
+
+def _rgb(image):
+    image = np.clip(np.asarray(image, "float32"), 0, 1)
+    return np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
 
 
 def latent_map(path, codes_2d, labels=None, marked=None, title="latent space", method="PCA",
