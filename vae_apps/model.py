@@ -125,6 +125,7 @@ class BaseVAE(keras.Model):
 
     def compute_losses(self, x_input, x_target, training=False):
         """Return per-image (reconstruction NLL, KL), each of shape (batch,)."""
+        x_input, x_target = ops.convert_to_tensor(x_input), ops.convert_to_tensor(x_target)
         z_mean, z_log_var = self.encoder(x_input, training=training)
         k = self.num_samples
         if k > 1:
