@@ -15,22 +15,25 @@ def test_demo_on_a_small_subset_writes_a_complete_report(digits, tmp_path, capsy
     out = tmp_path / "demo"
     assert main(["demo", str(data), "--out", str(out), "--epochs", "1", "--batch-size", "64"]) == 0
     stdout = capsys.readouterr().out
-    assert "6/6 writing the report" in stdout and str(out / "index.html") in stdout
+    assert "7/7 writing the report" in stdout and str(out / "index.html") in stdout
 
     page = (out / "index.html").read_text()
     images = re.findall(r"<img src='([^']+)'", page)
-    assert len(images) == 10
+    assert len(images) == 11
     for name in images:  # every referenced figure exists and is a readable PNG
         with Image.open(out / name) as img:
             assert img.format == "PNG" and min(img.size) > 20
     assert "http://" not in page and "https://" not in page  # viewable offline
 
     metrics = json.loads((out / "metrics.json").read_text())
-    assert set(metrics) == {"settings", "vae", "denoising", "labeling", "autoencoder", "seconds"}
+    assert set(metrics) == {"settings", "vae", "denoising", "photo_denoising", "labeling",
+                            "autoencoder", "seconds"}
     assert {"negative_elbo", "reconstruction", "kl"} <= set(metrics["vae"])
     assert {"noisy_psnr", "denoised_psnr"} <= set(metrics["denoising"])
     assert 0 <= metrics["labeling"]["accuracy_on_unlabelled"] <= 1
-    for section in ("vae", "denoising", "labeling", "autoencoder"):
+    photo = metrics["photo_denoising"]
+    assert photo["vae_apps"]["psnr"] > photo["noisy"]["psnr"] + 3  # the shipped preset, untrained here
+    for section in ("vae", "denoising", "photo_denoising", "labeling", "autoencoder"):
         for value in metrics[section].values():  # the page shows exactly the JSON's numbers
             assert json.dumps(value) in page
     for model in ("vae.keras", "denoiser.keras", "vae.gmm.npz", "autoencoder.keras"):

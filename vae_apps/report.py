@@ -13,6 +13,7 @@ img{max-width:100%;image-rendering:pixelated;border:1px solid #eee}figcaption{co
 SECTIONS = (
     ("Training", "vae", ("training_curves.png", "reconstructions.png")),
     ("Denoising", "denoising", ("denoising.png",)),
+    ("Photo denoising at full resolution (shipped preset)", "photo_denoising", ("photo_denoising.png",)),
     ("Label recovery", "labeling", ("confusion_matrix.png", "latent_map.png")),
     ("Generation", None, ("samples_prior.png", "samples_gmm.png", "interpolation.png")),
     ("Why a VAE: random latent points, autoencoder vs VAE", "autoencoder",
