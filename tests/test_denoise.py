@@ -14,31 +14,6 @@ def _snapshot(root):
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture
-def noisy_folder(tmp_path, digits):
-    from vae_apps.noise import parse_noise
-
-    clean = digits.test.x[:24]
-    noisy = parse_noise("gaussian:0.3").apply(clean, seed=0)
-    inp, ref = tmp_path / "in", tmp_path / "clean"
-    modes = ["L", "RGB", "RGBA", "I;16"]
-    for i, (c, n) in enumerate(zip(clean, noisy)):
-        sub = f"part{i % 2}/" if i % 3 else ""
-        for root, img in ((inp, n), (ref, c)):
-            (root / sub).mkdir(parents=True, exist_ok=True)
-            grey = Image.fromarray(np.round(img[..., 0] * 255).astype("uint8")).resize((16 + i % 5, 16))
-            mode = modes[i % 4]
-            ext = ".jpg" if i == 5 else ".png"
-            if mode == "I;16":
-                grey = Image.fromarray((np.asarray(grey).astype("uint16") * 257))
-            elif mode != "L":
-                grey = grey.convert(mode)
-            grey.save(root / f"{sub}img {i}{ext}")
-    (inp / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
-    (inp / "readme.txt").write_text("not an image")
-    return inp, ref
-
-
 def test_folder_round_trip_keeps_paths_sizes_modes_and_formats(denoiser, noisy_folder, tmp_path, capsys):
     inp, ref = noisy_folder
     before = _snapshot(inp)
