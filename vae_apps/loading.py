@@ -30,6 +30,7 @@ def load_vae(path, compile=True, precision=None):
     from vae_apps.model import BaseVAE
 
     path = check_model_file(path)
+    read_model_config(path)  # refuses hostile or absurd archives before Keras reads them
     try:
         model = keras.saving.load_model(path, safe_mode=True, compile=compile)
     except ValueError as exc:
@@ -79,16 +80,86 @@ def saved_image_shape(path):
         if path == PHOTO:
             return (None, None, None)
         path = preset_path(path)
+    inner = read_model_config(path)["config"]
+    if "image_shape" in inner:
+        return tuple(int(s) for s in inner["image_shape"])
+    return (None, None, int(inner["channels"]))
+
+
+# What a vae_apps archive holds; anything else (a path with "..", an absolute path,
+# an extra file) is refused before Keras opens the archive.
+_ARCHIVE_ENTRIES = frozenset({"config.json", "metadata.json", "model.weights.h5"})
+_MODEL_CLASSES = frozenset({"vae_apps>VAE", "vae_apps>FullyConvVAE"})
+# Nested objects a vae_apps config may name: Keras' own optimizers, schedules and
+# dtype policies. Functions, lambdas and any other module are refused.
+_NESTED_MODULES = ("keras", "keras.optimizers", "keras.optimizers.schedules", "keras.losses",
+                   "keras.metrics", "keras.src.dtype_policies.dtype_policy")
+# Sizes beyond these are refused before any allocation (a 4096 x 4096 x 4 image,
+# 64k latent units or dense units, 4096 filters).
+_MAX_PIXELS, _MAX_UNITS, _MAX_FILTERS = 4096 * 4096 * 4, 65536, 4096
+
+
+def read_model_config(path):
+    """The ``config.json`` of a vae_apps ``.keras`` archive, after checking that the
+    archive cannot escape its folder, names only vae_apps' model classes and Keras'
+    own optimizers (no functions, lambdas or other modules), and declares sane sizes.
+    Raises UserError naming the file and the problem."""
     path = check_model_file(path)
     try:
         with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            unexpected = [n for n in names if n not in _ARCHIVE_ENTRIES]
+            if unexpected:
+                raise UserError(f"{path}: refused: unexpected entry {unexpected[0]!r} in the archive "
+                                "(not a vae_apps model)")
             config = json.loads(archive.read("config.json"))
-        inner = config["config"]
-        if "image_shape" in inner:
-            return tuple(int(s) for s in inner["image_shape"])
-        return (None, None, int(inner["channels"]))
-    except (zipfile.BadZipFile, KeyError, TypeError, ValueError, OSError):
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise UserError(f"{path}: not a vae_apps model file (.keras archive with a VAE config)") from None
+    if not isinstance(config, dict) or config.get("registered_name") not in _MODEL_CLASSES:
+        name = config.get("class_name") if isinstance(config, dict) else None
+        raise UserError(f"{path}: holds a {name or 'non-Keras object'}, not a vae_apps VAE "
+                        "(refused before loading)")
+    _check_nested_objects(path, config.get("config"), config.get("compile_config"))
+    _check_sizes(path, config.get("config") or {})
+    return config
+
+
+def _check_nested_objects(path, *trees):
+    stack = list(trees)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            module, name = node.get("module"), node.get("class_name")
+            if "class_name" in node:
+                if name in ("function", "Lambda", "TFOpLambda", "__lambda__") or (
+                        module is not None and module not in _NESTED_MODULES):
+                    raise UserError(f"{path}: refused: its config names {module}.{name}, which "
+                                    "vae_apps never loads (only its own models and Keras optimizers)")
+            if "__lambda__" in node:
+                raise UserError(f"{path}: refused: its config holds Python code")
+            stack.extend(node.values())
+
+
+def _check_sizes(path, config):
+    def ints(key):
+        value = config.get(key)
+        values = value if isinstance(value, list) else [] if value is None else [value]
+        if not all(isinstance(v, int) and v > 0 for v in values):
+            raise UserError(f"{path}: refused: {key} must hold positive integers, got {value!r}")
+        return values
+
+    shape = ints("image_shape")
+    pixels = 1
+    for side in shape:
+        pixels *= side
+    if pixels > _MAX_PIXELS or max(ints("latent_dim") + ints("hidden_units") + ints("latent_channels")
+                                    + [1]) > _MAX_UNITS or max(ints("filters") + [1]) > _MAX_FILTERS:
+        raise UserError(f"{path}: refused: it declares an absurd size ({pixels:,} pixels per image "
+                        "or layers wider than vae_apps builds)")
+    if "channels" in config and ints("channels") not in ([1], [3]):
+        raise UserError(f"{path}: refused: channels must be 1 or 3")
 
 
 def _first_line(exc):
