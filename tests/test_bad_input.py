@@ -295,3 +295,29 @@ def test_a_read_only_location_is_a_clear_error_even_as_root(tmp_path):
         with atomic_path(tmp_path / "out.png") as tmp:
             raise PermissionError(errno.EACCES, "Permission denied", str(tmp))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_checkpoint_that_cannot_be_written_keeps_the_previous_best(digits, tmp_path, monkeypatch, caplog):
+    import errno
+
+    from vae_apps.loading import load_vae
+    from vae_apps.training import train_vae
+
+    original = keras.Model.save
+    calls = []
+
+    def save_then_fill_the_disk(self, path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) > 1:  # the first checkpoint is written, later ones hit a full disk
+            open(path, "wb").write(b"partial")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return original(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "save", save_then_fill_the_disk)
+    out = tmp_path / "m.keras"
+    result = train_vae(digits.train.x[:200], digits.test.x[:50], epochs=3, batch_size=64,
+                       out=out, verbose=0, filters=(8, 16), hidden_units=(32,), latent_dim=4)
+    assert result.epochs_run == 3 and len(calls) >= 2
+    assert "could not write the checkpoint" in caplog.text and "disk full" in caplog.text
+    assert load_vae(out).latent_dim == 4  # the first epoch's model, intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.keras"]  # no partial files

@@ -90,7 +90,7 @@ def test_existing_outputs_are_kept_without_overwrite(denoiser, noisy_folder, tmp
     (out / "img 0.png").write_bytes(b"mine")
     assert main(["denoise", str(inp), str(out), "--model", str(denoiser)]) == 0
     assert (out / "img 0.png").read_bytes() == b"mine"
-    assert "denoised 23, skipped 3" in capsys.readouterr().out
+    assert "denoised 23, kept 1 existing outputs, skipped 2" in capsys.readouterr().out
     assert main(["denoise", str(inp), str(out), "--model", str(denoiser), "--overwrite"]) == 0
     assert (out / "img 0.png").read_bytes() != b"mine"
 

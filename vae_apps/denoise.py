@@ -5,13 +5,12 @@ output keeps its input's relative path, format, size and colour mode, and a bad
 file is skipped with a warning instead of stopping the job.
 """
 
-import json
+import errno
 import logging
 import multiprocessing
 import os
 import sys
 import time
-import zipfile
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ import numpy as np
 
 from vae_apps.data import read_array_file, to_unit_images
 from vae_apps.errors import UserError
-from vae_apps.files import atomic_path, check_output_outside, ensure_folder
+from vae_apps.files import atomic_path, check_output_outside, ensure_folder, remove_stale_temporaries
 from vae_apps.loading import saved_image_shape
 from vae_apps.images import describe_image_error, list_images, read_image, to_shape, write_image
 
@@ -31,6 +30,7 @@ FIGURE_COLUMNS = 8
 # Full-resolution jobs show this many pixels square from each image's centre, at 1:1.
 EXAMPLE_CROP = 128
 EXISTS = "output exists (pass --overwrite to replace it)"
+DISK_FULL = "disk full: "
 # Files per task sent to an I/O worker: large enough that the hand-over costs little,
 # small enough that both workers stay busy on a short batch.
 FILES_PER_TASK = 32
@@ -43,6 +43,7 @@ class DenoiseReport:
     """What a folder or array job did; ``quality`` holds PSNR/SSIM with a reference."""
 
     denoised: int = 0
+    kept: list = field(default_factory=list)  # inputs whose output existed and was kept
     skipped: list = field(default_factory=list)  # (path, reason)
     failed: list = field(default_factory=list)  # (path, reason)
     seconds: float = 0.0
@@ -52,8 +53,9 @@ class DenoiseReport:
 
     def summary(self):
         rate = self.denoised / self.seconds if self.seconds else 0.0
-        text = (f"denoised {self.denoised}, skipped {len(self.skipped)}, failed {len(self.failed)} "
-                f"in {self.seconds:.1f} s ({rate:.0f} images/s)")
+        kept = f"kept {len(self.kept)} existing outputs, " if self.kept else ""
+        text = (f"denoised {self.denoised}, {kept}skipped {len(self.skipped)}, "
+                f"failed {len(self.failed)} in {self.seconds:.1f} s ({rate:.0f} images/s)")
         if self.quality:
             q = self.quality
             text += (f"; PSNR {q['input_psnr']:.2f} -> {q['output_psnr']:.2f} dB, "
@@ -104,6 +106,9 @@ class FolderJob:
             raise UserError(f"{in_dir}: no such folder")
         check_output_outside(in_dir, out_dir)
         _check_writable(out_dir)
+        stale = remove_stale_temporaries(out_dir)
+        if stale:
+            log.warning("removed %d unfinished temporary files left by an interrupted run", stale)
         paths, others = list_images(in_dir)
         report = DenoiseReport(skipped=[(p, "not an image file") for p in others])
         for path, reason in report.skipped:
@@ -139,6 +144,9 @@ class FolderJob:
             write_image(self.target(path), output, like=info, overwrite=True)
             return None
         except (UserError, OSError, ValueError) as exc:
+            cause = exc if isinstance(exc, OSError) else exc.__cause__
+            if isinstance(cause, OSError) and cause.errno == errno.ENOSPC:
+                return DISK_FULL + str(exc)
             return str(exc)
 
     def denoise(self, loaded, batch_size=256):
@@ -170,6 +178,10 @@ class FolderTally:
             log.warning("skipped %s: %s", path, reason)
 
     def failed(self, path, error):
+        if error.startswith(DISK_FULL):
+            raise UserError(f"{self.job.out_dir}: the disk is full: stopped after "
+                            f"{self.report.denoised} images (no partial files left; free some "
+                            "space and run again: finished outputs are kept)")
         self.report.failed.append((path, error))
         log.warning("failed %s: %s", path, error)
 
@@ -201,14 +213,14 @@ class FolderTally:
     def close(self, seconds):
         report = self.report
         report.seconds = seconds
+        report.kept = list(self.existing)
         if self.existing:
-            report.skipped += [(path, EXISTS) for path in self.existing]
-            log.warning("skipped %d images whose output exists already, e.g. %s "
-                        "(pass --overwrite to replace them)", len(self.existing), self.existing[0])
+            log.warning("kept %d existing outputs, e.g. %s (pass --overwrite to replace them)",
+                        len(self.existing), self.job.target(self.existing[0]))
         report.quality = self.meter.result()
         report.examples = {k: v for k, v in self.examples.items() if v}
         report.full_resolution = self.job.full_resolution
-        if report.denoised == 0:
+        if report.denoised == 0 and not report.kept:
             raise UserError(f"{self.job.in_dir}: nothing was denoised ({len(report.skipped)} "
                             f"skipped, {len(report.failed)} failed)")
         return report
@@ -316,10 +328,33 @@ def _io_executor(workers):
     # start at once, also before TensorFlow is imported. Elsewhere spawn, Python's default.
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     try:
-        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
+                                   initializer=_die_with_parent, initargs=(os.getpid(),))
     except (OSError, NotImplementedError) as exc:  # e.g. no semaphores in a sandbox
         log.warning("file work runs in threads: cannot start worker processes (%s)", exc)
         return ThreadPoolExecutor(2)
+
+
+def _die_with_parent(parent):
+    """Worker initializer: a worker never outlives its command, even one killed by SIGKILL
+    (it would otherwise wait on its queue for ever, adopted by init)."""
+    try:  # Linux: the kernel sends SIGKILL when the parent dies
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+    import threading
+
+    def watch():  # elsewhere (and as a second guard): notice the adoption within a second
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _reference(reference_dir, relative, shape):

@@ -3,6 +3,7 @@
 import contextlib
 import errno
 import os
+import re
 import secrets
 import zipfile
 from pathlib import Path
@@ -25,7 +26,9 @@ def atomic_path(path, overwrite=True):
         ensure_folder(path.parent)
     # A random name instead of mkstemp: the writer creates the file itself, which saves
     # a create-and-close per output (a third of a small image's write time here).
-    tmp = path.with_name(f".{path.stem}.{secrets.token_hex(6)}.tmp{path.suffix}")
+    # The writer's process id is in the name, so a later run can tell the leftovers of a
+    # killed run (its process is gone) from another live run's files (remove_stale_temporaries).
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}-{secrets.token_hex(6)}.tmp{path.suffix}")
     try:
         yield tmp
         os.replace(tmp, path)
@@ -36,6 +39,32 @@ def atomic_path(path, overwrite=True):
     except BaseException:
         _remove_quietly(tmp)
         raise
+
+
+_TEMPORARY = re.compile(r"^\..+\.(\d+)-[0-9a-f]{12}\.tmp(\.[^.]*)?$")
+
+
+def remove_stale_temporaries(folder):
+    """Delete the temporary files that runs killed mid-write (SIGKILL, power loss) left
+    under ``folder``: only ``atomic_path``'s names whose writing process is gone."""
+    removed = 0
+    for root, _, names in os.walk(folder):
+        for name in names:
+            match = _TEMPORARY.match(name)
+            if match and not _process_alive(int(match.group(1))):
+                _remove_quietly(Path(root) / name)
+                removed += 1
+    return removed
+
+
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _remove_quietly(path):

@@ -82,6 +82,28 @@ class StopOnInterrupt(keras.callbacks.Callback):
             self._previous = None
 
 
+class BestCheckpoint(keras.callbacks.Callback):
+    """Save the model whenever ``monitor`` improves, atomically: a write that fails (a
+    full disk) leaves the previous best file intact, warns, and training goes on."""
+
+    def __init__(self, path, monitor="val_loss"):
+        super().__init__()
+        self.path, self.monitor, self.best = Path(path), monitor, float("inf")
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or not value < self.best:
+            return
+        try:
+            with atomic_path(self.path) as tmp:
+                self.model.save(tmp)
+        except UserError as exc:
+            log.warning("epoch %d: could not write the checkpoint (%s); the previous best "
+                        "model is kept", epoch + 1, exc)
+            return
+        self.best = value
+
+
 @dataclass
 class TrainResult:
     model: VAE
@@ -153,8 +175,7 @@ def fit_keeping_best(model, train_ds, val_ds=None, *, epochs, out=None, overwrit
         check_new_output(out, overwrite)
         ensure_folder(out.parent)
         best_path = out.with_name(f".{out.stem}.best.keras")
-        all_callbacks.append(keras.callbacks.ModelCheckpoint(
-            best_path, monitor=monitor, save_best_only=True, verbose=0))
+        all_callbacks.append(BestCheckpoint(best_path, monitor))
     if resume_dir is not None:
         all_callbacks.append(keras.callbacks.BackupAndRestore(str(resume_dir)))
     if logdir is not None:
