@@ -131,3 +131,22 @@ def test_train_patch_denoiser_writes_a_float32_model_that_loads(tmp_path):
     assert isinstance(model, FullyConvVAE) and model.dtype_policy.name == "float32"
     with pytest.raises(Exception, match="multiple of 4"):
         train_patch_denoiser(images, parse_noise("gaussian:0.1"), patch_size=30, epochs=1)
+
+
+def test_patch_training_on_a_messy_folder_skips_the_broken_file_and_picks_grey(tmp_path, capsys):
+    from PIL import Image
+
+    from apps.cli import main
+    from vae_apps.loading import load_vae
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for i, (h, w) in enumerate([(60, 80), (90, 50), (41, 77)]):
+        Image.fromarray((_photo(1, h, w)[..., 0] * 255).astype("uint8")).save(folder / f"s{i}.png")
+    (folder / "broken.jpg").write_bytes(b"not a jpeg")
+    out = tmp_path / "d.keras"
+    assert main(["train", str(folder), "--patch-size", "32", "--patches-per-image", "8",
+                 "--epochs", "1", "--batch-size", "4", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "broken.jpg" in captured.err and "trained 1 epochs on patches of 4 images" in captured.out
+    assert load_vae(out).channels == 1  # a folder of grey scans gives a grey model

@@ -355,7 +355,7 @@ def make_patch_dataset(images, patch_size, channels, patches_per_image=64, batch
     """
     import tensorflow as tf
 
-    epoch = [0]
+    epoch, unreadable = [0], set()
 
     def generate():
         rng = np.random.default_rng([seed, epoch[0]])
@@ -363,7 +363,13 @@ def make_patch_dataset(images, patch_size, channels, patches_per_image=64, batch
         for index in rng.permutation(len(images)):
             pixels = images[index]
             if not isinstance(pixels, np.ndarray):
-                pixels, _ = read_image(pixels)
+                try:
+                    pixels, _ = read_image(pixels)
+                except Exception as exc:  # PIL raises many types for broken files
+                    if index not in unreadable:
+                        unreadable.add(index)
+                        log.warning("skipped %s: %s", images[index], describe_image_error(exc))
+                    continue
             pixels = to_shape(pixels, *pixels.shape[:2], channels)
             yield from draw_patches(pixels, patch_size, patches_per_image, rng)
 

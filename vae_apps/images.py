@@ -23,7 +23,7 @@ MAX_IMAGE_PIXELS = 64_000_000
 # Transparent pixels are composited on this grey level (white) before denoising.
 ALPHA_BACKGROUND = 1.0
 
-_GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
+GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
 _SIXTEEN_BIT_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
 
 

@@ -28,6 +28,22 @@ def patch_training_images(spec, channels=None):
     return list(data.train.x)
 
 
+def folder_channels(files, sample=50):
+    """1 if every one of the first ``sample`` files is grey (read from headers only), else 3."""
+    from PIL import Image
+
+    from vae_apps.images import GREY_MODES
+
+    for path in files[:sample]:
+        try:
+            with Image.open(path) as img:
+                if img.mode not in GREY_MODES:
+                    return 3
+        except Exception:  # unreadable files are reported when training reads them
+            continue
+    return 1
+
+
 def train_photo_denoiser(spec, out, *, noise="gaussian:0-0.2", channels=None, **kwargs):
     """Train a full-resolution (fully convolutional) denoiser on patches of ``spec``.
 
@@ -39,7 +55,7 @@ def train_photo_denoiser(spec, out, *, noise="gaussian:0-0.2", channels=None, **
 
     images = patch_training_images(spec, channels)
     if channels is None and not all(hasattr(i, "shape") for i in images):
-        channels = 3
+        channels = folder_channels(images)
     result = train_patch_denoiser(images, parse_noise(noise), channels=channels, out=out, **kwargs)
     history = result.history
     text = (f"trained {result.epochs_run} epochs on patches of {len(images)} images in "

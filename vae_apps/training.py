@@ -272,9 +272,14 @@ def train_patch_denoiser(images, noise, *, channels=None, patch_size=64, patches
     per_image = -(-validation_patches // len(images))
     clean = []
     for image in images:
-        pixels = image if isinstance(image, np.ndarray) else read_image(image)[0]
+        try:
+            pixels = image if isinstance(image, np.ndarray) else read_image(image)[0]
+        except Exception:  # skipped with a warning when the patches are drawn
+            continue
         clean += list(draw_patches(to_shape(pixels, *pixels.shape[:2], channels), patch_size,
                                    per_image, rng))
+    if not clean:
+        raise UserError("none of the training images could be read")
     clean = np.stack(clean[:validation_patches])
     val_ds = tf.data.Dataset.from_tensor_slices((noise.apply(clean, seed=seed + 1), clean))
     result = fit_keeping_best(model, train_ds, val_ds.batch(batch_size), epochs=epochs, out=out,
