@@ -91,3 +91,22 @@ def test_missing_ray_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(UserError, match=r'pip install "vae_apps\[ray\]"'):
         import_ray()
+
+
+def test_ray_denoises_photos_at_full_resolution_like_local(tmp_path, capsys):
+    from vae_apps.noise import parse_noise
+    from vae_apps.photos import bundled_photo
+
+    inp = tmp_path / "photos"
+    inp.mkdir()
+    for i, name in enumerate(("camera", "coffee")):
+        noisy = parse_noise("gaussian:0.1").apply(bundled_photo(name)[:120, :150][None], seed=i)[0]
+        u8 = np.round(noisy * 255).astype("uint8")
+        Image.fromarray(u8[..., 0] if u8.shape[-1] == 1 else u8).save(inp / f"{name}.png")
+    for engine in ("local", "ray"):  # the default model: the photo preset
+        assert main(["denoise", str(inp), str(tmp_path / engine), "--engine", engine]) == 0
+    assert "denoised 2, skipped 0, failed 0" in capsys.readouterr().out
+    for name in ("camera.png", "coffee.png"):
+        with Image.open(tmp_path / "local" / name) as a, Image.open(tmp_path / "ray" / name) as b:
+            assert (a.size, a.mode) == (b.size, b.mode)
+            assert np.abs(np.asarray(a, "int16") - np.asarray(b, "int16")).max() <= 1

@@ -96,17 +96,21 @@ def denoise_folder_ray(model_path, in_dir, out_dir, *, overwrite=False, batch_si
 
     from vae_apps.denoise import FolderJob, FolderTally
     from vae_apps.loading import load_for_inference
+    from vae_apps.presets import is_preset
 
     paths, report = FolderJob.prepare(in_dir, out_dir)
     job = FolderJob(model or load_for_inference(model_path), in_dir, out_dir, overwrite)
     tally = FolderTally(job, report, reference_dir)
+    if job.full_resolution:  # whole photos: a few per batch bound each actor's memory
+        batch_size = min(batch_size, 2)
     start = time.perf_counter()
     with ray_session(address) as ray:
         # Absolute paths: actors may run in another working directory (or machine).
         dataset = ray.data.from_items([{"path": str(_absolute(job, p))} for p in paths])
         results = dataset.map_batches(
             _DenoiseActor, fn_constructor_kwargs=dict(
-                model_path=str(Path(model_path).resolve()), in_dir=str(job.in_dir.resolve()),
+                model_path=model_path if is_preset(model_path) else str(Path(model_path).resolve()),
+                in_dir=str(job.in_dir.resolve()),
                 out_dir=str(job.out_dir.resolve()), overwrite=overwrite, batch_size=batch_size),
             batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=actors),
             batch_format="numpy")
