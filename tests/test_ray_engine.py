@@ -110,3 +110,52 @@ def test_ray_denoises_photos_at_full_resolution_like_local(tmp_path, capsys):
         with Image.open(tmp_path / "local" / name) as a, Image.open(tmp_path / "ray" / name) as b:
             assert (a.size, a.mode) == (b.size, b.mode)
             assert np.abs(np.asarray(a, "int16") - np.asarray(b, "int16")).max() <= 1
+
+
+def _descendants(pid):
+    parents = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            pass
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_no_ray_process_outlives_a_killed_command(denoiser, digits, tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    inp = tmp_path / "in"
+    inp.mkdir()
+    for i, image in enumerate(np.tile(digits.test.x, (6, 1, 1, 1))[:2000]):
+        Image.fromarray(np.round(image[..., 0] * 255).astype("uint8")).save(inp / f"{i:04d}.png")
+    run = subprocess.Popen([sys.executable, "-m", "apps.cli", "denoise", str(inp), str(tmp_path / "out"),
+                            "--model", str(denoiser), "--engine", "ray", "--batch-size", "16"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline, started = time.time() + 90, set()
+    while time.time() < deadline and not (tmp_path / "out").exists():
+        started |= _descendants(run.pid)
+        time.sleep(0.2)
+    time.sleep(1.0)
+    started |= _descendants(run.pid)
+    assert len(started) > 3, "Ray did not start"
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    time.sleep(8.0)
+    assert not [pid for pid in started if _alive(pid)]

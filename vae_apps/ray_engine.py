@@ -13,6 +13,7 @@ vae_apps skips a bad file with a warning and keeps each file's mode and bit dept
 import contextlib
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -35,6 +36,35 @@ def import_ray():
     return ray
 
 
+# Run by a detached process: wait for the command to end, however it ends, then kill what
+# is left of the local Ray node it started. Killed with SIGKILL, the command cannot shut
+# Ray down; its raylet and workers die with it, but Ray's dashboard and runtime-env agents
+# were measured still alive, adopted by init, a minute later.
+_REAPER = """
+import os, sys, time
+parent, node = int(sys.argv[1]), sys.argv[2]
+while os.path.exists(f"/proc/{parent}"):
+    time.sleep(0.5)
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            if f"RAY_NODE_ID={node}".encode() in f.read().split(b"\\0"):
+                os.kill(int(pid), 9)
+    except OSError:
+        pass
+"""
+
+
+def _reap_local_ray_after_us(node_id):
+    if not sys.platform.startswith("linux"):
+        return
+    import subprocess
+
+    subprocess.Popen([sys.executable, "-c", _REAPER, str(os.getpid()), node_id],
+                     start_new_session=True, stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 @contextlib.contextmanager
 def ray_session(address=None):
     """Join the cluster at ``address``, or run a local Ray for the duration."""
@@ -49,6 +79,8 @@ def ray_session(address=None):
         except (ConnectionError, ValueError, RuntimeError) as exc:
             raise UserError(f"cannot start or join Ray at {address or 'local'}: "
                             f"{str(exc).splitlines()[0]}") from None
+        if address is None:
+            _reap_local_ray_after_us(ray.get_runtime_context().get_node_id())
     # Ray Data logs its plans and settings; the command prints its own progress and summary.
     logging.getLogger("ray.data").setLevel(logging.ERROR)
     try:
