@@ -1,6 +1,10 @@
 """``vae-apps``: the entry point. Parses arguments, runs one command, reports.
 
-TensorFlow is imported only inside the commands, so ``vae-apps --help`` is instant.
+Start-up, all in this file: TensorFlow is imported only inside the commands, so
+``vae-apps --help`` is instant. ``VAE_APPS_DEFER_KERAS`` (set here, before vae_apps
+is imported) tells ``vae_apps/__init__`` not to import Keras eagerly; the first
+TensorFlow/Keras import is made quiet and quick by ``_QuietKerasImport``; ``run``
+skips Python's slow TensorFlow teardown at exit.
 """
 
 import argparse
@@ -10,6 +14,8 @@ import importlib.abc
 import logging
 import os
 import sys
+
+os.environ["VAE_APPS_DEFER_KERAS"] = "1"
 
 COMMANDS = ("train", "encode", "denoise", "label", "generate", "evaluate", "demo")
 
@@ -24,7 +30,7 @@ def build_parser():
     parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(f"apps.{name}").add_parser(commands)
+        importlib.import_module(f".{name}", __package__).add_parser(commands)
     return parser
 
 
@@ -149,6 +155,4 @@ def _stderr_silenced():
 
 
 if __name__ == "__main__":
-    # `python -m apps.cli`: known by its name too, which vae_apps checks to defer Keras.
-    sys.modules.setdefault("apps.cli", sys.modules[__name__])
     sys.exit(run())

@@ -1,6 +1,6 @@
 """``vae-apps demo``: the whole product on one data set, with an HTML report."""
 
-from apps.common import add_common_options, positive_int
+from .common import add_common_options, positive_int
 
 
 def add_parser(commands):

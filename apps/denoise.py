@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from apps.common import add_common_options, add_engine_options, load_model_for, positive_int
+from .common import add_common_options, add_engine_options, load_model_for, positive_int
 
 
 def add_parser(commands):

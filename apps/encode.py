@@ -1,6 +1,6 @@
 """``vae-apps encode``: write the latent codes of DATA (dimensionality reduction)."""
 
-from apps.common import add_common_options, add_data_options, load_data_from_args, load_model_for
+from .common import add_common_options, add_data_options, load_data_from_args, load_model_for
 
 
 def add_parser(commands):

@@ -1,6 +1,6 @@
 """``vae-apps evaluate``: negative ELBO, its terms, IWAE log-likelihood, active units."""
 
-from apps.common import add_common_options, add_data_options, load_data_from_args, load_model_for, positive_int
+from .common import add_common_options, add_data_options, load_data_from_args, load_model_for, positive_int
 
 
 def add_parser(commands):

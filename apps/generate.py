@@ -1,6 +1,6 @@
 """``vae-apps generate``: sample grids, interpolation strips and latent maps."""
 
-from apps.common import add_common_options, load_model_for, positive_int
+from .common import add_common_options, load_model_for, positive_int
 
 
 def add_parser(commands):

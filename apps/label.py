@@ -1,6 +1,6 @@
 """``vae-apps label``: recover the labels of a mostly unlabelled dataset in latent space."""
 
-from apps.common import (add_common_options, add_data_options, add_engine_options,
+from .common import (add_common_options, add_data_options, add_engine_options,
                          load_data_from_args, load_model_for, positive_int)
 
 

@@ -1,6 +1,6 @@
 """``vae-apps train``: fit the shared VAE on a data spec and save it as .keras."""
 
-from apps.common import (add_common_options, add_data_options, int_list, load_data_from_args,
+from .common import (add_common_options, add_data_options, int_list, load_data_from_args,
                          positive_int)
 
 

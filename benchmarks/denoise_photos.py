@@ -212,7 +212,7 @@ def large_photo_check(workdir):
     noisy = np.asarray(photo, "float32") + np.random.default_rng(0).normal(0, 25, (3000, 4000, 3))
     Image.fromarray(np.clip(noisy, 0, 255).astype("uint8")).save(folder / "big.jpg", quality=90)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "apps.cli", "denoise", str(folder), str(out),
+    subprocess.run([sys.executable, "-m", "vae_apps_cli.cli", "denoise", str(folder), str(out),
                     "--overwrite"], check=True)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

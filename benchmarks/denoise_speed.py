@@ -29,11 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import DEFAULT_MNIST, load_mnist, table, write_noisy_pngs  # noqa: E402
 
-# The vae-apps console script (apps.cli.run), reporting its peak resident memory
+# The vae-apps console script (vae_apps_cli.cli.run), reporting its peak resident memory
 # (Linux: KiB) and that of its largest worker process (joined, so counted as a child).
 _MEASURED_CLI = """
 import os, resource, sys
-from apps.cli import main
+from vae_apps_cli.cli import main
 code = main(sys.argv[1:])
 peak = sum(resource.getrusage(who).ru_maxrss
            for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))

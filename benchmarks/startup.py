@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-CHECK_LAZY = ("import sys; from apps.cli import build_parser; build_parser(); "
+CHECK_LAZY = ("import sys; from vae_apps_cli.cli import build_parser; build_parser(); "
               "print('tensorflow' in sys.modules)")
 
 

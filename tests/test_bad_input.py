@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from apps.cli import main
+from vae_apps_cli.cli import main
 from vae_apps.errors import UserError
 from vae_apps.files import atomic_path
 
@@ -229,7 +229,7 @@ def test_absurd_learning_rate_from_the_command_line(tmp_path, capsys):
 
 
 def _train_command(tmp_path, epochs, extra=()):
-    return [sys.executable, "-m", "apps.cli", "train", "digits", "--epochs", str(epochs),
+    return [sys.executable, "-m", "vae_apps_cli.cli", "train", "digits", "--epochs", str(epochs),
             "--batch-size", "8", "--filters", "8,16", "--hidden-units", "32",
             "--out", str(tmp_path / "m.keras"), *extra]
 

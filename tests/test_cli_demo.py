@@ -4,7 +4,7 @@ import re
 import numpy as np
 from PIL import Image
 
-from apps.cli import main
+from vae_apps_cli.cli import main
 
 
 def test_demo_on_a_small_subset_writes_a_complete_report(digits, tmp_path, capsys):

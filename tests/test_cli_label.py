@@ -3,7 +3,7 @@ import csv
 import numpy as np
 from PIL import Image
 
-from apps.cli import main
+from vae_apps_cli.cli import main
 
 
 def test_label_a_folder_from_two_percent_of_the_files(trained_digits_model, digits, tmp_path, capsys):

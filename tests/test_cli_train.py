@@ -1,10 +1,11 @@
+import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from apps.cli import main
+from vae_apps_cli.cli import main
 
 
 def test_train_then_load_in_a_new_process_and_encode(tmp_path, capsys):
@@ -61,11 +62,11 @@ def test_user_mistakes_end_in_one_line_and_exit_2(tmp_path, capsys):
 
 
 def test_help_lists_every_subcommand():
-    result = subprocess.run([sys.executable, "-m", "apps.cli", "--help"], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "vae_apps_cli.cli", "--help"], capture_output=True,
                             text=True, check=True)
     for command in ("train", "encode", "denoise", "label", "generate", "evaluate"):
         assert command in result.stdout
-    check = subprocess.run([sys.executable, "-c", "import sys, apps.cli; apps.cli.build_parser(); "
+    check = subprocess.run([sys.executable, "-c", "import sys, vae_apps_cli.cli; vae_apps_cli.cli.build_parser(); "
                             "print('tensorflow' in sys.modules)"], capture_output=True, text=True)
     assert check.stdout.strip() == "False"
 
@@ -75,3 +76,34 @@ def test_logdir_gets_tensorboard_event_files(tmp_path):
     assert main(["train", "digits", "--epochs", "1", "--filters", "8", "--hidden-units", "16",
                  "--logdir", str(logs), "--out", str(tmp_path / "m.keras")]) == 0
     assert list(logs.rglob("events.out.tfevents.*"))
+
+
+def test_the_deferred_keras_import_is_an_explicit_switch():
+    code = "import sys, vae_apps; print('keras' in sys.modules)"
+    env = {k: v for k, v in os.environ.items() if k != "VAE_APPS_DEFER_KERAS"}
+    eager = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    deferred = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              env={**env, "VAE_APPS_DEFER_KERAS": "1"})
+    assert eager.stdout.strip() == "True" and deferred.stdout.strip() == "False"
+
+
+def test_every_cli_choice_list_equals_the_library_constant_it_mirrors():
+    from vae_apps.distribute import STRATEGIES
+    from vae_apps.hardware import PRECISIONS
+    from vae_apps.labeling import METHODS
+    from vae_apps.model import LIKELIHOODS
+    from vae_apps.networks import ARCHITECTURES
+    from vae_apps_cli.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+
+    def choices(command, option):
+        action = next(a for a in commands[command]._actions if option in a.option_strings)
+        return set(action.choices)
+
+    assert choices("train", "--architecture") == set(ARCHITECTURES)
+    assert choices("train", "--likelihood") == set(LIKELIHOODS)
+    assert choices("train", "--precision") == set(PRECISIONS)
+    assert choices("train", "--distribute") == set(STRATEGIES)
+    assert choices("label", "--method") == set(METHODS)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from apps.cli import main
+from vae_apps_cli.cli import main
 from vae_apps.errors import UserError
 
 
@@ -60,7 +60,7 @@ def test_command_in_a_fresh_process_is_quiet_and_exits_cleanly(denoiser, noisy_f
     import sys
 
     inp, _ = noisy_folder
-    proc = subprocess.run([sys.executable, "-m", "apps.cli", "denoise", str(inp), str(tmp_path / "out"),
+    proc = subprocess.run([sys.executable, "-m", "vae_apps_cli.cli", "denoise", str(inp), str(tmp_path / "out"),
                            "--model", str(denoiser)], capture_output=True, text=True, timeout=300,
                           env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"})
     assert proc.returncode == 0, proc.stderr

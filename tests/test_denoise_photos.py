@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from apps.cli import main
+from vae_apps_cli.cli import main
 
 
 def _snapshot(root):

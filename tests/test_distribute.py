@@ -69,7 +69,7 @@ def test_two_replica_step_equals_single_device_step(tmp_path):
 
 def test_cli_trains_resumes_and_saves_under_mirrored_strategy(tmp_path):
     out = tmp_path / "m.keras"
-    command = [sys.executable, "-m", "apps.cli", "train", "digits", "--epochs", "2",
+    command = [sys.executable, "-m", "vae_apps_cli.cli", "train", "digits", "--epochs", "2",
                "--distribute", "mirrored", "--devices", "2", "--out", str(out),
                "--resume", str(tmp_path / "backup"), "--latent-dim", "4", "--filters", "8",
                "--hidden-units", "16"]

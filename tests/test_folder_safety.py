@@ -62,7 +62,7 @@ def test_a_full_disk_stops_the_job_in_one_line_and_a_rerun_completes(denoiser, n
 def test_two_runs_into_the_same_folder_both_finish_with_complete_outputs(denoiser, many_images,
                                                                          tmp_path):
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "apps.cli", "denoise", str(many_images), str(out),
+    command = [sys.executable, "-m", "vae_apps_cli.cli", "denoise", str(many_images), str(out),
                "--model", str(denoiser)]
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for _ in range(2)]
@@ -102,7 +102,7 @@ def _alive(pid):
 def test_after_sigkill_no_worker_survives_and_a_rerun_finishes_the_rest(denoiser, many_images,
                                                                          tmp_path):
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "apps.cli", "denoise", str(many_images), str(out),
+    command = [sys.executable, "-m", "vae_apps_cli.cli", "denoise", str(many_images), str(out),
                "--model", str(denoiser)]
     run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60

@@ -136,7 +136,7 @@ def test_train_patch_denoiser_writes_a_float32_model_that_loads(tmp_path):
 def test_patch_training_on_a_messy_folder_skips_the_broken_file_and_picks_grey(tmp_path, capsys):
     from PIL import Image
 
-    from apps.cli import main
+    from vae_apps_cli.cli import main
     from vae_apps.loading import load_vae
 
     folder = tmp_path / "scans"

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from apps.cli import main
+from vae_apps_cli.cli import main
 from vae_apps.plots import image_grid
 from vae_apps.samplers import GMMSampler, PriorSampler
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from conftest import SMALL_NET
 
-from apps.cli import main
+from vae_apps_cli.cli import main
 from vae_apps import VAE
 from vae_apps.data import binarize
 

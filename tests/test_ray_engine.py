@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from apps.cli import main
+from vae_apps_cli.cli import main
 from vae_apps.errors import UserError
 
 # CI installs the ray extra and must run these; elsewhere they need `pip install ".[ray]"`.
@@ -145,7 +145,7 @@ def test_no_ray_process_outlives_a_killed_command(denoiser, digits, tmp_path):
     inp.mkdir()
     for i, image in enumerate(np.tile(digits.test.x, (6, 1, 1, 1))[:2000]):
         Image.fromarray(np.round(image[..., 0] * 255).astype("uint8")).save(inp / f"{i:04d}.png")
-    run = subprocess.Popen([sys.executable, "-m", "apps.cli", "denoise", str(inp), str(tmp_path / "out"),
+    run = subprocess.Popen([sys.executable, "-m", "vae_apps_cli.cli", "denoise", str(inp), str(tmp_path / "out"),
                             "--model", str(denoiser), "--engine", "ray", "--batch-size", "16"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline, started = time.time() + 90, set()

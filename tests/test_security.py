@@ -7,7 +7,7 @@ import zipfile
 import keras
 import pytest
 
-from apps.cli import main
+from vae_apps_cli.cli import main
 
 
 @pytest.fixture(scope="module")

@@ -1,19 +1,19 @@
 """vae_apps: one Variational Autoencoder, three jobs (denoise, label, generate)."""
 
 import os
-import sys
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
-__all__ = ["VAE", "KLWarmup", "Sampling", "__version__"]
+__all__ = ["VAE", "FullyConvVAE", "KLWarmup", "Sampling", "__version__"]
 
-# Importing the model registers its classes with Keras, so `keras.saving.load_model`
-# works after `import vae_apps`. The vae-apps command defers it (Keras and TensorFlow
-# take seconds to import): it imports the model when a command needs it, and folder
-# denoising starts its file workers first.
-if "apps.cli" not in sys.modules:
+# Importing the models registers their classes with Keras, so `keras.saving.load_model`
+# works after `import vae_apps`. The vae-apps command sets VAE_APPS_DEFER_KERAS=1 before
+# importing vae_apps (Keras and TensorFlow take seconds to import): it imports a model
+# when a command needs it, and folder denoising starts its file workers first.
+if os.environ.get("VAE_APPS_DEFER_KERAS") != "1":
+    from vae_apps.fully_conv import FullyConvVAE  # noqa: E402,F401
     from vae_apps.model import KLWarmup, Sampling, VAE  # noqa: E402,F401
 
 
@@ -22,4 +22,8 @@ def __getattr__(name):
         from vae_apps import model
 
         return getattr(model, name)
+    if name == "FullyConvVAE":
+        from vae_apps.fully_conv import FullyConvVAE
+
+        return FullyConvVAE
     raise AttributeError(f"module 'vae_apps' has no attribute {name!r}")
