@@ -31,7 +31,23 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f".{name}", __package__).add_parser(commands)
+    for subparser in commands.choices.values():
+        _show_defaults(subparser)
     return parser
+
+
+def _show_defaults(parser):
+    """Every option's help ends with its default (unless it already names one)."""
+    for action in parser._actions:
+        default = action.default
+        if not action.option_strings or default is None or default is False \
+                or default == argparse.SUPPRESS:
+            continue
+        shown = ",".join(map(str, default)) if isinstance(default, (tuple, list)) else default
+        if action.help is None:
+            action.help = f"default {shown}"
+        elif "default" not in action.help:
+            action.help += f" (default {shown})"
 
 
 def _version():

@@ -6,7 +6,7 @@ from .common import add_common_options, positive_int
 def add_parser(commands):
     p = commands.add_parser("demo", help="run all three applications and write a report",
                             description="Train the VAE (and a denoising VAE) on DATA, then denoise, "
-                                        "label from 2%% of the labels and generate; write "
+                                        "label from 2 % of the labels and generate; write "
                                         "DIR/index.html, the figures, metrics.json and the models.")
     p.add_argument("data", nargs="?", default="digits", metavar="DATA",
                    help="any data spec (default digits: bundled, no network)")
