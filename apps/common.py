@@ -79,7 +79,7 @@ def load_model_for(path, image_shape=None):
 def add_engine_options(parser):
     parser.add_argument("--engine", choices=("local", "ray"), default="local",
                         help="where the heavy stage runs: this process, or Ray Data actors "
-                             '(pip install "vae_apps[ray]")')
+                             '(pip install "ray[data]>=2.40")')
     parser.add_argument("--ray-address", metavar="ADDR",
                         help="join this Ray cluster (default: start a local Ray for the job)")
     parser.add_argument("--ray-actors", type=positive_int, default=2, metavar="N",

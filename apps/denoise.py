@@ -26,9 +26,13 @@ def add_parser(commands):
 def run(args):
     from vae_apps import denoise
     from vae_apps.data import read_array_file
+    from vae_apps.errors import UserError
     from vae_apps.plots import rows_figure
 
     if Path(args.input).is_file():
+        if args.engine == "ray":
+            raise UserError(f"{args.input}: --engine ray denoises image folders; an array file "
+                            "is denoised here, without --engine ray")
         reference = read_array_file(args.reference) if args.reference else None
         report = denoise.denoise_array_file(load_model_for(args.model), args.input, args.output,
                                             overwrite=args.overwrite, batch_size=args.batch_size,

@@ -142,3 +142,10 @@ def test_model_of_the_wrong_shape_names_both_shapes(denoiser, tmp_path):
     np.save(tmp_path / "in.npy", np.zeros((3, 5, 5), "uint8"))
     with pytest.raises(UserError, match=r"\(5, 5, 1\).*\(8, 8, 1\)"):
         denoise_array_file(load_vae(denoiser), tmp_path / "in.npy", tmp_path / "out.npy")
+
+
+def test_ray_engine_on_an_array_file_is_a_clear_error(denoiser, tmp_path, capsys):
+    np.save(tmp_path / "in.npy", np.zeros((3, 8, 8), "uint8"))
+    assert main(["denoise", str(tmp_path / "in.npy"), str(tmp_path / "out.npy"), "--model",
+                 str(denoiser), "--engine", "ray"]) == 2
+    assert "--engine ray denoises image folders" in capsys.readouterr().err

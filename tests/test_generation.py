@@ -142,3 +142,18 @@ def test_evaluate_binarize_scores_binary_images(trained_digits_model, tmp_path):
         figures[bool(flag)] = json.loads(out.read_text())
     # Binary pixels cost other nats than grey levels: the flag changed what was scored.
     assert figures[True]["negative_elbo"] != pytest.approx(figures[False]["negative_elbo"], rel=1e-3)
+
+
+def test_a_model_trained_from_python_can_use_the_gmm_sampler(digits, tmp_path, capsys):
+    from vae_apps.training import train_vae
+
+    model = tmp_path / "py.keras"
+    train_vae(digits.train.x[:300], epochs=1, batch_size=64, out=model, verbose=0,
+              filters=(8, 16), hidden_units=(32,), latent_dim=4)
+    assert (tmp_path / "py.gmm.npz").is_file()
+    assert main(["generate", "--model", str(model), "--out", str(tmp_path / "g.png"),
+                 "--sampler", "gmm", "-n", "4"]) == 0
+    from vae_apps.errors import UserError
+
+    with pytest.raises(UserError, match="already exists"):
+        train_vae(digits.train.x[:300], epochs=1, out=model, verbose=0)  # never overwrites by default

@@ -89,7 +89,7 @@ def test_missing_ray_says_how_to_install(monkeypatch):
     from vae_apps.ray_engine import import_ray
 
     monkeypatch.setitem(sys.modules, "ray", None)
-    with pytest.raises(UserError, match=r'pip install "vae_apps\[ray\]"'):
+    with pytest.raises(UserError, match=r'pip install "ray\[data\]>=2.40"'):
         import_ray()
 
 

@@ -5,7 +5,7 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["VAE", "FullyConvVAE", "KLWarmup", "Sampling", "__version__"]
 
 # Importing the models registers their classes with Keras, so `keras.saving.load_model`

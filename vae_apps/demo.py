@@ -111,8 +111,7 @@ def run_demo(data_spec="digits", out="demo", *, epochs=None, batch_size=None, se
 
     stage("5/7 generating samples (prior and GMM) and an interpolation")
     codes, _ = vae.encode(x_train)
-    gmm = GMMSampler.fit(codes, seed=seed)
-    gmm.save(out / "vae.gmm.npz")
+    gmm = GMMSampler.load(out / "vae.gmm.npz")  # fitted on the training codes by train_vae
     for name, sampler in (("prior", PriorSampler(vae.latent_dim)), ("gmm", gmm)):
         plots.save_grid(out / f"samples_{name}.png", generation.generate(vae, sampler, 64, seed=seed))
         figures[f"samples_{name}.png"] = f"64 samples decoded from the {name} sampler (seed {seed})."

@@ -23,7 +23,7 @@ from vae_apps.errors import UserError
 
 log = logging.getLogger("vae_apps")
 
-INSTALL_HINT = 'the Ray engine needs Ray: pip install "vae_apps[ray]"'
+INSTALL_HINT = 'the Ray engine needs Ray: pip install "ray[data]>=2.40"'
 DENOISED, FAILED = "denoised", "failed"
 
 

@@ -115,7 +115,7 @@ class TrainResult:
 
 def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
               learning_rate=1e-3, noise=None, binarize=False, seed=0, out=None,
-              overwrite=True, logdir=None, resume_dir=None, steps_per_execution=1,
+              overwrite=False, logdir=None, resume_dir=None, steps_per_execution=1,
               strategy=None, verbose="auto", callbacks=(), **model_kwargs):
     """Train a VAE on images ``x_train`` (float32 N x H x W x C in [0, 1]).
 
@@ -126,7 +126,10 @@ def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
         binarize: dynamic binarisation, drawn afresh every epoch.
         seed: seeds the weights, the shuffling, the noise and the sampling.
         out: ``.keras`` path; the best epoch's model is moved there atomically, also
-            when training is interrupted (Ctrl-C) or diverges.
+            when training is interrupted (Ctrl-C) or diverges. A model trained without
+            ``noise`` also gets its GMM sampler beside it (``vae-apps generate --sampler
+            gmm``): ``out`` with ``.gmm.npz`` for ``.keras``.
+        overwrite: replace an existing ``out`` (default: refuse, as the CLI does).
         resume_dir: ``BackupAndRestore`` folder: a killed run started again with the
             same folder continues from its last finished epoch.
         strategy: a ``tf.distribute`` strategy (see ``vae_apps.distribute``); the
@@ -150,12 +153,18 @@ def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
     val_ds = None
     if x_val is not None and len(x_val):
         val_ds = fixed_validation_set(x_val, batch_size, seed, noise, binarize)
-    return fit_keeping_best(model, train_ds, val_ds, epochs=epochs, out=out, overwrite=overwrite,
-                            logdir=logdir, resume_dir=resume_dir, verbose=verbose,
-                            callbacks=callbacks)
+    result = fit_keeping_best(model, train_ds, val_ds, epochs=epochs, out=out, overwrite=overwrite,
+                              logdir=logdir, resume_dir=resume_dir, verbose=verbose,
+                              callbacks=callbacks)
+    if out is not None and noise is None:
+        from vae_apps.samplers import GMMSampler, sampler_path
+
+        codes, _ = result.model.encode(x_train)
+        GMMSampler.fit(codes, seed=seed).save(sampler_path(out))
+    return result
 
 
-def fit_keeping_best(model, train_ds, val_ds=None, *, epochs, out=None, overwrite=True,
+def fit_keeping_best(model, train_ds, val_ds=None, *, epochs, out=None, overwrite=False,
                      logdir=None, resume_dir=None, verbose="auto", callbacks=()):
     """``model.fit`` with the safety every training run gets.
 
@@ -217,7 +226,7 @@ PATCH_DEFAULTS = dict(patch_size=64, patches_per_image=256, batch_size=32, epoch
 
 def train_patch_denoiser(images, noise, *, channels=None, patch_size=64, patches_per_image=256,
                          epochs=30, batch_size=32, learning_rate=1e-3, validation_patches=512,
-                         precision="auto", seed=0, out=None, overwrite=True, logdir=None,
+                         precision="auto", seed=0, out=None, overwrite=False, logdir=None,
                          resume_dir=None, verbose="auto", callbacks=(), model=None,
                          **model_kwargs):
     """Train a ``FullyConvVAE`` denoiser on random patches of images of any sizes.
@@ -350,9 +359,7 @@ def train_from_dataset(data, out, *, validation_split=0.1, noise=None, seed=0, *
     status = "interrupted; best model so far" if result.interrupted else "best model"
     text = ", ".join(parts) + f"; {status} written to {out}"
     if noise is None:
-        from vae_apps.samplers import GMMSampler, sampler_path
+        from vae_apps.samplers import sampler_path
 
-        codes, _ = result.model.encode(x_train)
-        GMMSampler.fit(codes, seed=seed).save(sampler_path(out))
         text += f" (GMM sampler: {sampler_path(out)})"
     return text, result
