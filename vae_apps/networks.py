@@ -71,8 +71,8 @@ def build_decoder(image_shape, latent_dim, architecture="conv", filters=(32, 64)
     h = layers.Reshape((h0, w0, filters[-1]))(h)
     for f in reversed(filters):
         h = layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu")(h)
-    # A stride-1 transposed convolution computes a 3x3 convolution's function but
-    # trains ~2x faster on CPU than Conv2D here (measured: benchmarks/train_speed.py).
+    # A stride-1 transposed convolution computes a 3x3 convolution's function, but its
+    # backward pass ran about 3x faster on CPU than Conv2D's (benchmarks/train_speed.py).
     h = layers.Conv2DTranspose(channels * outputs_per_channel, 3, padding="same")(h)
     extra_h, extra_w = h0 * 2**steps - height, w0 * 2**steps - width
     if extra_h or extra_w:
