@@ -1,5 +1,6 @@
 """``vae-apps denoise``: clean a folder of images (or an array file) with a trained model."""
 
+import sys
 from pathlib import Path
 
 from .common import add_common_options, add_engine_options, load_model_for, positive_int
@@ -48,7 +49,9 @@ def run(args):
         # The model file, not the model: it loads while the first images are read.
         report = denoise.denoise_folder(args.model, args.input, args.output, overwrite=args.overwrite,
                                         batch_size=args.batch_size, reference_dir=args.reference)
-    if args.figure:
+    if args.figure and report.examples:
         rows_figure(args.figure, report.examples, title="before / after",
                     actual_size=report.full_resolution)
+    elif args.figure:
+        print("warning: no figure written: no image was denoised in this run", file=sys.stderr)
     print(f"{report.summary()} -> {args.output}")
