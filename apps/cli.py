@@ -1,8 +1,8 @@
 """``vae-apps``: the entry point. Parses arguments, runs one command, reports.
 
 Start-up, all in this file: TensorFlow is imported only inside the commands, so
-``vae-apps --help`` is instant. ``VAE_APPS_DEFER_KERAS`` (set here, before vae_apps
-is imported) tells ``vae_apps/__init__`` not to import Keras eagerly; the first
+``vae-apps --help`` is instant. ``VAE_APPS_DEFER_KERAS``, set by ``_import_vae_apps``
+for vae_apps' first import only, tells ``vae_apps/__init__`` not to import Keras; the first
 TensorFlow/Keras import is made quiet and quick by ``_QuietKerasImport``; ``run``
 skips Python's slow TensorFlow teardown at exit.
 """
@@ -14,8 +14,6 @@ import importlib.abc
 import logging
 import os
 import sys
-
-os.environ["VAE_APPS_DEFER_KERAS"] = "1"
 
 COMMANDS = ("train", "encode", "denoise", "label", "generate", "evaluate", "demo")
 
@@ -59,7 +57,20 @@ def _version():
         return "vae-apps (not installed)"
 
 
+def _import_vae_apps():
+    """Import vae_apps without Keras (a command imports a model when it needs one). The
+    switch is removed again at once, so no process this one starts inherits it."""
+    if "vae_apps" in sys.modules:
+        return
+    os.environ["VAE_APPS_DEFER_KERAS"] = "1"
+    try:
+        import vae_apps  # noqa: F401
+    finally:
+        os.environ.pop("VAE_APPS_DEFER_KERAS", None)
+
+
 def main(argv=None):
+    _import_vae_apps()
     args = build_parser().parse_args(argv)
     if not args.debug:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

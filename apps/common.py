@@ -65,14 +65,11 @@ def load_data_from_args(args):
 
 def load_model_for(path, image_shape=None):
     """Load a VAE safely; if ``image_shape`` is given, check the model fits the data."""
-    from vae_apps.errors import UserError
-    from vae_apps.loading import load_for_inference
+    from vae_apps.loading import check_image_shape, load_for_inference
 
     model = load_for_inference(path)
-    if image_shape is not None and model.image_shape[0] is not None \
-            and tuple(model.image_shape) != tuple(image_shape):
-        raise UserError(f"{path}: the model expects images of shape {tuple(model.image_shape)}, "
-                        f"the data has {tuple(image_shape)} (use --image-size / --grayscale / --rgb)")
+    if image_shape is not None:
+        check_image_shape(model.image_shape, image_shape, path)
     return model
 
 

@@ -32,11 +32,20 @@ def run(args):
 
     model = load_model_for(args.model)
     if args.interpolate:
-        print(generation.write_interpolation(model, *args.interpolate, args.out, args.steps,
-                                             args.slerp, args.scale, args.overwrite))
+        generation.write_interpolation(model, *args.interpolate, args.out, steps=args.steps,
+                                       spherical=args.slerp, scale=args.scale,
+                                       overwrite=args.overwrite)
+        kind = "spherical" if args.slerp else "linear"
+        print(f"wrote a {args.steps}-step {kind} walk (inputs at both ends) to {args.out}")
     elif args.latent_map:
-        print(generation.write_latent_map(model, args.latent_map, args.out, args.seed, args.overwrite))
+        count, grid = generation.write_latent_map(model, args.latent_map, args.out, seed=args.seed,
+                                                  overwrite=args.overwrite)
+        print(f"wrote the latent map of {count} images to {args.out}"
+              + (f" and the decoded manifold to {grid}" if grid else ""))
     else:
-        print(generation.write_samples(model, args.model, args.out, args.n, args.sampler, args.seed,
-                                       args.temperature, args.binary, args.scale, args.save_each,
-                                       args.overwrite))
+        generation.write_samples(model, args.model, args.out, n=args.n, sampler=args.sampler,
+                                 seed=args.seed, temperature=args.temperature, binary=args.binary,
+                                 scale=args.scale, save_each=args.save_each,
+                                 overwrite=args.overwrite)
+        print(f"wrote {args.n} samples ({args.sampler}, temperature {args.temperature}, "
+              f"seed {args.seed}) to {args.out}")

@@ -52,7 +52,7 @@ def run(args):
 
 
 def _train(args, images):
-    from vae_apps.labeling import train_labeling_vae
+    from vae_apps.pipelines import train_labeling_vae
 
     print(f"no --model given: training a VAE on the {len(images)} images of {args.data} first")
     return train_labeling_vae(images.x, epochs=args.epochs, seed=args.seed, verbose=0)

@@ -54,7 +54,7 @@ def add_parser(commands):
 
 def run(args):
     from vae_apps.distribute import make_strategy
-    from vae_apps.training import train_from_dataset
+    from vae_apps.pipelines import train_from_dataset
 
     if args.patch_size:
         return run_patch_training(args)
@@ -67,7 +67,7 @@ def run(args):
         logdir=args.logdir, resume_dir=args.resume, strategy=strategy, latent_dim=args.latent_dim,
         architecture=args.architecture, filters=args.filters, hidden_units=args.hidden_units,
         likelihood=args.likelihood, learn_sigma=args.learn_sigma,
-        beta=args.beta if args.beta is not None else (0.1 if args.noise else 1.0),
+        beta=args.beta,
         num_samples=args.samples, warmup_epochs=args.warmup_epochs,
         pixel_context=args.pixel_context)
     print(summary)

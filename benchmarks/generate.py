@@ -36,7 +36,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    from vae_apps.data import binarize
+    from vae_apps.data import binarize_images
     from vae_apps.evaluation import elbo_terms, iwae_nll
     from vae_apps.generation import generate
     from vae_apps.plots import save_grid
@@ -46,7 +46,7 @@ def main():
 
     data = load_mnist(args.data)
     x_train, x_val = split_validation(data.train.x, 0.1, args.seed)
-    x_test = binarize(data.test.x[:args.limit], 12345)
+    x_test = binarize_images(data.test.x[:args.limit], 12345)
     if args.model:
         model, trained = load_vae(args.model), f"{args.model} (trained elsewhere)"
     else:

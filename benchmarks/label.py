@@ -9,7 +9,7 @@ each), every LatentLabeler method is fitted on the 60,000 training codes and sco
 10,000 test images, next to a raw-pixel 1-nearest-neighbour baseline and the published rows.
 
 ``--digits``: scikit-learn's 1,797 8x8 digits, the labelling VAE
-(``vae_apps.labeling.train_labeling_vae``) trained on all of them without labels, 36
+(``vae_apps.pipelines.train_labeling_vae``) trained on all of them without labels, 36
 labelled images (2 %, stratified) drawn with five seeds; accuracy on the other 1,761,
 mean ± std over seeds and over ``--train-seeds`` trained VAEs, next to raw pixels.
 """
@@ -42,7 +42,8 @@ def digits_benchmark(train_seeds, label_seeds=5, n_labels=36):
     from sklearn.neighbors import KNeighborsClassifier
 
     from vae_apps.data import load_data
-    from vae_apps.labeling import METHODS, LatentLabeler, train_labeling_vae
+    from vae_apps.labeling import METHODS, LatentLabeler
+    from vae_apps.pipelines import train_labeling_vae
 
     images = load_data("digits").all()
     x, y = images.x, images.y

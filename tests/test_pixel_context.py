@@ -7,7 +7,7 @@ from conftest import SMALL_NET
 
 from vae_apps_cli.cli import main
 from vae_apps import VAE
-from vae_apps.data import binarize
+from vae_apps.data import binarize_images
 
 
 def _parameters(model, z, image):
@@ -48,12 +48,12 @@ def test_decoding_draws_pixels_reproducibly(rng):
 def test_save_and_load_keep_the_head(digits, tmp_path):
     model = VAE(digits.image_shape, pixel_context=2, seed=0, **SMALL_NET)
     model.compile(keras.optimizers.Adam(3e-3))
-    model.fit(binarize(digits.train.x[:256], 0), epochs=1, batch_size=64, verbose=0)
+    model.fit(binarize_images(digits.train.x[:256], 0), epochs=1, batch_size=64, verbose=0)
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
     assert loaded.pixel_context == 2 and len(loaded.optimizer.variables) == len(model.optimizer.variables)
     z = np.random.default_rng(0).normal(size=(3, 4)).astype("float32")
-    x = binarize(digits.test.x[:3], 1)
+    x = binarize_images(digits.test.x[:3], 1)
     np.testing.assert_allclose(_parameters(loaded, z, x), _parameters(model, z, x), atol=1e-6)
     np.testing.assert_array_equal(loaded.decode(z, seed=2), model.decode(z, seed=2))
 
@@ -63,7 +63,7 @@ def test_pixel_context_fits_binary_digits_better(digits):
     from vae_apps.evaluation import elbo_terms
     from vae_apps.training import train_vae
 
-    x_test = binarize(digits.test.x, 7)
+    x_test = binarize_images(digits.test.x, 7)
     scores = {}
     for maps in (0, 2):
         model = train_vae(digits.train.x, binarize=True, epochs=12, batch_size=64, seed=0,

@@ -272,7 +272,7 @@ def _reshape(data, image_size, channels):
     return Dataset(fix(data.train), fix(data.test), data.source)
 
 
-def binarize(x, seed=0):
+def binarize_images(x, seed=0):
     """Draw each pixel as Bernoulli(grey level) once, reproducibly (fixed evaluation sets)."""
     return (np.random.default_rng(seed).random(np.shape(x)) < x).astype("float32")
 

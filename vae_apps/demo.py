@@ -51,6 +51,7 @@ def run_demo(data_spec="digits", out="demo", *, epochs=None, batch_size=None, se
     from vae_apps.evaluation import elbo_terms, image_quality
     from vae_apps.labeling import GivenLabels, recover_labels
     from vae_apps.noise import parse_noise
+    from vae_apps.pipelines import DENOISER_BETA
     from vae_apps.samplers import GMMSampler, PriorSampler
     from vae_apps.training import split_validation, train_vae
 
@@ -86,7 +87,8 @@ def run_demo(data_spec="digits", out="demo", *, epochs=None, batch_size=None, se
 
     stage("2/7 training the denoising VAE on (noisy, clean) pairs")
     corruption = parse_noise(noise)
-    denoiser = train_vae(x_train, x_val, noise=corruption, beta=0.1, out=out / "denoiser.keras", **fit).model
+    denoiser = train_vae(x_train, x_val, noise=corruption, beta=DENOISER_BETA,
+                         out=out / "denoiser.keras", **fit).model
     noisy = corruption.apply(x_test, seed=seed + 1)
     cleaned = denoiser.reconstruct(noisy)
     before, after = image_quality(x_test, noisy), image_quality(x_test, cleaned)
@@ -185,8 +187,9 @@ def _photo_stage(out, figures, seed, plots, crop=160):
     figures["photo_denoising.png"] = (
         "A held-out photo denoised at its own resolution by the shipped photo preset "
         "(no training), next to scikit-image's non-local means; crops shown at 1:1.")
-    return {name: {"psnr": round(float(p), 2), "ssim": round(float(q), 3)}
-            for name, (p, q) in scores.items()}
+    names = {"noisy": "noisy", "nl_means": "nl_means", "vae_apps": "denoised"}
+    return {f"{names[key]}_{kind}": round(float(value), 2 if kind == "psnr" else 3)
+            for key, (psnr, ssim) in scores.items() for kind, value in (("psnr", psnr), ("ssim", ssim))}
 
 
 def _label_stage(vae, images, fraction, seed, out, figures, recover_labels, GivenLabels, plots):

@@ -21,7 +21,7 @@ import numpy as np
 from vae_apps.data import read_array_file, to_unit_images
 from vae_apps.errors import UserError
 from vae_apps.files import atomic_path, check_output_outside, ensure_folder, remove_stale_temporaries
-from vae_apps.loading import saved_image_shape
+from vae_apps.loading import check_image_shape, saved_image_shape
 from vae_apps.images import describe_image_error, list_images, read_image, to_shape, write_image
 
 log = logging.getLogger("vae_apps")
@@ -58,8 +58,8 @@ class DenoiseReport:
                 f"failed {len(self.failed)} in {self.seconds:.1f} s ({rate:.0f} images/s)")
         if self.quality:
             q = self.quality
-            text += (f"; PSNR {q['input_psnr']:.2f} -> {q['output_psnr']:.2f} dB, "
-                     f"SSIM {q['input_ssim']:.3f} -> {q['output_ssim']:.3f}")
+            text += (f"; PSNR {q['noisy_psnr']:.2f} -> {q['denoised_psnr']:.2f} dB, "
+                     f"SSIM {q['noisy_ssim']:.3f} -> {q['denoised_ssim']:.3f}")
         return text
 
 
@@ -80,7 +80,7 @@ class _QualityMeter:
         if not self.count:
             return {}
         m = self.sums / self.count
-        return {"input_psnr": m[0], "input_ssim": m[1], "output_psnr": m[2], "output_ssim": m[3],
+        return {"noisy_psnr": m[0], "noisy_ssim": m[1], "denoised_psnr": m[2], "denoised_ssim": m[3],
                 "compared": self.count}
 
 
@@ -410,9 +410,7 @@ def denoise_array_file(model, in_path, out_path, *, overwrite=False, batch_size=
             outputs[key] = array
             continue
         x = to_unit_images(array, f"{in_path} [{key}]")
-        if tuple(x.shape[1:]) != tuple(model.image_shape):
-            raise UserError(f"{in_path}: images of shape {tuple(x.shape[1:])}, the model expects "
-                            f"{tuple(model.image_shape)}")
+        check_image_shape(model.image_shape, x.shape[1:], in_path)
         clean = model.reconstruct(x, batch_size)
         outputs[key] = _like_array(clean, array)
         report.denoised += len(x)

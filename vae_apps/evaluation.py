@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from vae_apps.data import binarize as binarize_images
+from vae_apps.data import binarize_images
 from vae_apps.model import kl_divergence
 
 

@@ -7,9 +7,9 @@ def generate(model, sampler, n, seed=0, temperature=1.0, binary=False):
     """Decode ``n`` latent samples. Bernoulli models give mean images unless ``binary``."""
     images = model.decode(sampler.sample(n, seed=seed, temperature=temperature), seed=seed)
     if binary:
-        from vae_apps.data import binarize
+        from vae_apps.data import binarize_images
 
-        images = binarize(images, seed)
+        images = binarize_images(images, seed)
     return images
 
 
@@ -51,7 +51,7 @@ def manifold(model, n=15, quantile=0.95):
 
 def write_samples(model, model_path, out, n=64, sampler="prior", seed=0, temperature=1.0,
                   binary=False, scale=1, save_each=None, overwrite=False):
-    """Write an n-image grid (and each sample with ``save_each``); return a summary line."""
+    """Write an n-image grid (and each sample with ``save_each``); return the images."""
     from pathlib import Path
 
     from vae_apps.errors import UserError
@@ -77,7 +77,7 @@ def write_samples(model, model_path, out, n=64, sampler="prior", seed=0, tempera
             target = Path(save_each) / f"sample_{i:0{width}d}.png"
             check_new_output(target, overwrite)
             save_uint8(target, img)
-    return f"wrote {n} samples ({sampler}, temperature {temperature}, seed {seed}) to {out}"
+    return images
 
 
 def write_interpolation(model, path_a, path_b, out, steps=10, spherical=False, scale=1,
@@ -96,12 +96,15 @@ def write_interpolation(model, path_a, path_b, out, steps=10, spherical=False, s
             raise UserError(f"{path}: {describe_image_error(exc)}") from None
         ends.append(to_shape(pixels, *model.image_shape))
     strip = interpolate(model, *ends, steps=steps, mode="slerp" if spherical else "linear")
-    save_grid(out, np.concatenate([ends[:1], strip, ends[1:]]), columns=steps + 2, scale=scale)
-    return f"wrote a {steps}-step {'spherical' if spherical else 'linear'} walk (inputs at both ends) to {out}"
+    walk = np.concatenate([ends[:1], strip, ends[1:]])
+    save_grid(out, walk, columns=steps + 2, scale=scale)
+    return walk
 
 
 def write_latent_map(model, data_spec, out, seed=0, overwrite=False):
-    """A map of the data's codes coloured by label; for a 2-D latent, also the manifold."""
+    """A map of the data's codes coloured by label; for a 2-D latent, also the manifold.
+
+    Returns (number of images mapped, the manifold grid's path or None)."""
     from pathlib import Path
 
     from vae_apps.data import load_data
@@ -115,10 +118,9 @@ def write_latent_map(model, data_spec, out, seed=0, overwrite=False):
     axis_name = "PCA" if codes.shape[1] > 2 else "z"  # a 2-D latent space is shown as it is
     latent_map(out, project_2d(codes, "pca", seed), images.y, title=f"latent space of {data_spec}",
                method=axis_name, class_names=images.class_names)
-    text = f"wrote the latent map of {len(images)} images to {out}"
+    grid_path = None
     if model.latent_dim == 2:
         grid_path = Path(out).with_name(Path(out).stem + "_manifold.png")
         check_new_output(grid_path, overwrite)
         save_grid(grid_path, manifold(model), columns=15)
-        text += f" and the decoded manifold to {grid_path}"
-    return text
+    return len(images), grid_path

@@ -270,29 +270,6 @@ def _name_of(key, ref, root):
     return Path(target).relative_to(root).as_posix()
 
 
-# Codes for label recovery must keep what tells classes apart. A Gaussian likelihood
-# with a small sigma makes reconstruction errors expensive, so the encoder keeps ~45
-# nats in 16 dimensions on digits (the Bernoulli default keeps 2-3): 92 % of labels
-# recovered from 2 % instead of 72-88 % (benchmarks/label.py --digits).
-LABELING_NETWORK = dict(likelihood="gaussian", gaussian_sigma=0.03, latent_dim=16,
-                        hidden_units=(128,))
-
-
-def train_labeling_vae(x, epochs=None, seed=0, verbose=0):
-    """Train a VAE on all images ``x`` (no labels needed) for label recovery.
-
-    ``epochs`` default: about 200,000 image presentations, 10 to 100 epochs; small
-    sets use batches of 32 so they still get enough updates.
-    """
-    from vae_apps.training import train_vae
-
-    if epochs is None:
-        epochs = int(np.clip(200_000 // max(len(x), 1), 10, 100))
-    batch_size = 32 if len(x) < 10_000 else 128
-    return train_vae(x, epochs=epochs, batch_size=batch_size, seed=seed, verbose=verbose,
-                     **LABELING_NETWORK).model
-
-
 def recover_labels(codes, given, method="spread", seed=0, **params):
     """Fit a ``LatentLabeler`` on all codes with the given rows labelled; return it."""
     y = np.full(len(codes), -1, dtype=object)

@@ -70,6 +70,17 @@ def load_for_inference(model):
     return load_vae(model, compile=False, precision="auto")
 
 
+def check_image_shape(model_shape, data_shape, where):
+    """The one model-versus-data shape check: a fully convolutional model (``None`` sides)
+    takes any height and width; otherwise the shapes must be equal."""
+    model_shape, data_shape = tuple(model_shape), tuple(int(s) for s in data_shape)
+    if model_shape[0] is None:
+        return
+    if model_shape != data_shape:
+        raise UserError(f"{where}: images of shape {data_shape}, the model expects {model_shape} "
+                        "(use --image-size / --grayscale / --rgb)")
+
+
 def saved_image_shape(path):
     """The image shape in a saved model's config (or a preset's), read without loading
     TensorFlow: ``(H, W, C)``; ``(None, None, C)`` for a fully convolutional model;

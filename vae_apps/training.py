@@ -12,11 +12,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from vae_apps.data import binarize as binarize_images
-from vae_apps.data import make_dataset
+from vae_apps.data import binarize_images, make_dataset
 from vae_apps.errors import UserError
 from vae_apps.files import atomic_path, check_new_output, ensure_folder
-from vae_apps.loading import load_vae
+from vae_apps.loading import check_image_shape, load_vae
 from vae_apps.model import VAE
 
 log = logging.getLogger("vae_apps")
@@ -141,9 +140,7 @@ def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         if model is None:
             model = VAE(image_shape=x_train.shape[1:], seed=seed, **model_kwargs)
-        if tuple(model.image_shape) != tuple(x_train.shape[1:]):
-            raise UserError(f"the model expects images of shape {model.image_shape}, "
-                            f"the data has {tuple(x_train.shape[1:])}")
+        check_image_shape(model.image_shape, x_train.shape[1:], "training data")
         if not model.compiled:
             model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                           steps_per_execution=steps_per_execution)
@@ -325,41 +322,3 @@ def split_validation(x, fraction, seed=0):
         return x, None
     order = np.random.default_rng(seed).permutation(len(x))
     return x[order[n_val:]], x[order[:n_val]]
-
-
-def train_from_dataset(data, out, *, validation_split=0.1, noise=None, seed=0, **kwargs):
-    """Train on a loaded ``Dataset`` (what ``vae-apps train`` runs).
-
-    Returns (summary line, ``TrainResult``).
-
-    Validation comes from the train split; the test split, when the source has
-    one, is only used for the final test-set negative ELBO (or PSNR for denoisers).
-    """
-    from vae_apps.evaluation import elbo_terms, image_quality
-    from vae_apps.noise import parse_noise
-
-    noise = parse_noise(noise) if isinstance(noise, str) else noise
-    x_train, x_val = split_validation(data.train.x, validation_split, seed)
-    result = train_vae(x_train, x_val, out=out, noise=noise, seed=seed, **kwargs)
-    history = result.history
-    parts = [f"trained {result.epochs_run} epochs in {result.seconds:.0f} s",
-             f"loss {history['loss'][-1]:.2f}"]
-    if "val_loss" in history:
-        parts.append(f"val_loss {history['val_loss'][-1]:.2f}")
-    if data.test is not None and len(data.test):
-        x_test = data.test.x
-        if noise is not None:
-            noisy = noise.apply(x_test, seed=seed + 2)
-            quality = image_quality(x_test, result.model.reconstruct(noisy))
-            parts.append(f"test PSNR {quality['psnr']:.2f} dB")
-        else:
-            if kwargs.get("binarize"):
-                x_test = binarize_images(x_test, seed + 2)
-            parts.append(f"test -ELBO {elbo_terms(result.model, x_test)['negative_elbo']:.2f} nats")
-    status = "interrupted; best model so far" if result.interrupted else "best model"
-    text = ", ".join(parts) + f"; {status} written to {out}"
-    if noise is None:
-        from vae_apps.samplers import sampler_path
-
-        text += f" (GMM sampler: {sampler_path(out)})"
-    return text, result
