@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 from vae_apps.data import binarize_images
-from vae_apps.model import kl_divergence
+from vae_apps.model import LOG_2PI, kl_divergence, reparameterize
 
 
 def elbo_terms(model, x, batch_size=500, seed=0):
@@ -33,7 +33,7 @@ def _elbo_step(model):
     def step(batch, seed):
         z_mean, z_log_var = model.encoder(batch, training=False)
         eps = tf.random.stateless_normal(tf.shape(z_mean), seed)
-        z = z_mean + tf.exp(0.5 * z_log_var) * eps
+        z = reparameterize(z_mean, z_log_var, eps)
         nll = model.negative_log_likelihood(batch, model.pixel_parameters(z, batch, batch))
         return nll, kl_divergence(z_mean, z_log_var)
 
@@ -72,14 +72,14 @@ def iwae_nll(model, x, num_samples=1000, batch_size=10, chunk=100, seed=0, progr
 def _iwae_log_weights(model):
     import tensorflow as tf
 
-    half_log_2pi = 0.5 * math.log(2 * math.pi)
+    half_log_2pi = 0.5 * LOG_2PI
 
     @tf.function
     def log_weights(batch, k, seed):
         z_mean, z_log_var = model.encoder(batch, training=False)
         n, d = tf.shape(z_mean)[0], tf.shape(z_mean)[1]
         eps = tf.random.stateless_normal((k, n, d), seed)
-        z = z_mean[None] + tf.exp(0.5 * z_log_var)[None] * eps
+        z = reparameterize(z_mean[None], z_log_var[None], eps)
         log_q = tf.reduce_sum(-half_log_2pi - 0.5 * z_log_var[None] - 0.5 * tf.square(eps), -1)
         log_prior = tf.reduce_sum(-half_log_2pi - 0.5 * tf.square(z), -1)
         images = tf.reshape(tf.repeat(batch[None], k, axis=0), (-1, *batch.shape[1:]))

@@ -30,8 +30,8 @@ def _softmax_neg_sq_dist(X, centres, temperature):
     return p / p.sum(axis=1, keepdims=True)
 
 
-def _class_means(X, codes, n_classes):
-    return np.stack([X[codes == k].mean(axis=0) for k in range(n_classes)])
+def _class_means(X, class_index, n_classes):
+    return np.stack([X[class_index == k].mean(axis=0) for k in range(n_classes)])
 
 
 class _KNN:
@@ -40,11 +40,11 @@ class _KNN:
     No more neighbours than the rarest class has labels, or it is always outvoted.
     """
 
-    def __init__(self, labeler, X, labelled, codes, n_classes):
+    def __init__(self, labeler, X, labelled, class_index, n_classes):
         from sklearn.neighbors import KNeighborsClassifier
 
-        k = max(1, min(labeler.n_neighbors, int(np.bincount(codes).min())))
-        self.knn = KNeighborsClassifier(n_neighbors=k, weights="distance").fit(X[labelled], codes)
+        k = max(1, min(labeler.n_neighbors, int(np.bincount(class_index).min())))
+        self.knn = KNeighborsClassifier(n_neighbors=k, weights="distance").fit(X[labelled], class_index)
         self.columns = self.knn.classes_
         self.n_classes = n_classes
         self.n_iter = 1
@@ -58,10 +58,10 @@ class _KNN:
 class _Centroids:
     """k-means over all codes, started at the labelled class means (one cluster per class)."""
 
-    def __init__(self, labeler, X, labelled, codes, n_classes):
+    def __init__(self, labeler, X, labelled, class_index, n_classes):
         from sklearn.cluster import KMeans
 
-        init = _class_means(X[labelled], codes, n_classes)
+        init = _class_means(X[labelled], class_index, n_classes)
         self.kmeans = KMeans(n_clusters=n_classes, init=init, n_init=1,
                              random_state=labeler.random_state).fit(X)
         self.n_iter = self.kmeans.n_iter_
@@ -75,11 +75,11 @@ class _Centroids:
 class _Spread:
     """Label spreading over a k-nearest-neighbour graph of all codes (Zhou et al. 2004)."""
 
-    def __init__(self, labeler, X, labelled, codes, n_classes):
+    def __init__(self, labeler, X, labelled, class_index, n_classes):
         from sklearn.semi_supervised import LabelSpreading
 
         y = np.full(len(X), -1)
-        y[labelled] = codes
+        y[labelled] = class_index
         k = max(1, min(labeler.n_neighbors, len(X) - 1))
         self.spread = LabelSpreading(kernel="knn", n_neighbors=k, alpha=labeler.alpha,
                                      max_iter=labeler.max_iter).fit(X, y)
@@ -100,11 +100,11 @@ class _Spread:
 class _GMM:
     """A Gaussian mixture over all codes, one component per class, started at the class means."""
 
-    def __init__(self, labeler, X, labelled, codes, n_classes):
+    def __init__(self, labeler, X, labelled, class_index, n_classes):
         from sklearn.mixture import GaussianMixture
 
         self.gmm = GaussianMixture(n_components=n_classes, covariance_type="full",
-                                   means_init=_class_means(X[labelled], codes, n_classes),
+                                   means_init=_class_means(X[labelled], class_index, n_classes),
                                    reg_covar=1e-3, random_state=labeler.random_state,
                                    max_iter=labeler.max_iter).fit(X)
         self.n_iter = self.gmm.n_iter_
@@ -158,12 +158,12 @@ class LatentLabeler(ClassifierMixin, BaseEstimator):
         labelled = ~unlabelled_mask(y)
         if not labelled.any():
             raise ValueError("no labelled samples: give at least one label (y != -1)")
-        self.classes_, codes = np.unique(y[labelled], return_inverse=True)
-        self.model_ = METHODS[self.method](self, X, labelled, codes, len(self.classes_))
+        self.classes_, class_index = np.unique(y[labelled], return_inverse=True)
+        self.model_ = METHODS[self.method](self, X, labelled, class_index, len(self.classes_))
         self.n_iter_ = int(getattr(self.model_, "n_iter", 1))
         proba = self.model_.predict_proba(X)
         chosen = proba.argmax(axis=1)
-        chosen[labelled] = codes
+        chosen[labelled] = class_index
         self.transduction_ = self.classes_[chosen]
         self.confidence_ = proba[np.arange(len(X)), chosen]
         self.confidence_[labelled] = 1.0
@@ -274,7 +274,7 @@ def recover_labels(codes, given, method="spread", seed=0, **params):
     """Fit a ``LatentLabeler`` on all codes with the given rows labelled; return it."""
     y = np.full(len(codes), -1, dtype=object)
     y[given.rows] = given.labels
-    # Fit on integer codes (the estimator's -1 convention) and map back to the strings.
+    # Fit on integer class indices (the estimator's -1 convention), then map back to the strings.
     classes, encoded = np.unique(given.labels.astype(str), return_inverse=True)
     y_int = np.full(len(codes), -1)
     y_int[given.rows] = encoded

@@ -15,7 +15,12 @@ from scipy.special import expit
 
 from vae_apps.networks import PixelContext, build_decoder, build_encoder
 
-_LOG_2PI = math.log(2.0 * math.pi)
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+def reparameterize(z_mean, z_log_var, eps):
+    """z = mu + sigma * eps: the one place the reparameterisation is written."""
+    return z_mean + ops.exp(0.5 * z_log_var) * eps
 
 
 @keras.saving.register_keras_serializable(package="vae_apps")
@@ -29,7 +34,7 @@ class Sampling(layers.Layer):
 
     def call(self, z_mean, z_log_var):
         eps = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
-        return z_mean + ops.exp(0.5 * z_log_var) * eps
+        return reparameterize(z_mean, z_log_var, eps)
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}
@@ -51,7 +56,7 @@ def bernoulli_nll(target, logits, log_sigma=None):
 def gaussian_nll(target, mean, log_sigma):
     """-log N(target; mean, sigma^2) summed over pixels, one shared sigma."""
     z = (target - mean) * ops.exp(-log_sigma)
-    per_pixel = 0.5 * ops.square(z) + log_sigma + 0.5 * _LOG_2PI
+    per_pixel = 0.5 * ops.square(z) + log_sigma + 0.5 * LOG_2PI
     return ops.sum(per_pixel, axis=(1, 2, 3))
 
 
