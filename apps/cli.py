@@ -70,10 +70,10 @@ def _import_vae_apps():
 
 
 def main(argv=None):
-    _import_vae_apps()
     args = build_parser().parse_args(argv)
     if not args.debug:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before vae_apps sets its own
+    _import_vae_apps()
     _route_warnings_to_stderr()
 
     if not args.debug and "tensorflow" not in sys.modules and not any(
