@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from processes import alive, descendants
 from vae_apps.errors import UserError
 
 
@@ -77,27 +78,6 @@ def test_two_runs_into_the_same_folder_both_finish_with_complete_outputs(denoise
             image.load()  # complete and decodable
 
 
-def _children(pid):
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                pass
-    return found
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_after_sigkill_no_worker_survives_and_a_rerun_finishes_the_rest(denoiser, many_images,
                                                                          tmp_path):
@@ -108,12 +88,12 @@ def test_after_sigkill_no_worker_survives_and_a_rerun_finishes_the_rest(denoiser
     deadline = time.time() + 60
     while len(_outputs(out)) < 200 and time.time() < deadline:
         time.sleep(0.05)
-    workers = _children(run.pid)
+    workers = descendants(run.pid)
     assert workers, "the command had no worker process"
     run.send_signal(signal.SIGKILL)
     run.wait()
     time.sleep(2.0)
-    assert not [w for w in workers if _alive(w)]  # no orphan left behind
+    assert not [w for w in workers if alive(w)]  # no orphan left behind
     finished = len(_outputs(out))
     assert finished < 3000
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=120)

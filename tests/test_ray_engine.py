@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from processes import alive, descendants
 from vae_apps_cli.cli import main
 from vae_apps.errors import UserError
 
@@ -112,29 +113,6 @@ def test_ray_denoises_photos_at_full_resolution_like_local(tmp_path, capsys):
             assert np.abs(np.asarray(a, "int16") - np.asarray(b, "int16")).max() <= 1
 
 
-def _descendants(pid):
-    parents = {}
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            pass
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_no_ray_process_outlives_a_killed_command(denoiser, digits, tmp_path):
     import signal
@@ -150,12 +128,12 @@ def test_no_ray_process_outlives_a_killed_command(denoiser, digits, tmp_path):
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline, started = time.time() + 90, set()
     while time.time() < deadline and not (tmp_path / "out").exists():
-        started |= _descendants(run.pid)
+        started |= descendants(run.pid)
         time.sleep(0.2)
     time.sleep(1.0)
-    started |= _descendants(run.pid)
+    started |= descendants(run.pid)
     assert len(started) > 3, "Ray did not start"
     run.send_signal(signal.SIGKILL)
     run.wait()
     time.sleep(8.0)
-    assert not [pid for pid in started if _alive(pid)]
+    assert not [pid for pid in started if alive(pid)]
