@@ -320,4 +320,4 @@ def test_a_checkpoint_that_cannot_be_written_keeps_the_previous_best(digits, tmp
     assert result.epochs_run == 3 and len(calls) >= 2
     assert "could not write the checkpoint" in caplog.text and "disk full" in caplog.text
     assert load_vae(out).latent_dim == 4  # the first epoch's model, intact
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.keras"]  # no partial files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.gmm.npz", "m.keras"]  # no partial files

@@ -127,10 +127,9 @@ def test_no_ray_process_outlives_a_killed_command(denoiser, digits, tmp_path):
                             "--model", str(denoiser), "--engine", "ray", "--batch-size", "16"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline, started = time.time() + 90, set()
-    while time.time() < deadline and not (tmp_path / "out").exists():
-        started |= descendants(run.pid)
+    while time.time() < deadline and not list((tmp_path / "out").glob("[0-9]*.png")):
+        started |= descendants(run.pid)  # Ray's processes appear, then the first outputs
         time.sleep(0.2)
-    time.sleep(1.0)
     started |= descendants(run.pid)
     assert len(started) > 3, "Ray did not start"
     run.send_signal(signal.SIGKILL)
