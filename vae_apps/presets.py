@@ -27,7 +27,7 @@ PRESETS = {
                          _TRAIN.format(colour="--grayscale", epochs=100, file="photo_grey.keras")),
     "photo-rgb": Preset("photo_rgb.keras", 3,
                         "blind Gaussian denoiser for colour photos (sigma 0-51 of 255)",
-                        _TRAIN.format(colour="--rgb", epochs=80, file="photo_rgb.keras")),
+                        _TRAIN.format(colour="--rgb", epochs=60, file="photo_rgb.keras")),
 }
 # A name that picks the grey or the colour preset per image.
 PHOTO = "photo"
