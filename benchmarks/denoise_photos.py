@@ -225,7 +225,7 @@ def main():
     parser.add_argument("--workdir", default="runs/photos")
     parser.add_argument("--sigmas", default="15,25,50")
     parser.add_argument("--epochs", type=int, default=30, help="from-scratch epochs (the default)")
-    parser.add_argument("--impulse-epochs", type=int, default=8)
+    parser.add_argument("--impulse-epochs", type=int, default=30, help="the default settings")
     parser.add_argument("--scratch-colour", action="store_true",
                         help="also train the from-scratch models in colour (about 17 more minutes)")
     parser.add_argument("--skip", default="", help="comma list: bm3d, colour, impulse, large")
