@@ -378,10 +378,11 @@ def _read_back(path):
 
 def _check_writable(out_dir):
     ensure_folder(out_dir)
+    # A name of this process's own: two runs into one folder must not remove each other's.
+    probe = out_dir / f".vae_apps_write_check.{os.getpid()}"
     try:
-        with atomic_path(out_dir / ".vae_apps_write_check") as tmp:
-            tmp.write_bytes(b"")
-        (out_dir / ".vae_apps_write_check").unlink()
+        probe.write_bytes(b"")
+        probe.unlink()
     except OSError as exc:
         raise UserError(f"{out_dir}: cannot write here ({exc.strerror or exc})") from None
 

@@ -36,31 +36,54 @@ def import_ray():
     return ray
 
 
-# Run by a detached process: wait for the command to end, however it ends, then kill what
-# is left of the local Ray node it started. Killed with SIGKILL, the command cannot shut
-# Ray down; its raylet and workers die with it, but Ray's dashboard and runtime-env agents
-# were measured still alive, adopted by init, a minute later.
+# Run by a detached process: while the command lives, remember every process it started
+# (directly or not); once it is gone, however it ended, kill those still running. Killed
+# with SIGKILL, the command cannot shut Ray down; its raylet and workers die with it, but
+# Ray's dashboard and runtime-env agents were measured still alive, adopted by init, a
+# minute later. Only Ray's processes are killed, and only if their start time is the one
+# remembered.
 _REAPER = """
 import os, sys, time
-parent, node = int(sys.argv[1]), sys.argv[2]
+parent, me, seen = int(sys.argv[1]), os.getpid(), {}
+
+def table():
+    rows = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            rows[int(entry)] = (int(fields[1]), fields[19])
+        except (OSError, IndexError, ValueError):
+            pass
+    return rows
+
 while os.path.exists(f"/proc/{parent}"):
+    rows, family = table(), {parent}
+    while True:
+        more = {pid for pid, (ppid, _) in rows.items() if ppid in family and pid != me} - family
+        if not more:
+            break
+        family |= more
+    seen.update((pid, rows[pid][1]) for pid in family - {parent})
     time.sleep(0.5)
-for pid in filter(str.isdigit, os.listdir("/proc")):
+rows = table()
+for pid, start in seen.items():
     try:
-        with open(f"/proc/{pid}/environ", "rb") as f:
-            if f"RAY_NODE_ID={node}".encode() in f.read().split(b"\\0"):
-                os.kill(int(pid), 9)
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            ours = b"ray" in f.read()  # Ray's processes only, never the user's others
+        if ours and pid in rows and rows[pid][1] == start:
+            os.kill(pid, 9)
     except OSError:
         pass
 """
 
 
-def _reap_local_ray_after_us(node_id):
+def _reap_local_ray_after_us():
     if not sys.platform.startswith("linux"):
         return
     import subprocess
 
-    subprocess.Popen([sys.executable, "-c", _REAPER, str(os.getpid()), node_id],
+    subprocess.Popen([sys.executable, "-c", _REAPER, str(os.getpid())],
                      start_new_session=True, stdin=subprocess.DEVNULL,
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -80,7 +103,7 @@ def ray_session(address=None):
             raise UserError(f"cannot start or join Ray at {address or 'local'}: "
                             f"{str(exc).splitlines()[0]}") from None
         if address is None:
-            _reap_local_ray_after_us(ray.get_runtime_context().get_node_id())
+            _reap_local_ray_after_us()
     # Ray Data logs its plans and settings; the command prints its own progress and summary.
     logging.getLogger("ray.data").setLevel(logging.ERROR)
     try:
