@@ -35,7 +35,9 @@ def run(args):
             raise UserError(f"{args.input}: --engine ray denoises image folders; an array file "
                             "is denoised here, without --engine ray")
         reference = read_array_file(args.reference) if args.reference else None
-        report = denoise.denoise_array_file(load_model_for(args.model), args.input, args.output,
+        from vae_apps.denoise_arrays import denoise_array_file
+
+        report = denoise_array_file(load_model_for(args.model), args.input, args.output,
                                             overwrite=args.overwrite, batch_size=args.batch_size,
                                             reference=reference)
     elif args.engine == "ray":

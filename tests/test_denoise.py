@@ -136,7 +136,7 @@ def test_array_files_come_back_as_the_same_kind(denoiser, digits, tmp_path, dtyp
 
 
 def test_model_of_the_wrong_shape_names_both_shapes(denoiser, tmp_path):
-    from vae_apps.denoise import denoise_array_file
+    from vae_apps.denoise_arrays import denoise_array_file
     from vae_apps.loading import load_vae
 
     np.save(tmp_path / "in.npy", np.zeros((3, 5, 5), "uint8"))

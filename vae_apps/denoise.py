@@ -1,6 +1,7 @@
-"""Denoising: clean arrays, array files and whole image folders with a trained VAE.
+"""Denoising whole image folders with a trained model (array files: ``denoise_arrays``).
 
-Folders are streamed in batches (memory does not grow with the folder), every
+The file side (``FolderFiles``: paths, reading, writing; no model, picklable into the
+worker processes) is apart from the model side (``denoise_loaded``). Folders are streamed in batches (memory does not grow with the folder), every
 output keeps its input's relative path, format, size and colour mode, and a bad
 file is skipped with a warning instead of stopping the job.
 """
@@ -18,10 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vae_apps.data import read_array_file, to_unit_images
 from vae_apps.errors import UserError
-from vae_apps.files import atomic_path, check_output_outside, ensure_folder, remove_stale_temporaries
-from vae_apps.loading import check_image_shape, saved_image_shape
+from vae_apps.files import check_output_outside, ensure_folder, remove_stale_temporaries
+from vae_apps.loading import saved_image_shape
 from vae_apps.images import describe_image_error, list_images, read_image, to_shape, write_image
 
 log = logging.getLogger("vae_apps")
@@ -63,7 +63,7 @@ class DenoiseReport:
         return text
 
 
-class _QualityMeter:
+class QualityMeter:
     """Running means of PSNR/SSIM of the inputs and outputs against clean references."""
 
     def __init__(self):
@@ -84,17 +84,17 @@ class _QualityMeter:
                 "compared": self.count}
 
 
-class FolderJob:
-    """One folder-denoising job: what both engines (local workers, Ray actors) share.
+class FolderFiles:
+    """The file side of a folder job, shared by both engines (local workers, Ray actors):
+    paths, reading and writing; no model, so it pickles into worker processes.
 
-    Without a ``model`` (in I/O worker processes) it reads and writes files only;
-    ``image_shape`` is then the model's input shape.
+    ``image_shape`` is the model's input shape (``(None, None, C)`` for full resolution).
     """
 
-    def __init__(self, model, in_dir, out_dir, overwrite=False, image_shape=None):
-        self.model, self.overwrite = model, overwrite
+    def __init__(self, in_dir, out_dir, overwrite, image_shape):
+        self.overwrite = overwrite
         self.in_dir, self.out_dir = Path(in_dir), Path(out_dir)
-        self.image_shape = tuple(image_shape or model.image_shape)
+        self.image_shape = tuple(image_shape)
         # A fully convolutional model takes every image at its own size and colour.
         self.full_resolution = self.image_shape[0] is None
 
@@ -149,15 +149,16 @@ class FolderJob:
                 return DISK_FULL + str(exc)
             return str(exc)
 
-    def denoise(self, loaded, batch_size=256):
-        """Model outputs for ``load`` results that were read."""
-        if not loaded:
-            return []
-        if self.full_resolution:
-            from vae_apps.full_resolution import denoise_full_resolution
 
-            return [denoise_full_resolution(self.model, pixels) for _, _, pixels in loaded]
-        return self.model.reconstruct(np.stack([resized for _, _, resized in loaded]), batch_size)
+def denoise_loaded(model, loaded, full_resolution, batch_size=256):
+    """The model side: outputs for ``FolderFiles.load`` results that were read."""
+    if not loaded:
+        return []
+    if full_resolution:
+        from vae_apps.full_resolution import denoise_full_resolution
+
+        return [denoise_full_resolution(model, pixels) for _, _, pixels in loaded]
+    return model.reconstruct(np.stack([resized for _, _, resized in loaded]), batch_size)
 
 
 class FolderTally:
@@ -166,7 +167,7 @@ class FolderTally:
     def __init__(self, job, report, reference_dir=None, figure_examples=FIGURE_COLUMNS):
         self.job, self.report = job, report
         self.reference_dir, self.figure_examples = reference_dir, figure_examples
-        self.meter = _QualityMeter()
+        self.meter = QualityMeter()
         self.examples = {"clean": [], "noisy": [], "denoised": []}
         self.existing = []
 
@@ -239,10 +240,10 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
     from tqdm.auto import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
-    paths, report = FolderJob.prepare(in_dir, out_dir)
+    paths, report = FolderFiles.prepare(in_dir, out_dir)
     start = time.perf_counter()
     image_shape = model.image_shape if hasattr(model, "image_shape") else saved_image_shape(model)
-    files = FolderJob(None, in_dir, out_dir, overwrite, image_shape)
+    files = FolderFiles(in_dir, out_dir, overwrite, image_shape)
     if files.full_resolution:
         # Photos one at a time, two read ahead: memory is bounded by the largest photos.
         files_per_task, batch_size, read_ahead = 1, 1, 2
@@ -259,8 +260,7 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
             from vae_apps.loading import load_for_inference
 
             model = load_for_inference(model)
-        job = FolderJob(model, in_dir, out_dir, overwrite)
-        tally = FolderTally(job, report, reference_dir, figure_examples)
+        tally = FolderTally(files, report, reference_dir, figure_examples)
         writes = deque()  # (paths, future of their write errors), in path order
         loaded, queued = [], read_ahead
 
@@ -286,7 +286,7 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
                 reads.append(pool.submit(_read_files, files, tasks[queued]))
                 queued += 1
             if len(loaded) >= batch_size or not reads:
-                outputs = job.denoise(loaded, batch_size)
+                outputs = denoise_loaded(model, loaded, files.full_resolution, batch_size)
                 for first in range(0, len(loaded), files_per_task):
                     chunk = loaded[first:first + files_per_task]
                     paths_and_infos = [(path, info) for path, info, _ in chunk]
@@ -306,7 +306,7 @@ def centre_crop(pixels, size):
 
 
 def _read_files(files, paths):
-    """I/O worker: ``FolderJob.load`` for each path."""
+    """I/O worker: ``FolderFiles.load`` for each path."""
     return [files.load(path) for path in paths]
 
 
@@ -385,67 +385,3 @@ def _check_writable(out_dir):
         probe.unlink()
     except OSError as exc:
         raise UserError(f"{out_dir}: cannot write here ({exc.strerror or exc})") from None
-
-
-ARRAY_KEYS = ("x", "x_train", "x_test")
-
-
-def denoise_array_file(model, in_path, out_path, *, overwrite=False, batch_size=256,
-                       reference=None):
-    """Denoise the image arrays of a ``.npz``/``.npy`` file into a file of the same kind.
-
-    Keys ``x``, ``x_train``, ``x_test`` are denoised; other keys (labels) are copied.
-    Outputs keep the input's dtype and shape (uint8 stays 0..255).
-    """
-    in_path, out_path = Path(in_path), Path(out_path)
-    if out_path.suffix.lower() != in_path.suffix.lower():
-        raise UserError(f"{out_path}: write the same kind of file as the input ({in_path.suffix})")
-    if out_path.resolve() == in_path.resolve():
-        raise UserError(f"{out_path}: would overwrite the input")
-    start = time.perf_counter()
-    arrays = read_array_file(in_path)
-    report = DenoiseReport()
-    outputs = {}
-    for key, array in arrays.items():
-        if key not in ARRAY_KEYS:
-            outputs[key] = array
-            continue
-        x = to_unit_images(array, f"{in_path} [{key}]")
-        check_image_shape(model.image_shape, x.shape[1:], in_path)
-        clean = model.reconstruct(x, batch_size)
-        outputs[key] = _like_array(clean, array)
-        report.denoised += len(x)
-        if not report.examples:
-            report.examples = {"noisy": list(x[:FIGURE_COLUMNS]), "denoised": list(clean[:FIGURE_COLUMNS])}
-        if reference is not None and key in reference:
-            report.quality = _array_quality(reference[key], x, clean)
-            report.examples = {"clean": list(reference[key][:FIGURE_COLUMNS]), **report.examples}
-    if not report.denoised:
-        raise UserError(f"{in_path}: no image arrays (keys {', '.join(ARRAY_KEYS)})")
-    with atomic_path(out_path, overwrite) as tmp, open(tmp, "wb") as fh:
-        if in_path.suffix.lower() == ".npy":
-            np.save(fh, outputs["x"])
-        else:
-            np.savez(fh, **outputs)
-    report.seconds = time.perf_counter() - start
-    return report
-
-
-def _like_array(images, original):
-    images = images.reshape(original.shape) if original.ndim == 3 else images
-    if original.dtype.kind in "iu":
-        top = 65535 if original.dtype == np.uint16 else 255
-        return np.round(images * top).astype(original.dtype)
-    if original.dtype.kind == "f" and original.max() > 1.0:
-        return (images * 255.0).astype(original.dtype)
-    return images.astype(original.dtype)
-
-
-def _array_quality(clean, noisy, denoised):
-    clean = to_unit_images(clean)
-    meter = _QualityMeter()
-    for c, n, d in zip(clean, noisy, denoised):
-        meter.add(c, n, d)
-    return meter.result()
-
-

@@ -120,16 +120,19 @@ class _DenoiseActor:
     """One Ray actor: load the model once, then read, denoise and write batches of files."""
 
     def __init__(self, model_path, in_dir, out_dir, overwrite, batch_size):
-        from vae_apps.denoise import FolderJob
+        from vae_apps.denoise import FolderFiles
         from vae_apps.loading import load_for_inference
 
-        self.job = FolderJob(load_for_inference(model_path), in_dir, out_dir, overwrite)
+        self.model = load_for_inference(model_path)
+        self.job = FolderFiles(in_dir, out_dir, overwrite, self.model.image_shape)
         self.batch_size = batch_size
 
     def __call__(self, batch):
         items = [self.job.load(Path(p)) for p in batch["path"]]
         loaded = [(path, *item) for path, item, reason in items if not reason]
-        outputs = self.job.denoise(loaded, self.batch_size)
+        from vae_apps.denoise import denoise_loaded
+
+        outputs = denoise_loaded(self.model, loaded, self.job.full_resolution, self.batch_size)
         status = {path: (reason, "") for path, _, reason in items if reason}
         for (path, info, _), output in zip(loaded, outputs):
             error = self.job.save(path, output, info)
@@ -149,12 +152,13 @@ def denoise_folder_ray(model_path, in_dir, out_dir, *, overwrite=False, batch_si
     """
     from tqdm.auto import tqdm
 
-    from vae_apps.denoise import FolderJob, FolderTally
+    from vae_apps.denoise import FolderFiles, FolderTally
     from vae_apps.loading import load_for_inference
     from vae_apps.presets import is_preset
 
-    paths, report = FolderJob.prepare(in_dir, out_dir)
-    job = FolderJob(model or load_for_inference(model_path), in_dir, out_dir, overwrite)
+    paths, report = FolderFiles.prepare(in_dir, out_dir)
+    model = model or load_for_inference(model_path)
+    job = FolderFiles(in_dir, out_dir, overwrite, model.image_shape)
     tally = FolderTally(job, report, reference_dir)
     if job.full_resolution:  # whole photos: a few per batch bound each actor's memory
         batch_size = min(batch_size, 2)
