@@ -221,9 +221,12 @@ PATCH_DEFAULTS = dict(patch_size=64, patches_per_image=256, batch_size=32, epoch
                       learning_rate=1e-3, validation_patches=512)
 
 
-def train_patch_denoiser(images, noise, *, channels=None, patch_size=64, patches_per_image=256,
-                         epochs=30, batch_size=32, learning_rate=1e-3, validation_patches=512,
-                         precision="auto", seed=0, out=None, overwrite=False, logdir=None,
+def train_patch_denoiser(images, noise, *, channels=None,
+                         patch_size=PATCH_DEFAULTS["patch_size"],
+                         patches_per_image=PATCH_DEFAULTS["patches_per_image"],
+                         epochs=PATCH_DEFAULTS["epochs"], batch_size=PATCH_DEFAULTS["batch_size"],
+                         learning_rate=PATCH_DEFAULTS["learning_rate"],
+                         validation_patches=PATCH_DEFAULTS["validation_patches"], precision="auto", seed=0, out=None, overwrite=False, logdir=None,
                          resume_dir=None, verbose="auto", callbacks=(), model=None,
                          **model_kwargs):
     """Train a ``FullyConvVAE`` denoiser on random patches of images of any sizes.
