@@ -6,7 +6,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.2.0"
-__all__ = ["VAE", "FullyConvVAE", "KLWarmup", "Sampling", "__version__"]
+__all__ = ["VAE", "FullyConvVAE", "SemiSupervisedVAE", "KLWarmup", "Sampling", "__version__"]
 
 # Importing the models registers their classes with Keras, so `keras.saving.load_model`
 # works after `import vae_apps`. The vae-apps command sets VAE_APPS_DEFER_KERAS=1 before
@@ -15,6 +15,7 @@ __all__ = ["VAE", "FullyConvVAE", "KLWarmup", "Sampling", "__version__"]
 if os.environ.get("VAE_APPS_DEFER_KERAS") != "1":
     from vae_apps.fully_conv import FullyConvVAE  # noqa: E402,F401
     from vae_apps.model import KLWarmup, Sampling, VAE  # noqa: E402,F401
+    from vae_apps.semi_supervised import SemiSupervisedVAE  # noqa: E402,F401
 
 
 def __getattr__(name):
@@ -26,4 +27,8 @@ def __getattr__(name):
         from vae_apps.fully_conv import FullyConvVAE
 
         return FullyConvVAE
+    if name == "SemiSupervisedVAE":
+        from vae_apps.semi_supervised import SemiSupervisedVAE
+
+        return SemiSupervisedVAE
     raise AttributeError(f"module 'vae_apps' has no attribute {name!r}")

@@ -295,6 +295,31 @@ def make_dataset(x, batch_size=128, shuffle=True, seed=0, noise=None, binarize=F
     return corrupt_batches(ds, seed, noise, binarize)
 
 
+def make_labelled_dataset(x, y, batch_size=100, labelled_per_batch=32, seed=0):
+    """``(x, y)`` batches for semi-supervised training (``y == -1``: unlabelled).
+
+    Each batch is ``batch_size`` images of the whole set (shuffled; their labels
+    kept where given) plus ``labelled_per_batch`` labelled images drawn afresh from
+    the few labelled ones, so every step sees labels even at 100 in 70,000
+    (Kingma et al. 2014 do the same). One epoch is one pass over ``x``.
+    """
+    import tensorflow as tf
+
+    x = np.asarray(x, "float32")
+    y = np.asarray(y, "int32")
+    labelled = np.flatnonzero(y >= 0)
+    everything = (tf.data.Dataset.from_tensor_slices((x, y))
+                  .shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(batch_size))
+    if not len(labelled) or not labelled_per_batch:
+        return everything.prefetch(tf.data.AUTOTUNE)
+    extra = (tf.data.Dataset.from_tensor_slices((x[labelled], y[labelled]))
+             .shuffle(len(labelled), seed=seed + 1, reshuffle_each_iteration=True).repeat()
+             .batch(labelled_per_batch))
+    ds = tf.data.Dataset.zip(everything, extra).map(
+        lambda a, b: (tf.concat([a[0], b[0]], 0), tf.concat([a[1], b[1]], 0)))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
 def corrupt_batches(ds, seed, noise=None, binarize=False):
     """Binarise and/or corrupt every batch of ``ds`` from seeds drawn afresh each epoch.
 

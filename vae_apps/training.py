@@ -215,6 +215,48 @@ def fit_keeping_best(model, train_ds, val_ds=None, *, epochs, out=None, overwrit
     return TrainResult(model, history.history, epochs_run, seconds, interrupted)
 
 
+def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch=32,
+                          learning_rate=1e-3, seed=0, out=None, overwrite=False, verbose="auto",
+                          callbacks=(), **model_kwargs):
+    """Train a ``SemiSupervisedVAE`` on images ``x`` with integer labels ``y`` (-1: unlabelled).
+
+    Args:
+        labelled_per_batch: labelled images added to every batch (see
+            ``vae_apps.data.make_labelled_dataset``).
+        learning_rate: Adam's start; it follows a cosine decay to 1 % over training.
+        **model_kwargs: ``SemiSupervisedVAE`` arguments; ``n_classes`` defaults to
+            ``max(y) + 1``.
+
+    Returns:
+        ``TrainResult``; the model of the last epoch (there is no validation set:
+        the labels are too few to spare), also written to ``out`` when given.
+
+    Examples:
+    >>> y = np.full(len(x), -1); y[rows] = labels
+    >>> model = train_semi_supervised(x, y, epochs=30, out="labeller.keras").model
+    """
+    from vae_apps.data import make_labelled_dataset
+    from vae_apps.semi_supervised import SemiSupervisedVAE
+
+    y = np.asarray(y, int)
+    if not (y >= 0).any():
+        raise UserError("semi-supervised training needs at least one labelled image")
+    keras.utils.set_random_seed(seed)
+    model_kwargs.setdefault("n_classes", int(y.max()) + 1)
+    model = SemiSupervisedVAE(image_shape=x.shape[1:], seed=seed, **model_kwargs)
+    steps = epochs * -(-len(x) // batch_size)
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(steps, 1), alpha=0.01)
+    model.compile(optimizer=keras.optimizers.Adam(schedule))
+    dataset = make_labelled_dataset(x, y, batch_size, labelled_per_batch, seed)
+    if out is not None:
+        check_new_output(out, overwrite)
+    result = fit_keeping_best(model, dataset, epochs=epochs, verbose=verbose, callbacks=callbacks)
+    if out is not None:
+        with atomic_path(out, overwrite) as tmp:
+            result.model.save(tmp)
+    return result
+
+
 # The photo denoiser's recipe (vae-apps train --patch-size): measured on the bundled
 # photos, see README "Denoising photos".
 PATCH_DEFAULTS = dict(patch_size=64, patches_per_image=256, batch_size=32, epochs=30,
