@@ -23,6 +23,11 @@ def add_parser(commands):
     p.add_argument("--slerp", action="store_true", help="spherical instead of linear walk")
     p.add_argument("--latent-map", metavar="DATA",
                    help="write a map of DATA's codes (and the manifold for a 2-D latent space)")
+    p.add_argument("--class", dest="class_name", metavar="LABEL",
+                   help="a model trained with labels: draw this class only (default: a row per class)")
+    p.add_argument("--analogies", metavar="DATA",
+                   help="a model trained with labels: render the style of DATA's first -n images "
+                        "as every class, one row per image")
     add_common_options(p)
     p.set_defaults(run=run)
 
@@ -30,8 +35,31 @@ def add_parser(commands):
 def run(args):
     from vae_apps import generation
 
+    from vae_apps.errors import UserError
+    from vae_apps.semi_supervised import SemiSupervisedVAE
+
     model = load_model_for(args.model)
-    if args.interpolate:
+    labelled = isinstance(model, SemiSupervisedVAE)
+    if (args.class_name is not None or args.analogies) and not labelled:
+        raise UserError(f"{args.model}: --class and --analogies need a model trained with labels "
+                        "(vae-apps train DATA --labels LABELS.csv)")
+    if labelled and (args.interpolate or args.latent_map or args.sampler != "prior" or args.binary):
+        raise UserError(f"{args.model}: a model trained with labels draws grids by class "
+                        "(--class, --analogies); --interpolate, --latent-map, --sampler gmm and "
+                        "--binary are for models trained without labels")
+    if args.analogies:
+        rows = generation.write_analogies(model, args.analogies, args.out, n=args.n,
+                                          scale=args.scale, overwrite=args.overwrite)
+        print(f"wrote the style of {len(rows)} images of {args.analogies} rendered as each of "
+              f"{model.n_classes} classes to {args.out}")
+    elif labelled:
+        images = generation.write_class_samples(model, args.out, args.class_name, n=args.n,
+                                                seed=args.seed, temperature=args.temperature,
+                                                scale=args.scale, overwrite=args.overwrite)
+        what = (f"class {args.class_name}" if args.class_name is not None
+                else f"each of {model.n_classes} classes (one row each, one style per column)")
+        print(f"wrote {len(images)} samples of {what} (seed {args.seed}) to {args.out}")
+    elif args.interpolate:
         generation.write_interpolation(model, *args.interpolate, args.out, steps=args.steps,
                                        spherical=args.slerp, scale=args.scale,
                                        overwrite=args.overwrite)

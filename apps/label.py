@@ -1,23 +1,36 @@
-"""``vae-apps label``: recover the labels of a mostly unlabelled dataset in latent space."""
+"""``vae-apps label``: recover the labels of a mostly unlabelled dataset from a few given ones."""
 
 from .common import (add_common_options, add_data_options, add_engine_options,
-                         load_data_from_args, load_model_for, positive_int)
+                     load_data_from_args, load_model_for, positive_int)
+
+# Mirrors vae_apps.pipelines.LABEL_METHODS (kept here so --help does not import the library;
+# tests/test_cli_train.py checks they agree).
+LABEL_METHODS = ("semi-supervised", "spread", "knn", "centroids", "gmm")
 
 
 def add_parser(commands):
     p = commands.add_parser("label", help="label a mostly unlabelled dataset from a few labels",
-                            description="Encode DATA, then spread the few labels of LABELS.csv "
-                                        "to every image through the latent space.")
+                            description="Label every image of DATA from the few labels of "
+                                        "LABELS.csv: by default a semi-supervised VAE learns from "
+                                        "the labels and all the images at once.")
     add_data_options(p)
     p.add_argument("--labels", required=True, metavar="LABELS.csv",
                    help="header and rows 'path,label' (folders) or 'index,label' (arrays)")
     p.add_argument("--out", required=True, metavar="PREDICTIONS.csv")
-    p.add_argument("--model", metavar="MODEL.keras", help="default: train one on DATA first")
-    p.add_argument("--method", choices=("spread", "knn", "centroids", "gmm"), default="spread")
+    p.add_argument("--model", metavar="MODEL.keras",
+                   help="a trained model (default: train one on DATA and the labels first)")
+    p.add_argument("--method", choices=LABEL_METHODS,
+                   help="semi-supervised (default): the classifier of a VAE trained with the "
+                        "labels; spread, knn, centroids, gmm: spread the labels over the codes of "
+                        "a VAE trained without them (default for such a --model)")
     p.add_argument("--neighbors", type=int, default=10, help="neighbours for knn and spread")
     p.add_argument("--epochs", type=positive_int,
-                   help="training epochs when --model is omitted (default: 10-100 by data size)")
-    p.add_argument("--figure", metavar="FILE.png", help="latent map coloured by recovered label")
+                   help="training epochs when --model is omitted (default: by data size)")
+    p.add_argument("--suggest", type=positive_int, metavar="N",
+                   help="also write the N unlabelled images whose labels would help most")
+    p.add_argument("--suggest-out", metavar="SUGGEST.csv",
+                   help="where --suggest writes (default: PREDICTIONS_suggest.csv beside --out)")
+    p.add_argument("--figure", metavar="FILE.png", help="a map of the images coloured by label")
     add_engine_options(p)
     add_common_options(p)
     p.set_defaults(run=run)
@@ -27,32 +40,42 @@ def run(args):
     from pathlib import Path
 
     from vae_apps.errors import UserError
-    from vae_apps.labeling import read_label_csv, recover_labels, write_predictions
-    from vae_apps.plots import label_map_figure
+    from vae_apps.labeling import (read_label_csv, suggest_labels, write_predictions,
+                                   write_suggestions)
+    from vae_apps.pipelines import recover_dataset_labels
 
     if args.engine == "ray" and not args.model:
         raise UserError("--engine ray needs --model (train one with vae-apps train first)")
     images = load_data_from_args(args).all()
     root = args.data if Path(args.data).is_dir() else None
     given = read_label_csv(args.labels, images.names, data_root=root)
-    model = load_model_for(args.model, images.x.shape[1:]) if args.model else _train(args, images)
+    suggest_out = None
+    if args.suggest:
+        out = Path(args.out)
+        suggest_out = Path(args.suggest_out or out.with_name(f"{out.stem}_suggest.csv"))
+        if suggest_out.exists() and not args.overwrite:
+            raise UserError(f"{suggest_out}: already exists (pass --overwrite to replace it)")
+    model = load_model_for(args.model, images.x.shape[1:]) if args.model else None
+    codes = None
     if args.engine == "ray":
         from vae_apps.ray_engine import encode_ray
 
         codes, _ = encode_ray(args.model, images.x, address=args.ray_address,
                               actors=args.ray_actors)
-    else:
-        codes, _ = model.encode(images.x)
-    labeler = recover_labels(codes, given, args.method, args.seed, n_neighbors=args.neighbors)
-    labels = write_predictions(args.out, images.names, given.key, labeler, given, args.overwrite)
+    result = recover_dataset_labels(images.x, given, model=model, method=args.method, codes=codes,
+                                    epochs=args.epochs, seed=args.seed,
+                                    n_neighbors=args.neighbors, progress=print)
+    write_predictions(args.out, images.names, given.key, result.labels, result.confidence, given,
+                      args.overwrite)
+    unlabelled = len(images) - len(given.rows)
+    print(f"labelled {unlabelled} images from {len(given.rows)} given labels ({result.method}; "
+          f"mean confidence {result.confidence.mean():.3f}) -> {args.out}")
+    if suggest_out is not None:
+        rows = suggest_labels(result.features, result.proba, given.rows, args.suggest, args.seed)
+        write_suggestions(suggest_out, images.names, given.key, rows, args.overwrite)
+        print(f"suggested {len(rows)} images to label next -> {suggest_out} (fill in the labels, "
+              f"add the rows to {args.labels} and run again)")
     if args.figure:
-        label_map_figure(args.figure, codes, labels, given.rows, seed=args.seed)
-    print(f"labelled {len(images) - len(given.rows)} images from {len(given.rows)} given labels "
-          f"({args.method}; mean confidence {labeler.confidence_.mean():.3f}) -> {args.out}")
+        from vae_apps.plots import label_map_figure
 
-
-def _train(args, images):
-    from vae_apps.pipelines import train_labeling_vae
-
-    print(f"no --model given: training a VAE on the {len(images)} images of {args.data} first")
-    return train_labeling_vae(images.x, epochs=args.epochs, seed=args.seed, verbose=0)
+        label_map_figure(args.figure, result.features, result.labels, given.rows, seed=args.seed)

@@ -42,6 +42,9 @@ def add_parser(commands):
                          help="crops per image per epoch (default 256)")
     patches.add_argument("--precision", choices=("auto", "float32", "mixed"), default="auto",
                          help="mixed: bfloat16 compute (auto: where the CPU has AMX/AVX-512 BF16)")
+    p.add_argument("--labels", metavar="LABELS.csv",
+                   help="train a semi-supervised VAE that learns the classes of these few labels "
+                        "from all of DATA (for vae-apps label --model and generate --class)")
     p.add_argument("--logdir", help="write TensorBoard logs here")
     p.add_argument("--resume", metavar="DIR", help="back up every epoch here and resume from it")
     p.add_argument("--distribute", choices=("mirrored",),
@@ -58,6 +61,8 @@ def run(args):
 
     if args.patch_size:
         return run_patch_training(args)
+    if args.labels:
+        return run_labelled_training(args)
     strategy = make_strategy(args.distribute, args.devices)  # before any other TensorFlow op
     data = load_data_from_args(args)
     summary, result = train_from_dataset(
@@ -85,5 +90,22 @@ def run_patch_training(args):
         patches_per_image=args.patches_per_image,
         learning_rate=args.learning_rate, precision=args.precision, seed=args.seed,
         overwrite=args.overwrite, logdir=args.logdir, resume_dir=args.resume, **kwargs)
+    print(summary)
+    return 130 if result.interrupted else 0
+
+
+def run_labelled_training(args):
+    from pathlib import Path
+
+    from vae_apps.labeling import read_label_csv
+    from vae_apps.pipelines import train_labeller_from_csv
+
+    images = load_data_from_args(args).all()
+    root = args.data if Path(args.data).is_dir() else None
+    kwargs = {name: value for name, value in [("epochs", args.epochs),
+                                               ("batch_size", args.batch_size)] if value is not None}
+    summary, result = train_labeller_from_csv(
+        images, read_label_csv(args.labels, images.names, data_root=root), args.out,
+        learning_rate=args.learning_rate, seed=args.seed, overwrite=args.overwrite, **kwargs)
     print(summary)
     return 130 if result.interrupted else 0

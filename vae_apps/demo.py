@@ -49,7 +49,6 @@ def run_demo(data_spec="digits", out="demo", *, epochs=None, batch_size=None, se
     from vae_apps import generation, plots
     from vae_apps.data import load_data
     from vae_apps.evaluation import elbo_terms, image_quality
-    from vae_apps.labeling import GivenLabels, recover_labels
     from vae_apps.noise import parse_noise
     from vae_apps.pipelines import DENOISER_BETA
     from vae_apps.samplers import GMMSampler, PriorSampler
@@ -106,8 +105,8 @@ def run_demo(data_spec="digits", out="demo", *, epochs=None, batch_size=None, se
     stage(f"4/7 recovering labels from {label_fraction:.0%} of them")
     labels_all = data.all().y
     if labels_all is not None:
-        metrics["labeling"] = _label_stage(vae, data.all(), label_fraction, seed, out, figures,
-                                           recover_labels, GivenLabels, plots)
+        metrics["labeling"] = _label_stage(data.all(), label_fraction, seed, out, figures, plots,
+                                           epochs)
     else:
         metrics["labeling"] = {"skipped": "the data has no labels to check against"}
 
@@ -192,16 +191,19 @@ def _photo_stage(out, figures, seed, plots, crop=160):
             for key, (psnr, ssim) in scores.items() for kind, value in (("psnr", psnr), ("ssim", ssim))}
 
 
-def _label_stage(vae, images, fraction, seed, out, figures, recover_labels, GivenLabels, plots):
+def _label_stage(images, fraction, seed, out, figures, plots, epochs=None):
+    """``vae-apps label``'s own path (``recover_dataset_labels``) on a random ``fraction``."""
     from sklearn.metrics import ConfusionMatrixDisplay, accuracy_score
+
+    from vae_apps.labeling import GivenLabels
+    from vae_apps.pipelines import recover_dataset_labels
 
     y = images.y
     n_given = max(len(np.unique(y)), int(round(fraction * len(y))))
     rows = np.random.default_rng(seed).choice(len(y), n_given, replace=False)
     given = GivenLabels("index", rows, y[rows].astype(str).astype(object))
-    codes, _ = vae.encode(images.x)
-    labeler = recover_labels(codes, given, method="spread", seed=seed)
-    recovered = labeler.class_names_[labeler.transduction_]
+    result = recover_dataset_labels(images.x, given, epochs=epochs, seed=seed)
+    recovered = result.labels
     rest = np.ones(len(y), bool)
     rest[rows] = False
     accuracy = accuracy_score(y[rest].astype(str), recovered[rest])
@@ -212,7 +214,9 @@ def _label_stage(vae, images, fraction, seed, out, figures, recover_labels, Give
     with atomic_path(out / "confusion_matrix.png") as tmp:
         display.figure_.savefig(tmp, dpi=110, bbox_inches="tight")
     plt.close(display.figure_)
-    plots.label_map_figure(out / "latent_map.png", codes, recovered, rows, seed=seed)
+    plots.label_map_figure(out / "latent_map.png", result.features, recovered, rows, seed=seed)
     figures["confusion_matrix.png"] = "Confusion matrix of the recovered labels (unlabelled images only)."
-    figures["latent_map.png"] = "Latent space (PCA of the codes) coloured by recovered label; given labels circled."
-    return {"given_labels": int(n_given), "method": "spread", "accuracy_on_unlabelled": round(float(accuracy), 4)}
+    figures["latent_map.png"] = ("The images mapped by their class probabilities (PCA of log q(y|x)), "
+                                 "coloured by recovered label; given labels circled.")
+    return {"given_labels": int(n_given), "method": result.method,
+            "accuracy_on_unlabelled": round(float(accuracy), 4)}

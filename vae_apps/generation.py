@@ -124,3 +124,50 @@ def write_latent_map(model, data_spec, out, seed=0, overwrite=False):
         check_new_output(grid_path, overwrite)
         save_grid(grid_path, manifold(model), columns=15)
     return len(images), grid_path
+
+
+# -- models trained with labels (vae_apps.semi_supervised) ------------------------------
+
+
+def write_class_samples(model, out, class_name=None, n=64, seed=0, temperature=1.0, scale=1,
+                        overwrite=False):
+    """Images of one class (``class_name``), or one row per class when it is ``None``.
+
+    Every column of the per-class grid shares one style z, so a column shows one
+    handwriting (or pose) rendered as each class. Returns the images.
+    """
+    from vae_apps.errors import UserError
+    from vae_apps.files import check_new_output
+    from vae_apps.plots import save_grid
+
+    check_new_output(out, overwrite)
+    if class_name is not None:
+        try:
+            index = model.class_index(class_name)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        images = model.generate([index] * n, seed=seed, temperature=temperature)
+        save_grid(out, images, scale=scale)
+        return images
+    columns = max(1, n // model.n_classes)
+    z = temperature * np.random.default_rng(seed).normal(size=(columns, model.latent_dim))
+    classes = np.repeat(np.arange(model.n_classes), columns)
+    images = model.decode(np.tile(z, (model.n_classes, 1)), classes)
+    save_grid(out, images, columns=columns, scale=scale)
+    return images
+
+
+def write_analogies(model, data_spec, out, n=8, scale=1, overwrite=False):
+    """The style of the first ``n`` images of ``data_spec`` rendered as every class: one row
+    per image, the image itself first (Kingma et al. 2014, figure 1). Returns the grid's rows."""
+    from vae_apps.data import load_data
+    from vae_apps.files import check_new_output
+    from vae_apps.plots import save_grid
+
+    check_new_output(out, overwrite)
+    h, w, c = model.image_shape
+    x = load_data(data_spec, image_size=(h, w), channels=c).all().x[:n]
+    rendered = model.analogies(x)
+    rows = np.concatenate([x[:, None], rendered], axis=1)
+    save_grid(out, rows.reshape(-1, h, w, c), columns=model.n_classes + 1, scale=scale)
+    return rows

@@ -271,9 +271,8 @@ def _name_of(key, ref, root):
 
 
 def recover_labels(codes, given, method="spread", seed=0, **params):
-    """Fit a ``LatentLabeler`` on all codes with the given rows labelled; return it."""
-    y = np.full(len(codes), -1, dtype=object)
-    y[given.rows] = given.labels
+    """Fit a ``LatentLabeler`` on all codes with the given rows labelled; return it
+    (``class_names_[transduction_]`` are the labels as strings)."""
     # Fit on integer class indices (the estimator's -1 convention), then map back to the strings.
     classes, encoded = np.unique(given.labels.astype(str), return_inverse=True)
     y_int = np.full(len(codes), -1)
@@ -283,14 +282,69 @@ def recover_labels(codes, given, method="spread", seed=0, **params):
     return labeler
 
 
-def write_predictions(path, names, key, labeler, given, overwrite=False):
+def write_predictions(path, names, key, labels, confidence, given, overwrite=False):
     """PREDICTIONS.csv: one row per image: path|index, label, confidence, labelled."""
     labelled = np.zeros(len(names), bool)
     labelled[given.rows] = True
-    labels = labeler.class_names_[labeler.transduction_]
     with atomic_path(path, overwrite) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow([key, "label", "confidence", "labelled"])
-        for name, label, conf, is_given in zip(names, labels, labeler.confidence_, labelled):
+        for name, label, conf, is_given in zip(names, labels, confidence, labelled):
             writer.writerow([name, label, f"{conf:.4f}", "true" if is_given else "false"])
-    return labels
+
+
+# -- asking for the labels that help most -----------------------------------------------
+
+def suggest_labels(features, proba, given_rows, n, seed=0):
+    """The ``n`` unlabelled rows whose labels should help most, most useful first.
+
+    Uncertainty-weighted k-means: ``n`` clusters of ``features`` where each point
+    weighs its prediction's entropy, and from each cluster the unlabelled point
+    nearest its centre. So the suggestions are uncertain (the model needs them) and
+    spread over different confusions (no two alike), and each stands for many
+    images like it. Given rows are never suggested.
+
+    Args:
+        features: (n_images, d) array: latent codes, or log class probabilities.
+        proba: (n_images, n_classes) predicted class probabilities.
+        given_rows: indices of the images labelled already.
+        n: how many to suggest (fewer if fewer are unlabelled).
+        seed: seeds k-means.
+    Returns:
+        Row indices, ordered by the uncertainty of their cluster (highest first).
+    """
+    from sklearn.cluster import KMeans
+
+    candidates = np.setdiff1d(np.arange(len(features)), np.asarray(given_rows, int))
+    n = min(int(n), len(candidates))
+    if n <= 0:
+        return np.zeros(0, int)
+    p = np.clip(np.asarray(proba, "float64")[candidates], 1e-12, 1.0)
+    entropy = -(p * np.log(p)).sum(axis=1)
+    weight = entropy + 1e-3 * max(entropy.max(), 1e-12)  # certain points still count a little
+    X = np.asarray(features, "float64")[candidates]
+    kmeans = KMeans(n_clusters=n, n_init=1, random_state=seed).fit(X, sample_weight=weight)
+    chosen, cluster_uncertainty = [], []
+    taken = np.zeros(len(candidates), bool)
+    for k in range(n):
+        members = np.flatnonzero((kmeans.labels_ == k) & ~taken)
+        if not len(members):
+            members = np.flatnonzero(~taken)
+        d2 = ((X[members] - kmeans.cluster_centers_[k]) ** 2).sum(axis=1)
+        pick = members[np.argmin(d2)]
+        taken[pick] = True
+        chosen.append(candidates[pick])
+        cluster_uncertainty.append(np.average(entropy[kmeans.labels_ == k]) if
+                                   (kmeans.labels_ == k).any() else entropy[pick])
+    order = np.argsort(cluster_uncertainty, kind="stable")[::-1]
+    return np.asarray(chosen)[order]
+
+
+def write_suggestions(path, names, key, rows, overwrite=False):
+    """SUGGEST.csv: the header of LABELS.csv and one row per suggested image, label empty:
+    fill the labels in and add the rows to LABELS.csv."""
+    with atomic_path(path, overwrite) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([key, "label"])
+        for row in rows:
+            writer.writerow([names[row], ""])

@@ -75,6 +75,8 @@ class SemiSupervisedVAE(BaseVAE):
             relative to one image's ELBO in nats).
         consistency: weight of the shifted-image agreement term (0: pure M2).
         shift: the largest shift of that term, as a fraction of the image size.
+        class_names: the label (a string) of each class index, kept in the saved
+            file (default: "0", "1", ...).
         **kwargs: the likelihood, beta, K samples, KL warm-up and seed of ``BaseVAE``.
 
     ``fit`` takes ``(x, y)`` with integer ``y`` (-1: unlabelled), usually from
@@ -91,7 +93,7 @@ class SemiSupervisedVAE(BaseVAE):
 
     def __init__(self, image_shape, n_classes, latent_dim=16, filters=(32, 64),
                  hidden_units=(256,), classifier_units=(256,), alpha=50.0, consistency=10.0,
-                 shift=0.1, **kwargs):
+                 shift=0.1, class_names=None, **kwargs):
         super().__init__(**kwargs)
         if int(n_classes) < 2:
             raise ValueError(f"n_classes must be >= 2, got {n_classes}")
@@ -104,6 +106,10 @@ class SemiSupervisedVAE(BaseVAE):
         self.alpha = float(alpha)
         self.consistency = float(consistency)
         self.shift = float(shift)
+        self.class_names = ([str(c) for c in class_names] if class_names is not None
+                            else [str(k) for k in range(self.n_classes)])
+        if len(self.class_names) != self.n_classes:
+            raise ValueError(f"{len(self.class_names)} class_names for {self.n_classes} classes")
         self.classifier = build_classifier(self.image_shape, self.n_classes, self.filters,
                                            self.classifier_units)
         self.features, self.encoder_head = build_conditional_encoder(
@@ -251,8 +257,15 @@ class SemiSupervisedVAE(BaseVAE):
         classes = self.predict_proba(x, batch_size).argmax(axis=1)
         return self.decode(self.encode(x, classes, batch_size)[0], classes, batch_size)
 
+    def class_index(self, name):
+        """The index of the class called ``name`` (a class name or an index as text)."""
+        name = str(name)
+        if name in self.class_names:
+            return self.class_names.index(name)
+        raise ValueError(f"no class {name!r}; the classes are {', '.join(self.class_names)}")
+
     def generate(self, classes, seed=None, temperature=1.0):
-        """One image of each class in ``classes``, styles drawn from the prior."""
+        """One image of each class index in ``classes``, styles drawn from the prior."""
         classes = np.asarray(classes, int)
         z = np.random.default_rng(seed).normal(size=(len(classes), self.latent_dim))
         return self.decode(temperature * z, classes)
@@ -276,4 +289,5 @@ class SemiSupervisedVAE(BaseVAE):
             "latent_dim": self.latent_dim, "filters": self.filters,
             "hidden_units": self.hidden_units, "classifier_units": self.classifier_units,
             "alpha": self.alpha, "consistency": self.consistency, "shift": self.shift,
+            "class_names": self.class_names,
         }
