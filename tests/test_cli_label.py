@@ -38,7 +38,7 @@ def test_label_an_array_file_trains_a_model_when_none_is_given(digits, tmp_path,
     out = tmp_path / "pred.csv"
     assert main(["label", str(tmp_path / "d.npz"), "--labels", str(tmp_path / "labels.csv"),
                  "--out", str(out), "--epochs", "1", "--method", "knn"]) == 0
-    assert "no --model given: training" in capsys.readouterr().out
+    assert "training a VAE on the" in capsys.readouterr().out
     rows = list(csv.DictReader(out.open()))
     assert [r["index"] for r in rows[:3]] == ["0", "1", "2"] and {r["label"] for r in rows} <= {"a", "b"}
 
@@ -52,3 +52,69 @@ def test_label_csv_path_escaping_the_root_is_refused(trained_digits_model, tmp_p
                  str(tmp_path / "labels.csv"), "--out", str(tmp_path / "p.csv")]) == 2
     assert "row 2: path '../secret.png' points outside" in capsys.readouterr().err
     assert not (tmp_path / "p.csv").exists()
+
+
+def _digits_labels(digits, tmp_path, per_class=3):
+    y = digits.train.y
+    rows = [int(i) for k in range(10) for i in np.flatnonzero(y == k)[:per_class]]
+    path = tmp_path / "labels.csv"
+    path.write_text("index,label\n" + "".join(f"{i},{y[i]}\n" for i in rows))
+    return path, rows
+
+
+def test_label_trains_a_semi_supervised_vae_by_default_and_suggests(digits, tmp_path, capsys):
+    np.savez(tmp_path / "d.npz", x=digits.train.x[..., 0], y=digits.train.y)
+    labels, rows = _digits_labels(digits, tmp_path)
+    out = tmp_path / "pred.csv"
+    assert main(["label", str(tmp_path / "d.npz"), "--labels", str(labels), "--out", str(out),
+                 "--epochs", "3", "--suggest", "15"]) == 0
+    printed = capsys.readouterr().out
+    assert "training a semi-supervised VAE" in printed and "(semi-supervised;" in printed
+    predictions = list(csv.DictReader(out.open()))
+    assert len(predictions) == len(digits.train.x)
+    assert all(predictions[i]["label"] == str(digits.train.y[i]) for i in rows)
+    suggest = tmp_path / "pred_suggest.csv"
+    lines = list(csv.reader(suggest.open()))
+    assert lines[0] == ["index", "label"] and len(lines) == 16
+    suggested = [int(r[0]) for r in lines[1:]]
+    assert all(r[1] == "" for r in lines[1:])
+    assert len(set(suggested)) == 15 and not set(suggested) & set(rows)
+    # A second run refuses to overwrite the suggestions before it trains anything.
+    before = suggest.read_bytes()
+    assert main(["label", str(tmp_path / "d.npz"), "--labels", str(labels), "--out",
+                 str(tmp_path / "other.csv"), "--epochs", "1", "--suggest", "5",
+                 "--suggest-out", str(suggest)]) == 2
+    assert "pred_suggest.csv: already exists" in capsys.readouterr().err
+    assert suggest.read_bytes() == before and not (tmp_path / "other.csv").exists()
+
+
+def test_a_model_trained_with_labels_labels_and_generates_by_class(digits, tmp_path, capsys):
+    labels, rows = _digits_labels(digits, tmp_path)
+    model = tmp_path / "ss.keras"
+    assert main(["train", "digits", "--labels", str(labels), "--out", str(model),
+                 "--epochs", "2"]) == 0
+    assert "10 classes" in capsys.readouterr().out
+    out = tmp_path / "pred.csv"
+    assert main(["label", "digits", "--model", str(model), "--labels", str(labels),
+                 "--out", str(out)]) == 0
+    assert "(semi-supervised;" in capsys.readouterr().out
+    assert main(["label", "digits", "--model", str(model), "--labels", str(labels),
+                 "--out", str(tmp_path / "p2.csv"), "--method", "spread"]) == 2
+    assert "trained with them" in capsys.readouterr().err
+    grid = tmp_path / "sevens.png"
+    assert main(["generate", "--model", str(model), "--out", str(grid), "--class", "7",
+                 "-n", "8"]) == 0
+    assert Image.open(grid).size[0] > 0
+    assert main(["generate", "--model", str(model), "--out", str(tmp_path / "x.png"),
+                 "--class", "cat"]) == 2
+    assert "no class 'cat'; the classes are 0, 1" in capsys.readouterr().err
+    analogies = tmp_path / "analogies.png"
+    assert main(["generate", "--model", str(model), "--out", str(analogies),
+                 "--analogies", "digits", "-n", "3"]) == 0
+    assert "rendered as each of 10 classes" in capsys.readouterr().out
+
+
+def test_class_options_need_a_model_trained_with_labels(trained_digits_model, tmp_path, capsys):
+    assert main(["generate", "--model", str(trained_digits_model), "--out",
+                 str(tmp_path / "g.png"), "--class", "3"]) == 2
+    assert "need a model trained with labels" in capsys.readouterr().err

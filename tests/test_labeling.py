@@ -101,3 +101,21 @@ def test_same_label_twice_is_fine(tmp_path):
     csv_path.write_text("index,label\n1,a\n1,a\n2,b\n")
     given = read_label_csv(csv_path, ["0", "1", "2"])
     assert list(given.rows) == [1, 2] and list(given.labels) == ["a", "b"]
+
+
+def test_suggestions_are_uncertain_spread_out_and_never_given(rng):
+    from vae_apps.labeling import suggest_labels
+
+    # Two well-separated confident blobs and one uncertain blob between them.
+    X = np.concatenate([rng.normal(-5, 0.3, (100, 2)), rng.normal(5, 0.3, (100, 2)),
+                        rng.normal(0, 0.3, (40, 2))])
+    proba = np.zeros((240, 2))
+    proba[:100] = [0.99, 0.01]
+    proba[100:200] = [0.01, 0.99]
+    proba[200:] = [0.5, 0.5]
+    given = [0, 100, 200]
+    rows = suggest_labels(X, proba, given, 5, seed=0)
+    assert len(rows) == 5 and len(set(rows)) == 5 and not set(rows) & set(given)
+    assert np.mean(rows >= 200) >= 0.6  # most come from the uncertain blob
+    np.testing.assert_array_equal(rows, suggest_labels(X, proba, given, 5, seed=0))
+    assert len(suggest_labels(X[:4], proba[:4], [0, 1], 10)) == 2  # only two unlabelled left

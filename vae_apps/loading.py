@@ -49,7 +49,7 @@ def load_vae(path, compile=True, precision=None):
 
 
 def with_precision(model, precision):
-    """The same fully convolutional model computing in ``precision`` (a copy if it differs)."""
+    """The same model computing in ``precision`` (a copy if it differs)."""
     from vae_apps.hardware import dtype_policy
 
     policy = dtype_policy(precision)

@@ -101,7 +101,7 @@ class BaseVAE(keras.Model):
         self.num_samples = int(num_samples)
         self.warmup_epochs = int(warmup_epochs)
         self.seed = seed
-        self.sampling = Sampling(seed=seed, name="sampling")
+        self.sampling = Sampling(seed=seed, dtype="float32", name="sampling")
         self._nll = LIKELIHOODS[likelihood]
         self.log_sigma = self.add_weight(
             shape=(), name="log_sigma", trainable=self.learn_sigma,

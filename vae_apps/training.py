@@ -216,26 +216,31 @@ def fit_keeping_best(model, train_ds, val_ds=None, *, epochs, out=None, overwrit
 
 
 def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch=32,
-                          learning_rate=1e-3, seed=0, out=None, overwrite=False, verbose="auto",
-                          callbacks=(), **model_kwargs):
+                          learning_rate=1e-3, precision="auto", seed=0, out=None, overwrite=False,
+                          verbose="auto", callbacks=(), **model_kwargs):
     """Train a ``SemiSupervisedVAE`` on images ``x`` with integer labels ``y`` (-1: unlabelled).
 
     Args:
         labelled_per_batch: labelled images added to every batch (see
             ``vae_apps.data.make_labelled_dataset``).
         learning_rate: Adam's start; it follows a cosine decay to 1 % over training.
+        precision: ``"auto"`` (bfloat16 where the CPU is fast at it), ``"float32"`` or
+            ``"mixed"``.
         **model_kwargs: ``SemiSupervisedVAE`` arguments; ``n_classes`` defaults to
             ``max(y) + 1``.
 
     Returns:
         ``TrainResult``; the model of the last epoch (there is no validation set:
-        the labels are too few to spare), also written to ``out`` when given.
+        the labels are too few to spare), computing in float32, also written to
+        ``out`` when given.
 
     Examples:
     >>> y = np.full(len(x), -1); y[rows] = labels
     >>> model = train_semi_supervised(x, y, epochs=30, out="labeller.keras").model
     """
     from vae_apps.data import make_labelled_dataset
+    from vae_apps.hardware import dtype_policy
+    from vae_apps.loading import with_precision
     from vae_apps.semi_supervised import SemiSupervisedVAE
 
     y = np.asarray(y, int)
@@ -243,7 +248,8 @@ def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch
         raise UserError("semi-supervised training needs at least one labelled image")
     keras.utils.set_random_seed(seed)
     model_kwargs.setdefault("n_classes", int(y.max()) + 1)
-    model = SemiSupervisedVAE(image_shape=x.shape[1:], seed=seed, **model_kwargs)
+    model = SemiSupervisedVAE(image_shape=x.shape[1:], seed=seed, dtype=dtype_policy(precision),
+                              **model_kwargs)
     steps = epochs * -(-len(x) // batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(steps, 1), alpha=0.01)
     model.compile(optimizer=keras.optimizers.Adam(schedule))
@@ -251,6 +257,7 @@ def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch
     if out is not None:
         check_new_output(out, overwrite)
     result = fit_keeping_best(model, dataset, epochs=epochs, verbose=verbose, callbacks=callbacks)
+    result.model = with_precision(result.model, "float32")
     if out is not None:
         with atomic_path(out, overwrite) as tmp:
             result.model.save(tmp)
