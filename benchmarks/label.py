@@ -1,17 +1,17 @@
-"""Label-recovery benchmark on MNIST (Kingma et al. 2014 protocol), all methods in one run.
+"""Label-recovery benchmark: vae_apps' default path against the baselines, in one run.
 
-    python benchmarks/label.py --model mnist.keras      # a VAE trained on MNIST's 60,000 images
-    python benchmarks/label.py                          # trains one first (--epochs, default 10)
-    python benchmarks/label.py --digits                 # 8x8 digits, 2 % labels (36 images)
+    python benchmarks/label.py --digits          # 8x8 digits, 36 labels (2 %), 5 label seeds
+    python benchmarks/label.py --faces           # skimage's 200 grey faces / non-faces, 4 labels
+    python benchmarks/label.py --suggest         # digits: two rounds of suggested labels vs random
+    python benchmarks/label.py --mnist --sizes 100,600 --seeds 3   # Kingma et al.'s protocol
 
-For 100 / 600 / 1000 / 3000 labelled training images (balanced across classes, three seeds
-each), every LatentLabeler method is fitted on the 60,000 training codes and scored on the
-10,000 test images, next to a raw-pixel 1-nearest-neighbour baseline and the published rows.
-
-``--digits``: scikit-learn's 1,797 8x8 digits, the labelling VAE
-(``vae_apps.pipelines.train_labeling_vae``) trained on all of them without labels, 36
-labelled images (2 %, stratified) drawn with five seeds; accuracy on the other 1,761,
-mean ± std over seeds and over ``--train-seeds`` trained VAEs, next to raw pixels.
+Rows, all on the same labels: raw-pixel 1-NN, raw-pixel label spreading, PCA + label
+spreading, the latent-space methods on the codes of a VAE trained without labels
+(``vae_apps.pipelines.train_labeling_vae``), and the default ``vae-apps label`` path
+(``vae_apps.pipelines.recover_dataset_labels``: the semi-supervised VAE). Small sets score the
+accuracy on the unlabelled images; MNIST trains transductively on its 70,000 images (the
+test images' labels unseen) and scores the 10,000 test images, next to the published rows.
+Each semi-supervised run also prints a reliability table of its confidence column.
 """
 
 import argparse
@@ -22,9 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import DEFAULT_MNIST, Timer, load_mnist, table  # noqa: E402
 
-PUBLISHED = {"M1+TSVM (Kingma et al. 2014)": [11.82, 5.72, 4.24, 3.49],
-             "M1+M2 (Kingma et al. 2014)": [3.33, 2.59, 2.40, 2.18]}
-SIZES = (100, 600, 1000, 3000)
+PUBLISHED = {"M1+TSVM (Kingma et al. 2014)": {100: 11.82, 600: 5.72, 1000: 4.24, 3000: 3.49},
+             "M2 (Kingma et al. 2014)": {100: 11.97, 600: 4.94, 1000: 3.60, 3000: 3.92},
+             "M1+M2 (Kingma et al. 2014)": {100: 3.33, 600: 2.59, 1000: 2.40, 3000: 2.18},
+             "ADGM (Maaløe et al. 2016)": {100: 0.96}}
+BINS = (0.5, 0.7, 0.9, 0.95, 0.99)
 
 
 def balanced_subset(y, n, seed):
@@ -36,101 +38,189 @@ def balanced_subset(y, n, seed):
                            for c in classes])
 
 
-def digits_benchmark(train_seeds, label_seeds=5, n_labels=36):
+def stratified_rows(y, n, seed):
     import numpy as np
     from sklearn.model_selection import train_test_split
+
+    rows, _ = train_test_split(np.arange(len(y)), train_size=n, stratify=y, random_state=seed)
+    return np.sort(rows)
+
+
+def given_labels(y, rows):
+    import numpy as np
+
+    from vae_apps.labeling import GivenLabels
+
+    return GivenLabels("index", np.asarray(rows), y[rows].astype(str).astype(object))
+
+
+def baselines(x, y, rows, seed, unsupervised_codes):
+    """name -> predicted labels (strings) of every image, from the labelled ``rows`` only."""
+    import numpy as np
+    from sklearn.decomposition import PCA
     from sklearn.neighbors import KNeighborsClassifier
 
-    from vae_apps.data import load_data
     from vae_apps.labeling import METHODS, LatentLabeler
-    from vae_apps.pipelines import train_labeling_vae
+
+    pixels = x.reshape(len(x), -1)
+    given = np.full(len(y), -1)
+    given[rows] = y[rows]
+    pca = PCA(n_components=min(50, len(x) - 1, pixels.shape[1]), random_state=seed).fit_transform(pixels)
+    out = {"raw pixels 1-NN": KNeighborsClassifier(1).fit(pixels[rows], y[rows]).predict(pixels),
+           "raw pixels, label spreading": LatentLabeler(random_state=seed).fit(pixels, given).transduction_,
+           "PCA (50) + label spreading": LatentLabeler(random_state=seed).fit(pca, given).transduction_}
+    for method in METHODS:
+        labeler = LatentLabeler(method=method, random_state=seed).fit(unsupervised_codes, given)
+        out[f"unsupervised VAE codes + {method}"] = labeler.transduction_
+    return out
+
+
+def reliability(confidence, correct):
+    """Rows: confidence >= threshold -> share of predictions, accuracy among them."""
+    import numpy as np
+
+    return [[f">= {b}", f"{100 * np.mean(confidence >= b):.1f}",
+             f"{100 * np.mean(correct[confidence >= b]):.2f}" if (confidence >= b).any() else "-"]
+            for b in BINS]
+
+
+def small_set_benchmark(name, x, y, n_labels, label_seeds, epochs=None):
+    import numpy as np
+
+    from vae_apps.pipelines import recover_dataset_labels, train_labeling_vae
+
+    with Timer() as t:
+        codes = train_labeling_vae(x, seed=0).encode(x)[0]
+    print(f"{name}: unsupervised labelling VAE trained in {t.seconds:.0f} s", flush=True)
+    accuracy, seconds, confidence, correct = {}, {}, [], []
+    for seed in range(label_seeds):
+        rows = stratified_rows(y, n_labels, seed)
+        rest = np.setdiff1d(np.arange(len(y)), rows)
+        for method, predicted in baselines(x, y, rows, seed, codes).items():
+            accuracy.setdefault(method, []).append(100 * np.mean(predicted[rest] == y[rest]))
+        with Timer() as t:
+            result = recover_dataset_labels(x, given_labels(y, rows), epochs=epochs, seed=seed)
+        ok = result.labels[rest] == y[rest].astype(str)
+        accuracy.setdefault("vae_apps label (default: semi-supervised VAE)", []).append(100 * ok.mean())
+        seconds.setdefault("vae_apps label (default: semi-supervised VAE)", []).append(t.seconds)
+        confidence.append(result.confidence[rest])
+        correct.append(ok)
+        print(f"{name}, label seed {seed}: semi-supervised {100 * ok.mean():.1f} % "
+              f"({t.seconds:.0f} s)", flush=True)
+    print(f"\n{name}: {n_labels} labelled images ({n_labels / len(y):.1%}), accuracy (%) on the "
+          f"other {len(y) - n_labels}, {label_seeds} label seeds")
+    rows = [[m, f"{np.mean(v):.1f} ± {np.std(v):.1f}", f"{np.min(v):.1f}",
+             f"{np.mean(seconds[m]):.0f}" if m in seconds else "-"] for m, v in accuracy.items()]
+    print(table(rows, ["method", "accuracy %", "worst seed %", "train s"]))
+    best_baseline = max((m for m in accuracy if m not in seconds), key=lambda m: np.mean(accuracy[m]))
+    default = np.mean(accuracy["vae_apps label (default: semi-supervised VAE)"])
+    print(f"{name}: default path {default:.1f} % vs best baseline ({best_baseline}) "
+          f"{np.mean(accuracy[best_baseline]):.1f} %: margin {default - np.mean(accuracy[best_baseline]):+.1f}")
+    print(f"\n{name}: reliability of the confidence column (unlabelled images, all seeds)")
+    print(table(reliability(np.concatenate(confidence), np.concatenate(correct)),
+                ["confidence", "share %", "accuracy %"]))
+
+
+def suggest_benchmark(label_seeds, round_size=18, epochs=None):
+    """digits: two rounds of ``round_size`` suggested labels against 2 x round_size random
+    (stratified) ones. Round 1 has no labels yet: it asks for the most representative
+    images of the unsupervised codes (uniform class probabilities); round 2 asks by the
+    semi-supervised model trained on round 1's labels."""
+    import numpy as np
+
+    from vae_apps.data import load_data
+    from vae_apps.labeling import suggest_labels
+    from vae_apps.pipelines import recover_dataset_labels, train_labeling_vae
 
     images = load_data("digits").all()
     x, y = images.x, images.y
-    pixels = x.reshape(len(x), -1)
-    spaces = {}
-    for seed in range(train_seeds):
-        with Timer() as t:
-            model = train_labeling_vae(x, seed=seed)
-        spaces[f"VAE codes (training seed {seed})"] = model.encode(x)[0]
-        print(f"trained the labelling VAE, seed {seed}, in {t.seconds:.0f} s", flush=True)
-    accuracy = {}
+    codes = train_labeling_vae(x, seed=0).encode(x)[0]
+    scores = {"random, stratified": [], "two suggested rounds": []}
     for seed in range(label_seeds):
-        rows, _ = train_test_split(np.arange(len(y)), train_size=n_labels, stratify=y,
-                                   random_state=seed)
-        given = np.full(len(y), -1)
-        given[rows] = y[rows]
-        rest = given == -1
+        first = suggest_labels(codes, np.full((len(x), 1), 1.0), [], round_size, seed)
+        model_round = recover_dataset_labels(x, given_labels(y, first), epochs=epochs, seed=seed)
+        second = suggest_labels(model_round.features, model_round.proba, first, round_size, seed)
+        rows_by = {"two suggested rounds": np.concatenate([first, second]),
+                   "random, stratified": stratified_rows(y, 2 * round_size, seed)}
+        for name, rows in rows_by.items():
+            rest = np.setdiff1d(np.arange(len(y)), rows)
+            result = recover_dataset_labels(x, given_labels(y, rows), epochs=epochs, seed=seed)
+            scores[name].append(100 * np.mean(result.labels[rest] == y[rest].astype(str)))
+            print(f"suggest, seed {seed}, {name}: {scores[name][-1]:.1f} %", flush=True)
+    print(f"\ndigits: {2 * round_size} labels, accuracy (%) on the rest, {label_seeds} seeds")
+    print(table([[k, f"{np.mean(v):.1f} ± {np.std(v):.1f}", f"{np.min(v):.1f}"]
+                 for k, v in scores.items()], ["labels chosen by", "accuracy %", "worst %"]))
 
-        def score(name, predicted):
-            accuracy.setdefault(name, []).append(100 * np.mean(predicted[rest] == y[rest]))
 
-        for space, codes in spaces.items():
-            for method in METHODS:
-                labeler = LatentLabeler(method=method, random_state=seed).fit(codes, given)
-                score(f"vae_apps {method}", labeler.transduction_)
-        score("raw pixels, label spreading", LatentLabeler(random_state=seed).fit(pixels, given)
-              .transduction_)
-        score("raw pixels 1-NN", KNeighborsClassifier(1).fit(pixels[rows], y[rows]).predict(pixels))
-    rows = [[name, f"{np.mean(v):.1f} ± {np.std(v):.1f}", f"{np.min(v):.1f}", len(v)]
-            for name, v in accuracy.items()]
-    print(f"\ndigits: {n_labels} labelled images ({n_labels / len(y):.0%}), accuracy (%) on the "
-          f"other {len(y) - n_labels}; {label_seeds} label seeds x {train_seeds} trained VAEs")
-    print(table(rows, ["method", "accuracy %", "worst run %", "runs"]))
+def mnist_benchmark(path, sizes, label_seeds, epochs=None, model=None):
+    import numpy as np
+
+    from vae_apps.loading import load_vae
+    from vae_apps.pipelines import recover_dataset_labels, train_labeling_vae
+
+    data = load_mnist(path)
+    x = np.concatenate([data.train.x, data.test.x])
+    y_train, y_test = data.train.y, data.test.y
+    test = np.arange(len(data.train.x), len(x))
+    y_all = np.concatenate([y_train, y_test])
+    with Timer() as t:
+        vae = load_vae(model) if model else train_labeling_vae(x, seed=0)
+    codes = vae.encode(x)[0]
+    print(f"MNIST: unsupervised VAE {'loaded' if model else 'trained'} in {t.seconds:.0f} s", flush=True)
+    errors, seconds = {}, {}
+    for n in sizes:
+        for seed in range(label_seeds):
+            rows = balanced_subset(y_train, n, seed)
+            for method, predicted in baselines(x, y_all, rows, seed, codes).items():
+                errors.setdefault(method, {}).setdefault(n, []).append(
+                    100 * np.mean(predicted[test] != y_test))
+            with Timer() as t:
+                result = recover_dataset_labels(x, given_labels(y_all, rows), epochs=epochs, seed=seed)
+            name = "vae_apps label (default: semi-supervised VAE)"
+            wrong = result.labels[test] != y_test.astype(str)
+            errors.setdefault(name, {}).setdefault(n, []).append(100 * wrong.mean())
+            seconds.setdefault(n, []).append(t.seconds)
+            print(f"MNIST {n} labels, seed {seed}: semi-supervised {100 * wrong.mean():.2f} % "
+                  f"({t.seconds:.0f} s)", flush=True)
+            print(table(reliability(result.confidence[test], ~wrong),
+                        ["confidence", "share %", "accuracy %"]), flush=True)
+    rows = [[m, *(f"{np.mean(v[n]):.2f} ± {np.std(v[n]):.2f}" if n in v else "-" for n in sizes)]
+            for m, v in errors.items()]
+    rows += [[m, *(f"{v[n]:.2f}" if n in v else "-" for n in sizes)] for m, v in PUBLISHED.items()]
+    print(f"\nMNIST test error (%), mean ± std over {label_seeds} label seeds; semi-supervised "
+          "training s: " + ", ".join(f"{n}: {np.mean(s):.0f}" for n, s in seconds.items()))
+    print(table(rows, ["method", *(f"{n} labels" for n in sizes)]))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--digits", action="store_true", help="the 8x8 digits, 2 %% labels")
-    parser.add_argument("--train-seeds", type=int, default=2, help="--digits: VAEs to train")
+    parser.add_argument("--digits", action="store_true", help="8x8 digits, 36 labels (2 %%)")
+    parser.add_argument("--faces", action="store_true", help="skimage lfw_subset, 4 labels")
+    parser.add_argument("--suggest", action="store_true", help="digits: suggested vs random labels")
+    parser.add_argument("--mnist", action="store_true")
     parser.add_argument("--data", default=str(DEFAULT_MNIST))
-    parser.add_argument("--model", help="a trained VAE (.keras); default: train one")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--model", help="--mnist: an unsupervised VAE (.keras) instead of training one")
+    parser.add_argument("--sizes", default="100,600,1000,3000")
+    parser.add_argument("--seeds", type=int, help="label seeds (default: 5 small sets, 3 MNIST)")
+    parser.add_argument("--epochs", type=int, help="semi-supervised epochs (default: by data size)")
     args = parser.parse_args()
     if args.digits:
-        return digits_benchmark(args.train_seeds)
+        from vae_apps.data import load_data
 
-    import numpy as np
-    from sklearn.neighbors import KNeighborsClassifier
+        images = load_data("digits").all()
+        small_set_benchmark("digits", images.x, images.y, 36, args.seeds or 5, args.epochs)
+    if args.faces:
+        import numpy as np
+        from skimage.data import lfw_subset
 
-    from vae_apps.labeling import METHODS, LatentLabeler
-    from vae_apps.loading import load_vae
-    from vae_apps.training import train_vae
-
-    data = load_mnist(args.data)
-    x_train, y_train, x_test, y_test = data.train.x, data.train.y, data.test.x, data.test.y
-    if args.model:
-        model = load_vae(args.model)
-    else:
-        model = train_vae(x_train, None, epochs=args.epochs, verbose=2).model
-    z_train, z_test = model.encode(x_train)[0], model.encode(x_test)[0]
-    flat_train, flat_test = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
-
-    errors = {name: {n: [] for n in SIZES} for name in [*METHODS, "raw pixels 1-NN"]}
-    for n in SIZES:
-        for seed in range(args.seeds):
-            rows = balanced_subset(y_train, n, seed)
-            y = np.full(len(y_train), -1)
-            y[rows] = y_train[rows]
-            for method in METHODS:
-                with Timer() as t:
-                    labeler = LatentLabeler(method=method, random_state=seed).fit(z_train, y)
-                    error = 100 * np.mean(labeler.predict(z_test) != y_test)
-                errors[method][n].append(error)
-                print(f"{n} labels, seed {seed}, {method}: {error:.2f} % ({t.seconds:.0f} s)", flush=True)
-            knn = KNeighborsClassifier(n_neighbors=1).fit(flat_train[rows], y_train[rows])
-            errors["raw pixels 1-NN"][n].append(100 * np.mean(knn.predict(flat_test) != y_test))
-
-    rows = [[f"vae_apps {name}" if name in METHODS else name,
-             *(f"{np.mean(v[n]):.2f} ± {np.std(v[n]):.2f}" for n in SIZES)] for name, v in errors.items()]
-    rows += [[name, *(f"{e:.2f}" for e in values)] for name, values in PUBLISHED.items()]
-    print()
-    print(f"MNIST test error (%), mean ± std over {args.seeds} seeds; latent size {model.latent_dim}")
-    print(table(rows, ["method", *(f"{n} labels" for n in SIZES)]))
-    best = min(METHODS, key=lambda m: np.mean(errors[m][100]))
-    print(f"best method at 100 labels: {best}, {np.mean(errors[best][100]):.2f} % "
-          f"(M1+TSVM: {PUBLISHED['M1+TSVM (Kingma et al. 2014)'][0]} %)")
+        x = lfw_subset()[..., None].astype("float32")  # 100 faces, then 100 non-faces
+        y = np.repeat([0, 1], 100)
+        small_set_benchmark("faces", x, y, 4, args.seeds or 5, args.epochs)
+    if args.suggest:
+        suggest_benchmark(args.seeds or 3, epochs=args.epochs)
+    if args.mnist:
+        mnist_benchmark(args.data, [int(s) for s in args.sizes.split(",")], args.seeds or 3,
+                        args.epochs, args.model)
 
 
 if __name__ == "__main__":

@@ -133,11 +133,11 @@ def train_labeller_from_csv(images, given, out, **kwargs):
 class RecoveredLabels:
     """A label for every image (the given ones kept) and what it was based on."""
 
-    labels: "np.ndarray"  # strings
-    confidence: "np.ndarray"  # probability of each label; 1 for given ones
-    proba: "np.ndarray"  # (n_images, n_classes), columns in class_names order
-    class_names: "np.ndarray"
-    features: "np.ndarray"  # what images are compared by: latent codes or log q(y|x)
+    labels: object  # strings
+    confidence: object  # probability of each label; 1 for given ones
+    proba: object  # (n_images, n_classes), columns in class_names order
+    class_names: object  # the label strings of proba's columns
+    features: object  # what images are compared by: latent codes or log q(y|x)
     method: str
 
 

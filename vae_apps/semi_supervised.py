@@ -4,9 +4,9 @@ The class y is a second latent variable next to z: a classifier q(y|x), an encod
 q(z|x, y) and a decoder p(x|y, z). A labelled image contributes the ELBO of
 (x, y) and ``alpha`` times the classifier's cross-entropy; for an unlabelled image
 y is summed out, each class's ELBO weighted by q(y|x), plus the entropy of q(y|x).
-A consistency term makes q(y|x) agree with itself on slightly shifted images (it
-is what lets 100 labels reach the published M1+M2 errors on MNIST; measured in
-``benchmarks/label.py``). Because p(x|y, z) separates class from style, the model
+A consistency term makes q(y|x) agree with itself on slightly shifted images
+(digits, 36 labels, conv decoder: 94.1 % with it, 91.5 % without). MNIST, 100 labels:
+3.93 % test error (Kingma et al.'s M2: 11.97 %, M1+M2: 3.33 %; README "Results"). Because p(x|y, z) separates class from style, the model
 also draws a chosen class and renders the style of one image as every class.
 """
 
@@ -69,7 +69,10 @@ class SemiSupervisedVAE(BaseVAE):
         image_shape: (height, width, channels) of the images, values in [0, 1].
         n_classes: number of classes; labels are 0 .. n_classes - 1, -1 unlabelled.
         latent_dim: size of the style code z.
-        architecture: the decoder's, ``"conv"`` or ``"dense"`` (``vae_apps.networks``).
+        architecture: the decoder's, ``"dense"`` or ``"conv"`` (``vae_apps.networks``).
+            Dense: it decodes every image once per class, and on MNIST a conv decoder
+            made a step 7x slower (686 vs 90 ms in bfloat16 for 132 images); on digits
+            both recover the same labels (93.5 vs 94.1 %, 2 seeds, within seed noise).
         filters: convolution widths of the classifier, encoder and decoder.
         hidden_units: dense widths of the encoder head and the decoder.
         classifier_units: dense widths of the classifier.
@@ -93,7 +96,7 @@ class SemiSupervisedVAE(BaseVAE):
     >>> model.generate(classes=[7] * 8, seed=0)      # eight sevens
     """
 
-    def __init__(self, image_shape, n_classes, latent_dim=16, architecture="conv", filters=(32, 64),
+    def __init__(self, image_shape, n_classes, latent_dim=16, architecture="dense", filters=(32, 64),
                  hidden_units=(256,), classifier_units=(256,), alpha=50.0, consistency=10.0,
                  shift=0.1, class_names=None, **kwargs):
         super().__init__(**kwargs)
