@@ -152,7 +152,7 @@ def suggest_benchmark(label_seeds, round_size=18, epochs=None):
                  for k, v in scores.items()], ["labels chosen by", "accuracy %", "worst %"]))
 
 
-def mnist_benchmark(path, sizes, label_seeds, epochs=None, model=None):
+def mnist_benchmark(path, sizes, label_seeds, epochs=None, model=None, with_baselines=True):
     import numpy as np
 
     from vae_apps.loading import load_vae
@@ -163,15 +163,18 @@ def mnist_benchmark(path, sizes, label_seeds, epochs=None, model=None):
     y_train, y_test = data.train.y, data.test.y
     test = np.arange(len(data.train.x), len(x))
     y_all = np.concatenate([y_train, y_test])
-    with Timer() as t:
-        vae = load_vae(model) if model else train_labeling_vae(x, seed=0)
-    codes = vae.encode(x)[0]
-    print(f"MNIST: unsupervised VAE {'loaded' if model else 'trained'} in {t.seconds:.0f} s", flush=True)
+    if with_baselines:
+        with Timer() as t:
+            vae = load_vae(model) if model else train_labeling_vae(x, seed=0)
+        codes = vae.encode(x)[0]
+        print(f"MNIST: unsupervised VAE {'loaded' if model else 'trained'} in {t.seconds:.0f} s",
+              flush=True)
     errors, seconds = {}, {}
     for n in sizes:
-        for seed in range(label_seeds):
+        for seed in label_seeds:
             rows = balanced_subset(y_train, n, seed)
-            for method, predicted in baselines(x, y_all, rows, seed, codes).items():
+            for method, predicted in (baselines(x, y_all, rows, seed, codes).items()
+                                      if with_baselines else ()):
                 errors.setdefault(method, {}).setdefault(n, []).append(
                     100 * np.mean(predicted[test] != y_test))
             with Timer() as t:
@@ -187,7 +190,7 @@ def mnist_benchmark(path, sizes, label_seeds, epochs=None, model=None):
     rows = [[m, *(f"{np.mean(v[n]):.2f} ± {np.std(v[n]):.2f}" if n in v else "-" for n in sizes)]
             for m, v in errors.items()]
     rows += [[m, *(f"{v[n]:.2f}" if n in v else "-" for n in sizes)] for m, v in PUBLISHED.items()]
-    print(f"\nMNIST test error (%), mean ± std over {label_seeds} label seeds; semi-supervised "
+    print(f"\nMNIST test error (%), mean ± std over label seeds {label_seeds}; semi-supervised "
           "training s: " + ", ".join(f"{n}: {np.mean(s):.0f}" for n, s in seconds.items()))
     print(table(rows, ["method", *(f"{n} labels" for n in sizes)]))
 
@@ -202,6 +205,9 @@ def main():
     parser.add_argument("--model", help="--mnist: an unsupervised VAE (.keras) instead of training one")
     parser.add_argument("--sizes", default="100,600,1000,3000")
     parser.add_argument("--seeds", type=int, help="label seeds (default: 5 small sets, 3 MNIST)")
+    parser.add_argument("--seed-list", help="--mnist: these label seeds, e.g. 1,2 (instead of --seeds)")
+    parser.add_argument("--no-baselines", action="store_true",
+                        help="--mnist: only the default path, no baselines (they need an unsupervised VAE too)")
     parser.add_argument("--epochs", type=int, help="semi-supervised epochs (default: by data size)")
     args = parser.parse_args()
     if args.digits:
@@ -219,8 +225,10 @@ def main():
     if args.suggest:
         suggest_benchmark(args.seeds or 3, epochs=args.epochs)
     if args.mnist:
-        mnist_benchmark(args.data, [int(s) for s in args.sizes.split(",")], args.seeds or 3,
-                        args.epochs, args.model)
+        seeds = ([int(s) for s in args.seed_list.split(",")] if args.seed_list
+                 else list(range(args.seeds or 3)))
+        mnist_benchmark(args.data, [int(s) for s in args.sizes.split(",")], seeds, args.epochs,
+                        args.model, with_baselines=not args.no_baselines)
 
 
 if __name__ == "__main__":

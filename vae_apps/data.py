@@ -300,8 +300,19 @@ def make_labelled_dataset(x, y, batch_size=100, labelled_per_batch=32, seed=0):
 
     Each batch is ``batch_size`` images of the whole set (shuffled; their labels
     kept where given) plus ``labelled_per_batch`` labelled images drawn afresh from
-    the few labelled ones, so every step sees labels even at 100 in 70,000
-    (Kingma et al. 2014 do the same). One epoch is one pass over ``x``.
+    the few labelled ones, so every step sees labels even at 100 in 70,000. One
+    epoch is one pass over ``x``.
+
+    Args:
+        x: float32 images (N, H, W, C) in [0, 1].
+        y: integer labels (N,), -1 for unlabelled.
+        batch_size: images of the whole set per batch.
+        labelled_per_batch: labelled images added to each batch (0: none added).
+        seed: seeds both shuffles.
+
+    Examples:
+    >>> ds = make_labelled_dataset(x, y, batch_size=100, labelled_per_batch=32, seed=0)
+    >>> model.fit(ds, epochs=10)
     """
     import tensorflow as tf
 

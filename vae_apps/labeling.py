@@ -141,6 +141,12 @@ class LatentLabeler(ClassifierMixin, BaseEstimator):
     ``fit(X, y)``: ``y == -1`` marks unlabelled rows. Fitted attributes: ``classes_``,
     ``transduction_`` (a label for every row of X, the given ones kept),
     ``confidence_`` (probability of that label; 1 for given labels), ``n_features_in_``.
+
+    Examples:
+    >>> codes, _ = vae.encode(x)
+    >>> y = np.full(len(codes), -1); y[:30] = labels[:30]
+    >>> labeler = LatentLabeler(method="spread").fit(codes, y)
+    >>> labeler.transduction_, labeler.confidence_
     """
 
     def __init__(self, method="spread", n_neighbors=10, alpha=0.2, max_iter=100, random_state=None):
@@ -283,7 +289,18 @@ def recover_labels(codes, given, method="spread", seed=0, **params):
 
 
 def write_predictions(path, names, key, labels, confidence, given, overwrite=False):
-    """PREDICTIONS.csv: one row per image: path|index, label, confidence, labelled."""
+    """Write PREDICTIONS.csv atomically: one row per image: path|index, label, confidence,
+    labelled.
+
+    Args:
+        path: the CSV to write.
+        names: image names (relative paths or row indices), one per image.
+        key: ``"path"`` or ``"index"``, the first column's header.
+        labels: a label string per image.
+        confidence: the probability of each label.
+        given: the ``GivenLabels`` (their rows are marked ``labelled``).
+        overwrite: replace an existing file.
+    """
     labelled = np.zeros(len(names), bool)
     labelled[given.rows] = True
     with atomic_path(path, overwrite) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
@@ -341,8 +358,16 @@ def suggest_labels(features, proba, given_rows, n, seed=0):
 
 
 def write_suggestions(path, names, key, rows, overwrite=False):
-    """SUGGEST.csv: the header of LABELS.csv and one row per suggested image, label empty:
-    fill the labels in and add the rows to LABELS.csv."""
+    """Write SUGGEST.csv atomically: the header of LABELS.csv and one row per suggested
+    image, label empty: fill the labels in and add the rows to LABELS.csv.
+
+    Args:
+        path: the CSV to write.
+        names: image names, one per image.
+        key: ``"path"`` or ``"index"``.
+        rows: the suggested images' positions (``suggest_labels``), in order.
+        overwrite: replace an existing file.
+    """
     with atomic_path(path, overwrite) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow([key, "label"])

@@ -101,7 +101,20 @@ def train_labeller(x, given, *, epochs=None, seed=0, out=None, overwrite=False, 
                    **kwargs):
     """Train a ``SemiSupervisedVAE`` on all images ``x`` and the ``GivenLabels``.
 
-    Returns the ``TrainResult``; the model keeps the label strings (``class_names``).
+    Args:
+        x: float32 images (N, H, W, C) in [0, 1], labelled and unlabelled.
+        given: ``GivenLabels`` (rows of ``x`` and their label strings).
+        epochs: default ``labeller_epochs(len(x))``.
+        seed: seeds the weights, the batches and the sampling.
+        out: a ``.keras`` path to write the model to.
+        **kwargs: more ``train_semi_supervised`` arguments.
+
+    Returns:
+        ``TrainResult``; the model keeps the label strings (``class_names``).
+
+    Examples:
+    >>> given = read_label_csv("labels.csv", images.names)
+    >>> model = train_labeller(images.x, given, out="labeller.keras").model
     """
     import numpy as np
 

@@ -6,8 +6,9 @@ q(z|x, y) and a decoder p(x|y, z). A labelled image contributes the ELBO of
 y is summed out, each class's ELBO weighted by q(y|x), plus the entropy of q(y|x).
 A consistency term makes q(y|x) agree with itself on slightly shifted images
 (digits, 36 labels, conv decoder: 94.1 % with it, 91.5 % without). MNIST, 100 labels:
-3.93 % test error (Kingma et al.'s M2: 11.97 %, M1+M2: 3.33 %; README "Results"). Because p(x|y, z) separates class from style, the model
-also draws a chosen class and renders the style of one image as every class.
+3.93 % test error (Kingma et al.'s M2: 11.97 %, M1+M2: 3.33 %; README "Results").
+Because p(x|y, z) separates class from style, the model also draws a chosen class
+and renders the style of one image as every class.
 """
 
 import math
@@ -22,7 +23,15 @@ from vae_apps.networks import build_decoder
 
 def build_classifier(image_shape, n_classes, filters=(32, 64), hidden_units=(256,),
                      dropout=0.3, name="classifier"):
-    """Return ``image -> class logits``: stride-2 convolutions, dense layers, dropout."""
+    """Return ``image -> class logits``: q(y|x) before its softmax.
+
+    Args:
+        image_shape: (height, width, channels).
+        n_classes: number of classes.
+        filters: one 3x3 convolution and one stride-2 3x3 convolution per width.
+        hidden_units: dense widths after the convolutions, each after dropout.
+        dropout: the dropout rate.
+    """
     inputs = keras.Input(shape=tuple(image_shape), name="image")
     h = inputs
     for f in filters:
@@ -38,11 +47,18 @@ def build_classifier(image_shape, n_classes, filters=(32, 64), hidden_units=(256
 
 def build_conditional_encoder(image_shape, n_classes, latent_dim, filters=(32, 64),
                               hidden_units=(256,), name="encoder"):
-    """Return ``[image, one-hot class] -> (z_mean, z_log_var)``.
+    """Return ``(features, head)``: ``image -> features`` and ``[features, one-hot class]
+    -> (z_mean, z_log_var)``, together q(z|x, y).
 
-    The image's features are computed once per image by ``features`` (the first
-    layers); only the dense head sees the class, so summing over classes repeats
-    the cheap part only.
+    The image's features are computed once per image; only the dense head sees the
+    class, so summing over classes repeats the cheap part only.
+
+    Args:
+        image_shape: (height, width, channels).
+        n_classes: number of classes.
+        latent_dim: size of z.
+        filters: one stride-2 3x3 convolution per width.
+        hidden_units: dense widths of the head.
     """
     inputs = keras.Input(shape=tuple(image_shape), name="image")
     h = inputs
