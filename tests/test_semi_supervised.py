@@ -85,15 +85,3 @@ def test_no_labels_is_refused():
 
     with pytest.raises(UserError, match="at least one labelled"):
         train_semi_supervised(np.zeros((4, 8, 8, 1), "float32"), -np.ones(4), epochs=1)
-
-
-def test_small_sets_get_at_least_min_steps_updates():
-    x, y = _separable(n=40)
-    given = np.full(40, -1)
-    given[:6] = y[:6]
-    steps = []
-    counter = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: steps.append(1))
-    train_semi_supervised(x, given, epochs=2, batch_size=20, min_steps=30, verbose=0,
-                          callbacks=[counter], **TINY)
-    # 2 batches per pass, 2 epochs: 8 passes per epoch make at least 30 updates.
-    assert len(steps) == 32

@@ -90,17 +90,19 @@ SEMI_SUPERVISED = "semi-supervised"
 LABEL_METHODS = (SEMI_SUPERVISED, "spread", "knn", "centroids", "gmm")  # the latter: labeling.METHODS
 
 
-# Small sets still get this many updates (each epoch repeats the data): what digits gets
-# from 150 epochs of 18 batches. 200 images had 300 updates without it (faces, seed 0: 59.7 %).
-LABELLER_MIN_STEPS = 2700
+LABELLER_BATCH = 100  # images of the whole set per batch (train_semi_supervised's default)
+LABELLER_MIN_STEPS = 2700  # what digits gets from 150 epochs of 18 batches
 
 
-def labeller_epochs(n_images):
-    """About 270,000 image presentations: 150 epochs on digits' 1,797 images, 20 (the
-    fewest) on MNIST's 70,000, 150 (the most) on smaller sets."""
+def labeller_epochs(n_images, batch_size=LABELLER_BATCH):
+    """About 270,000 image presentations (20 to 150 epochs), and at least
+    ``LABELLER_MIN_STEPS`` updates: 150 epochs on digits' 1,797 images, 20 on MNIST's
+    70,000, 1,350 on 200 images (150 epochs of 2 batches: 59.7 % on faces, seed 0)."""
     import numpy as np
 
-    return int(np.clip(270_000 // max(n_images, 1), 20, 150))
+    epochs = int(np.clip(270_000 // max(n_images, 1), 20, 150))
+    steps_per_epoch = -(-max(n_images, 1) // batch_size)
+    return max(epochs, -(-LABELLER_MIN_STEPS // steps_per_epoch))
 
 
 def train_labeller(x, given, *, epochs=None, seed=0, out=None, overwrite=False, verbose=0,
@@ -131,8 +133,7 @@ def train_labeller(x, given, *, epochs=None, seed=0, out=None, overwrite=False, 
         raise UserError(f"the labels name only one class ({class_names[0]!r}); give at least two")
     y = np.full(len(x), -1)
     y[given.rows] = encoded
-    return train_semi_supervised(x, y, epochs=epochs or labeller_epochs(len(x)),
-                                 min_steps=LABELLER_MIN_STEPS if epochs is None else 0, seed=seed,
+    return train_semi_supervised(x, y, epochs=epochs or labeller_epochs(len(x)), seed=seed,
                                  out=out, overwrite=overwrite, verbose=verbose,
                                  n_classes=len(class_names), class_names=list(class_names),
                                  **kwargs)

@@ -216,15 +216,13 @@ def fit_keeping_best(model, train_ds, val_ds=None, *, epochs, out=None, overwrit
 
 
 def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch=32,
-                          min_steps=0, learning_rate=1e-3, precision="auto", seed=0, out=None,
-                          overwrite=False, verbose="auto", callbacks=(), **model_kwargs):
+                          learning_rate=1e-3, precision="auto", seed=0, out=None, overwrite=False,
+                          verbose="auto", callbacks=(), **model_kwargs):
     """Train a ``SemiSupervisedVAE`` on images ``x`` with integer labels ``y`` (-1: unlabelled).
 
     Args:
         labelled_per_batch: labelled images added to every batch (see
             ``vae_apps.data.make_labelled_dataset``).
-        min_steps: at least this many updates in all: a small ``x`` is passed over
-            several times per epoch.
         learning_rate: Adam's start; it follows a cosine decay to 1 % over training.
         precision: ``"auto"`` (bfloat16 where the CPU is fast at it), ``"float32"`` or
             ``"mixed"``.
@@ -252,12 +250,10 @@ def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch
     model_kwargs.setdefault("n_classes", int(y.max()) + 1)
     model = SemiSupervisedVAE(image_shape=x.shape[1:], seed=seed, dtype=dtype_policy(precision),
                               **model_kwargs)
-    steps_per_pass = -(-len(x) // batch_size)
-    passes = max(1, -(-min_steps // (epochs * steps_per_pass)))
-    schedule = keras.optimizers.schedules.CosineDecay(
-        learning_rate, max(epochs * passes * steps_per_pass, 1), alpha=0.01)
+    steps = epochs * -(-len(x) // batch_size)
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(steps, 1), alpha=0.01)
     model.compile(optimizer=keras.optimizers.Adam(schedule))
-    dataset = make_labelled_dataset(x, y, batch_size, labelled_per_batch, seed).repeat(passes)
+    dataset = make_labelled_dataset(x, y, batch_size, labelled_per_batch, seed)
     if out is not None:
         check_new_output(out, overwrite)
     result = fit_keeping_best(model, dataset, epochs=epochs, verbose=verbose, callbacks=callbacks)
