@@ -85,7 +85,7 @@ def train_labeling_vae(x, epochs=None, seed=0, verbose=0):
 
 # Label recovery's default: the semi-supervised VAE (vae_apps.semi_supervised). Digits, 36
 # labels, 5 seeds: 93.4 % against 92.2 % for PCA + spreading and 90.2 % for spreading on VAE
-# codes; MNIST, 100 labels: 3.93 / 3.79 % (seeds 0, 1) against 6.92 % for spreading. It loses
+# codes; MNIST, 100 labels: 3.44 % (3 seeds) against 6.92 % for spreading. It loses
 # on 200 faces with 4 labels (78.9 % vs 85.7 % for centroids): README, benchmarks/label.py.
 SEMI_SUPERVISED = "semi-supervised"
 LABEL_METHODS = (SEMI_SUPERVISED, "spread", "knn", "centroids", "gmm")  # the latter: labeling.METHODS
