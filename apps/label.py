@@ -40,6 +40,7 @@ def run(args):
     from pathlib import Path
 
     from vae_apps.errors import UserError
+    from vae_apps.files import check_new_output
     from vae_apps.labeling import (read_label_csv, suggest_labels, write_predictions,
                                    write_suggestions)
     from vae_apps.pipelines import recover_dataset_labels
@@ -52,9 +53,8 @@ def run(args):
     suggest_out = None
     if args.suggest:
         out = Path(args.out)
-        suggest_out = Path(args.suggest_out or out.with_name(f"{out.stem}_suggest.csv"))
-        if suggest_out.exists() and not args.overwrite:
-            raise UserError(f"{suggest_out}: already exists (pass --overwrite to replace it)")
+        suggest_out = check_new_output(
+            Path(args.suggest_out or out.with_name(f"{out.stem}_suggest.csv")), args.overwrite)
     model = load_model_for(args.model, images.x.shape[1:]) if args.model else None
     codes = None
     if args.engine == "ray":

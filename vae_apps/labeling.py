@@ -140,7 +140,8 @@ class LatentLabeler(ClassifierMixin, BaseEstimator):
 
     ``fit(X, y)``: ``y == -1`` marks unlabelled rows. Fitted attributes: ``classes_``,
     ``transduction_`` (a label for every row of X, the given ones kept),
-    ``confidence_`` (probability of that label; 1 for given labels), ``n_features_in_``.
+    ``confidence_`` (probability of that label; 1 for given labels),
+    ``label_distributions_`` (class probabilities of every row of X), ``n_features_in_``.
 
     Examples:
     >>> codes, _ = vae.encode(x)
@@ -168,6 +169,7 @@ class LatentLabeler(ClassifierMixin, BaseEstimator):
         self.model_ = METHODS[self.method](self, X, labelled, class_index, len(self.classes_))
         self.n_iter_ = int(getattr(self.model_, "n_iter", 1))
         proba = self.model_.predict_proba(X)
+        self.label_distributions_ = proba
         chosen = proba.argmax(axis=1)
         chosen[labelled] = class_index
         self.transduction_ = self.classes_[chosen]

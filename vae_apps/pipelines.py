@@ -216,7 +216,7 @@ def recover_dataset_labels(x, given, *, model=None, method=None, codes=None, epo
             codes, _ = model.encode(x)
         labeler = recover_labels(codes, given, method, seed, n_neighbors=n_neighbors)
         class_names, features = labeler.class_names_, codes
-        proba = labeler.model_.predict_proba(codes)
+        proba = labeler.label_distributions_
         chosen = labeler.transduction_
     confidence = proba[np.arange(len(x)), chosen]
     confidence[given.rows] = 1.0
