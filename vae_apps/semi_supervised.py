@@ -17,6 +17,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from vae_apps.hardware import building_in
 from vae_apps.model import BaseVAE, kl_divergence
 from vae_apps.networks import build_decoder
 
@@ -134,9 +135,7 @@ class SemiSupervisedVAE(BaseVAE):
         self.architecture = architecture
         # The networks compute in the model's dtype policy ("mixed_bfloat16": 1.6x faster
         # training on an AMX CPU, dense decoder on MNIST); the losses are float32.
-        previous = keras.config.dtype_policy()
-        keras.config.set_dtype_policy(self.dtype_policy)
-        try:
+        with building_in(self.dtype_policy):
             self.classifier = build_classifier(self.image_shape, self.n_classes, self.filters,
                                                self.classifier_units)
             self.features, self.encoder_head = build_conditional_encoder(
@@ -145,8 +144,6 @@ class SemiSupervisedVAE(BaseVAE):
             self.decoder = build_decoder(self.image_shape, self.latent_dim + self.n_classes,
                                          architecture=architecture, filters=self.filters,
                                          hidden_units=self.hidden_units)
-        finally:
-            keras.config.set_dtype_policy(previous)
         self.shifter = layers.RandomTranslation(self.shift, self.shift, fill_mode="constant",
                                                 seed=self.seed)
         self.classification_tracker = keras.metrics.Mean(name="classification_loss")

@@ -15,6 +15,7 @@ import numpy as np
 from vae_apps.data import binarize_images, make_dataset
 from vae_apps.errors import UserError
 from vae_apps.files import atomic_path, check_new_output, ensure_folder
+from vae_apps.hardware import dtype_policy
 from vae_apps.loading import check_image_shape, load_vae
 from vae_apps.model import VAE
 
@@ -82,25 +83,37 @@ class StopOnInterrupt(keras.callbacks.Callback):
 
 
 class BestCheckpoint(keras.callbacks.Callback):
-    """Save the model whenever ``monitor`` improves, atomically: a write that fails (a
-    full disk) leaves the previous best file intact, warns, and training goes on."""
+    """Keep the model of the epoch where ``monitor`` was best.
 
-    def __init__(self, path, monitor="val_loss"):
+    With a ``path``, save it there whenever ``monitor`` improves, atomically: a write
+    that fails (a full disk) leaves the previous best file intact, warns, and training
+    goes on. Without one, keep its weights in memory; ``restore()`` puts them back.
+    """
+
+    def __init__(self, path=None, monitor="val_loss"):
         super().__init__()
-        self.path, self.monitor, self.best = Path(path), monitor, float("inf")
+        self.path = None if path is None else Path(path)
+        self.monitor, self.best, self.best_weights = monitor, float("inf"), None
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
         if value is None or not value < self.best:
             return
-        try:
-            with atomic_path(self.path) as tmp:
-                self.model.save(tmp)
-        except UserError as exc:
-            log.warning("epoch %d: could not write the checkpoint (%s); the previous best "
-                        "model is kept", epoch + 1, exc)
-            return
+        if self.path is None:
+            self.best_weights = self.model.get_weights()
+        else:
+            try:
+                with atomic_path(self.path) as tmp:
+                    self.model.save(tmp)
+            except UserError as exc:
+                log.warning("epoch %d: could not write the checkpoint (%s); the previous best "
+                            "model is kept", epoch + 1, exc)
+                return
         self.best = value
+
+    def restore(self):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
 
 
 @dataclass
@@ -113,7 +126,8 @@ class TrainResult:
 
 
 def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
-              learning_rate=1e-3, noise=None, binarize=False, seed=0, out=None,
+              learning_rate=1e-3, schedule="constant", warmup_steps=0, precision="float32",
+              early_stopping=None, noise=None, binarize=False, seed=0, out=None,
               overwrite=False, logdir=None, resume_dir=None, steps_per_execution=1,
               strategy=None, verbose="auto", callbacks=(), **model_kwargs):
     """Train a VAE on images ``x_train`` (float32 N x H x W x C in [0, 1]).
@@ -121,6 +135,13 @@ def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
     Args:
         x_val: validation images; the kept model is the best on them (else on train).
         model: a VAE to continue training; default: a new ``VAE(**model_kwargs)``.
+        learning_rate: Adam's learning rate (the peak of a ``"cosine"`` schedule).
+        schedule: ``"constant"`` or ``"cosine"`` (linear warm-up over ``warmup_steps``
+            updates, then cosine decay to 1 % at the last epoch).
+        precision: ``"float32"``, ``"mixed"`` (bfloat16 compute) or ``"auto"`` (mixed
+            where the CPU is fast at it). The returned and saved model is float32.
+        early_stopping: stop after this many epochs without a better validation loss
+            (``None``: train all ``epochs``); the best epoch's weights are kept.
         noise: a ``vae_apps.noise.Noise``: train on (noisy, clean) pairs.
         binarize: dynamic binarisation, drawn afresh every epoch.
         seed: seeds the weights, the shuffling, the noise and the sampling.
@@ -134,25 +155,33 @@ def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
         strategy: a ``tf.distribute`` strategy (see ``vae_apps.distribute``); the
             model is created and compiled in its scope, ``batch_size`` is global.
     Returns:
-        ``TrainResult``; ``model`` is the best-epoch model when ``out`` is given.
+        ``TrainResult``; ``model`` is the best epoch's model (float32).
     """
     keras.utils.set_random_seed(seed)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         if model is None:
-            model = VAE(image_shape=x_train.shape[1:], seed=seed, **model_kwargs)
+            model = VAE(image_shape=x_train.shape[1:], seed=seed, dtype=dtype_policy(precision),
+                        **model_kwargs)
         check_image_shape(model.image_shape, x_train.shape[1:], "training data")
         if not model.compiled:
-            model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+            steps = epochs * -(-len(x_train) // batch_size)
+            model.compile(optimizer=keras.optimizers.Adam(
+                              learning_rate_schedule(learning_rate, schedule, steps, warmup_steps)),
                           steps_per_execution=steps_per_execution)
 
     train_ds = make_dataset(x_train, batch_size, shuffle=True, seed=seed, noise=noise,
-                            binarize=binarize)
+                            binarize=binarize, repeat=True)
     val_ds = None
     if x_val is not None and len(x_val):
         val_ds = fixed_validation_set(x_val, batch_size, seed, noise, binarize)
+    if early_stopping is not None:  # the best epoch is kept by fit_keeping_best
+        callbacks = [*callbacks, keras.callbacks.EarlyStopping(
+            "val_loss" if val_ds is not None else "loss", patience=int(early_stopping))]
     result = fit_keeping_best(model, train_ds, val_ds, epochs=epochs, out=out, overwrite=overwrite,
                               logdir=logdir, resume_dir=resume_dir, verbose=verbose,
-                              callbacks=callbacks)
+                              callbacks=callbacks,
+                              steps_per_epoch=-(-len(x_train) // batch_size))
+    keep_float32(result, out)
     if out is not None and noise is None:
         from vae_apps.samplers import GMMSampler, sampler_path
 
@@ -162,13 +191,15 @@ def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
 
 
 def fit_keeping_best(model, train_ds, val_ds=None, *, epochs, out=None, overwrite=False,
-                     logdir=None, resume_dir=None, verbose="auto", callbacks=()):
+                     logdir=None, resume_dir=None, verbose="auto", callbacks=(),
+                     steps_per_epoch=None):
     """``model.fit`` with the safety every training run gets.
 
-    The best epoch (on ``val_ds``, else on the training loss) is moved to ``out``
-    atomically, also when training is interrupted (Ctrl-C) or diverges; NaN stops
+    The model returned is the best epoch's (on ``val_ds``, else on the training loss);
+    with ``out`` it is moved there atomically, also when training is interrupted (Ctrl-C) or diverges; NaN stops
     training with a clear error; ``resume_dir`` backs up every epoch
-    (``BackupAndRestore``); ``logdir`` writes TensorBoard logs.
+    (``BackupAndRestore``); ``logdir`` writes TensorBoard logs; ``steps_per_epoch``
+    for an endless ``train_ds``.
     """
     monitor = "val_loss" if val_ds is not None else "loss"
     stop_on_interrupt = StopOnInterrupt()
@@ -181,7 +212,8 @@ def fit_keeping_best(model, train_ds, val_ds=None, *, epochs, out=None, overwrit
         check_new_output(out, overwrite)
         ensure_folder(out.parent)
         best_path = out.with_name(f".{out.stem}.best.keras")
-        all_callbacks.append(BestCheckpoint(best_path, monitor))
+    keep_best = BestCheckpoint(best_path, monitor)
+    all_callbacks.append(keep_best)
     if resume_dir is not None:
         all_callbacks.append(keras.callbacks.BackupAndRestore(str(resume_dir)))
     if logdir is not None:
@@ -192,6 +224,7 @@ def fit_keeping_best(model, train_ds, val_ds=None, *, epochs, out=None, overwrit
     history = keras.callbacks.History()
     try:
         model.fit(train_ds, validation_data=val_ds, epochs=epochs, shuffle=False,
+                  steps_per_epoch=steps_per_epoch,
                   callbacks=[*all_callbacks, history], verbose=verbose)
     except KeyboardInterrupt:
         interrupted = True
@@ -211,6 +244,8 @@ def fit_keeping_best(model, train_ds, val_ds=None, *, epochs, out=None, overwrit
             raise UserError("no epoch finished, so no model was written")
         os.replace(best_path, out)
         model = load_vae(out)
+    else:
+        keep_best.restore()
     epochs_run = len(history.history.get("loss", []))
     return TrainResult(model, history.history, epochs_run, seconds, interrupted)
 
@@ -230,17 +265,16 @@ def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch
             ``max(y) + 1``.
 
     Returns:
-        ``TrainResult``; the model of the last epoch (there is no validation set:
-        the labels are too few to spare), computing in float32, also written to
-        ``out`` when given.
+        ``TrainResult``; the model of the epoch with the lowest training loss
+        (there is no validation set: the labels are too few to spare; with the
+        decaying learning rate, normally the last), computing in float32, also
+        written to ``out`` when given.
 
     Examples:
     >>> y = np.full(len(x), -1); y[rows] = labels
     >>> model = train_semi_supervised(x, y, epochs=30, out="labeller.keras").model
     """
     from vae_apps.data import make_labelled_dataset
-    from vae_apps.hardware import dtype_policy
-    from vae_apps.loading import with_precision
     from vae_apps.semi_supervised import SemiSupervisedVAE
 
     y = np.asarray(y, int)
@@ -251,13 +285,12 @@ def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch
     model = SemiSupervisedVAE(image_shape=x.shape[1:], seed=seed, dtype=dtype_policy(precision),
                               **model_kwargs)
     steps = epochs * -(-len(x) // batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(steps, 1), alpha=0.01)
-    model.compile(optimizer=keras.optimizers.Adam(schedule))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate_schedule(learning_rate, "cosine", steps)))
     dataset = make_labelled_dataset(x, y, batch_size, labelled_per_batch, seed)
     if out is not None:
         check_new_output(out, overwrite)
     result = fit_keeping_best(model, dataset, epochs=epochs, verbose=verbose, callbacks=callbacks)
-    result.model = with_precision(result.model, "float32")
+    keep_float32(result)
     if out is not None:
         with atomic_path(out, overwrite) as tmp:
             result.model.save(tmp)
@@ -305,9 +338,7 @@ def train_patch_denoiser(images, noise, *, channels=None,
 
     from vae_apps.data import draw_patches, make_patch_dataset
     from vae_apps.fully_conv import FullyConvVAE
-    from vae_apps.hardware import dtype_policy
     from vae_apps.images import read_image, to_shape
-    from vae_apps.loading import with_precision
 
     if patch_size % FullyConvVAE.stride:
         raise UserError(f"--patch-size must be a multiple of {FullyConvVAE.stride}, got {patch_size}")
@@ -321,8 +352,8 @@ def train_patch_denoiser(images, noise, *, channels=None,
                              **model_kwargs)
     steps = epochs * (len(images) * patches_per_image // batch_size)
     if not model.compiled:
-        schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(steps, 1), alpha=0.01)
-        model.compile(optimizer=keras.optimizers.Adam(schedule))
+        model.compile(optimizer=keras.optimizers.Adam(
+            learning_rate_schedule(learning_rate, "cosine", steps)))
     train_ds = make_patch_dataset(images, patch_size, channels, patches_per_image, batch_size,
                                   noise, seed)
     # Validation: fixed crops spread over the images, fixed noise.
@@ -343,13 +374,39 @@ def train_patch_denoiser(images, noise, *, channels=None,
     result = fit_keeping_best(model, train_ds, val_ds.batch(batch_size), epochs=epochs, out=out,
                               overwrite=overwrite, logdir=logdir, resume_dir=resume_dir,
                               verbose=verbose, callbacks=callbacks)
-    if out is not None and result.model.dtype_policy.name != "float32":
-        # Portable file: float32 compute unless the user's machine chooses otherwise.
-        portable = with_precision(result.model, "float32")
-        with atomic_path(out) as tmp:
-            portable.save(tmp)
-        result.model = portable
+    keep_float32(result, out)
     return result
+
+
+def keep_float32(result, out=None):
+    """Make ``result.model`` (and the file ``out``) compute in float32: a portable model,
+    whatever precision it was trained in; the user's machine chooses at load time."""
+    from vae_apps.loading import with_precision
+
+    if result.model.dtype_policy.name == "float32":
+        return
+    result.model = with_precision(result.model, "float32")
+    if out is not None:
+        with atomic_path(out, overwrite=True) as tmp:
+            result.model.save(tmp)
+
+
+def learning_rate_schedule(learning_rate, schedule, steps, warmup_steps=0):
+    """Adam's learning rate: a float (``"constant"``) or a ``CosineDecay`` to 1 % over
+    ``steps`` updates after a linear warm-up over ``warmup_steps`` (``"cosine"``)."""
+    if schedule not in SCHEDULES:
+        raise UserError(f"--schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
+    if schedule == "constant":
+        return learning_rate
+    warmup_steps = min(int(warmup_steps), max(steps - 1, 0))
+    if not warmup_steps:
+        return keras.optimizers.schedules.CosineDecay(learning_rate, max(steps, 1), alpha=0.01)
+    return keras.optimizers.schedules.CosineDecay(
+        learning_rate / 100, max(steps - warmup_steps, 1), alpha=0.01,
+        warmup_target=learning_rate, warmup_steps=warmup_steps)
+
+
+SCHEDULES = ("constant", "cosine")
 
 
 def fixed_validation_set(x_val, batch_size, seed, noise=None, binarize=False):
