@@ -10,9 +10,20 @@ def add_parser(commands):
                                         "was best on the validation split.")
     add_data_options(p)
     p.add_argument("--out", default="vae.keras", metavar="MODEL.keras", help="default vae.keras")
-    p.add_argument("--epochs", type=positive_int, help="default 10 (30 with --patch-size)")
+    p.add_argument("--epochs", type=positive_int, help="default 6 (30 with --patch-size)")
     p.add_argument("--batch-size", type=positive_int, help="default 128 (32 with --patch-size)")
-    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--learning-rate", type=float,
+                   help="Adam's (peak) learning rate (default 3e-3; 1e-3 with --patch-size or --labels)")
+    p.add_argument("--schedule", choices=("constant", "cosine"),
+                   help="cosine (default): linear warm-up, then cosine decay to 1%% at the last epoch")
+    p.add_argument("--warmup-steps", type=int, metavar="N",
+                   help="learning-rate warm-up updates of the cosine schedule (default 400, at most "
+                        "a sixth of all)")
+    p.add_argument("--early-stopping", type=positive_int, metavar="EPOCHS",
+                   help="stop after EPOCHS epochs without a better validation loss")
+    p.add_argument("--precision", choices=("auto", "float32", "mixed"), default="auto",
+                   help="mixed: bfloat16 compute (auto: where the CPU has AMX/AVX-512 BF16); "
+                        "the saved model is float32 either way")
     p.add_argument("--latent-dim", type=positive_int, default=32)
     p.add_argument("--architecture", choices=("conv", "dense"), default="conv")
     p.add_argument("--filters", type=int_list, default=(32, 64), metavar="32,64")
@@ -40,8 +51,6 @@ def add_parser(commands):
                          help="train on random N x N crops (a multiple of 4, e.g. 64)")
     patches.add_argument("--patches-per-image", type=positive_int, default=256, metavar="N",
                          help="crops per image per epoch (default 256)")
-    patches.add_argument("--precision", choices=("auto", "float32", "mixed"), default="auto",
-                         help="mixed: bfloat16 compute (auto: where the CPU has AMX/AVX-512 BF16)")
     p.add_argument("--labels", metavar="LABELS.csv",
                    help="train a semi-supervised VAE that learns the classes of these few labels "
                         "from all of DATA (for vae-apps label --model and generate --class)")
@@ -65,16 +74,18 @@ def run(args):
         return run_labelled_training(args)
     strategy = make_strategy(args.distribute, args.devices)  # before any other TensorFlow op
     data = load_data_from_args(args)
+    given = {name: getattr(args, name) for name in ("epochs", "batch_size", "learning_rate",
+                                                    "schedule", "warmup_steps", "early_stopping")
+             if getattr(args, name) is not None}
     summary, result = train_from_dataset(
-        data, out=args.out, overwrite=args.overwrite, epochs=args.epochs or 10,
-        batch_size=args.batch_size or 128, learning_rate=args.learning_rate, seed=args.seed,
+        data, out=args.out, overwrite=args.overwrite, precision=args.precision, seed=args.seed,
         validation_split=args.validation_split, noise=args.noise, binarize=args.binarize,
         logdir=args.logdir, resume_dir=args.resume, strategy=strategy, latent_dim=args.latent_dim,
         architecture=args.architecture, filters=args.filters, hidden_units=args.hidden_units,
         likelihood=args.likelihood, learn_sigma=args.learn_sigma,
         beta=args.beta,
         num_samples=args.samples, warmup_epochs=args.warmup_epochs,
-        pixel_context=args.pixel_context)
+        pixel_context=args.pixel_context, **given)
     print(summary)
     return 130 if result.interrupted else 0
 
@@ -88,7 +99,7 @@ def run_patch_training(args):
     summary, result = train_photo_denoiser(
         args.data, args.out, channels=args.channels, patch_size=args.patch_size,
         patches_per_image=args.patches_per_image,
-        learning_rate=args.learning_rate, precision=args.precision, seed=args.seed,
+        learning_rate=args.learning_rate or 1e-3, precision=args.precision, seed=args.seed,
         overwrite=args.overwrite, logdir=args.logdir, resume_dir=args.resume, **kwargs)
     print(summary)
     return 130 if result.interrupted else 0
@@ -106,6 +117,7 @@ def run_labelled_training(args):
                                                ("batch_size", args.batch_size)] if value is not None}
     summary, result = train_labeller_from_csv(
         images, read_label_csv(args.labels, images.names, data_root=root), args.out,
-        learning_rate=args.learning_rate, seed=args.seed, overwrite=args.overwrite, **kwargs)
+        learning_rate=args.learning_rate or 1e-3, seed=args.seed, overwrite=args.overwrite,
+        precision=args.precision, **kwargs)
     print(summary)
     return 130 if result.interrupted else 0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DEFAULT_MNIST, Timer, load_mnist, table  # noqa: E402
+from common import DEFAULT_MNIST, PREVIOUS_TRAINING, Timer, load_mnist, table  # noqa: E402
 
 
 def plain_denoising_autoencoder(shape):
@@ -67,6 +67,9 @@ def main():
     parser.add_argument("--noise", nargs="+", default=["gaussian:0.5", "salt_pepper:0.2"])
     parser.add_argument("--limit", type=int, help="use only the first N train/test images")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--previous-defaults", action="store_true",
+                        help="also train vae_apps' denoiser with the training settings before "
+                             "benchmarks/time_to_quality.py (float32, Adam 1e-3 constant)")
     args = parser.parse_args()
 
     import keras
@@ -74,12 +77,14 @@ def main():
     from vae_apps.data import make_dataset
     from vae_apps.evaluation import image_quality
     from vae_apps.noise import parse_noise
+    from vae_apps.pipelines import TRAINING_DEFAULTS
     from vae_apps.training import train_vae
 
     data = load_mnist(args.data)
     x_train, x_test = data.train.x[:args.limit], data.test.x[:args.limit]
     print(f"MNIST: {len(x_train)} train / {len(x_test)} test images; {args.epochs} epochs, "
-          f"batch {args.batch_size}, seed {args.seed}; noise drawn afresh per batch in training")
+          f"seed {args.seed}; noise drawn afresh per batch in training; the plain DAE: batch "
+          f"{args.batch_size}; vae_apps: its training defaults {TRAINING_DEFAULTS}")
     rows = []
     for spec in args.noise:
         noise = parse_noise(spec)
@@ -97,10 +102,14 @@ def main():
             dae.fit(pairs, epochs=args.epochs, verbose=2)
         results["plain denoising AE (keras.io)"] = (dae.predict(noisy, batch_size=512, verbose=0), t.seconds)
 
-        with Timer() as t:
-            vae = train_vae(x_train, None, noise=noise, epochs=args.epochs, batch_size=args.batch_size,
-                            seed=args.seed, beta=args.beta, verbose=2).model
-        results[f"vae_apps denoiser (beta {args.beta:g})"] = (vae.reconstruct(noisy, 512), t.seconds)
+        runs = [("defaults now", TRAINING_DEFAULTS)]
+        if args.previous_defaults:
+            runs.insert(0, ("previous defaults", PREVIOUS_TRAINING))
+        for name, settings in runs:
+            with Timer() as t:
+                vae = train_vae(x_train, None, noise=noise, seed=args.seed, beta=args.beta,
+                                verbose=2, **{**settings, "epochs": args.epochs}).model
+            results[f"vae_apps denoiser, {name}"] = (vae.reconstruct(noisy, 512), t.seconds)
 
         for name, (images, seconds) in results.items():
             q = image_quality(x_test, images)
@@ -110,7 +119,7 @@ def main():
     print(table(rows, ["noise", "method", "PSNR (dB)", "SSIM", "train/run s"]))
     by = {(r[0], r[1]): float(r[2]) for r in rows}
     for spec in args.noise:
-        ours = next(v for (s, m), v in by.items() if s == spec and m.startswith("vae_apps"))
+        ours = by[(spec, "vae_apps denoiser, defaults now")]
         print(f"{spec}: vae_apps - noisy = {ours - by[(spec, 'noisy input')]:+.2f} dB, "
               f"vae_apps - plain DAE = {ours - by[(spec, 'plain denoising AE (keras.io)')]:+.2f} dB")
 

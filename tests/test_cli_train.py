@@ -94,6 +94,7 @@ def test_every_cli_choice_list_equals_the_library_constant_it_mirrors():
     from vae_apps.pipelines import LABEL_METHODS, SEMI_SUPERVISED
     from vae_apps.model import LIKELIHOODS
     from vae_apps.networks import ARCHITECTURES
+    from vae_apps.training import SCHEDULES
     from vae_apps_cli.cli import build_parser
 
     parser = build_parser()
@@ -106,5 +107,6 @@ def test_every_cli_choice_list_equals_the_library_constant_it_mirrors():
     assert choices("train", "--architecture") == set(ARCHITECTURES)
     assert choices("train", "--likelihood") == set(LIKELIHOODS)
     assert choices("train", "--precision") == set(PRECISIONS)
+    assert choices("train", "--schedule") == set(SCHEDULES)
     assert choices("train", "--distribute") == set(STRATEGIES)
     assert choices("label", "--method") == set(LABEL_METHODS) == {SEMI_SUPERVISED, *METHODS}

@@ -115,3 +115,69 @@ def test_a_checkpoint_that_cannot_be_written_keeps_the_previous_best(digits, tmp
     assert "could not write the checkpoint" in caplog.text and "disk full" in caplog.text
     assert load_vae(out).latent_dim == 4  # the first epoch's model, intact
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.gmm.npz", "m.keras"]  # no partial files
+
+
+SMALL = dict(filters=(8,), hidden_units=(16,), latent_dim=4)
+
+
+def test_cosine_schedule_warms_up_then_decays_to_one_percent():
+    from vae_apps.errors import UserError
+    from vae_apps.training import learning_rate_schedule
+
+    schedule = learning_rate_schedule(2e-3, "cosine", steps=100, warmup_steps=10)
+    lr = [float(schedule(step)) for step in (0, 5, 10, 55, 100)]
+    assert lr[0] == pytest.approx(2e-5, rel=0.01)  # warm-up starts at 1 %
+    assert lr[0] < lr[1] < lr[2] == pytest.approx(2e-3)  # linear rise to the peak
+    assert lr[2] > lr[3] > lr[4] == pytest.approx(2e-5, rel=0.01)  # cosine back to 1 %
+    assert learning_rate_schedule(1e-3, "constant", steps=100) == 1e-3
+    with pytest.raises(UserError, match="--schedule"):
+        learning_rate_schedule(1e-3, "linear", steps=100)
+
+
+def test_mixed_precision_trains_in_bfloat16_and_returns_a_float32_model(digits, tmp_path):
+    from vae_apps.loading import load_vae
+    from vae_apps.training import train_vae
+
+    seen = []
+
+    class Policy(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(self.model.decoder.layers[-1].compute_dtype)
+
+    out = tmp_path / "m.keras"
+    result = train_vae(digits.train.x[:256], digits.test.x[:64], epochs=2, batch_size=64,
+                       precision="mixed", schedule="cosine", warmup_steps=3, out=out, verbose=0,
+                       callbacks=[Policy()], **SMALL)
+    assert set(seen) == {"bfloat16"}
+    assert result.model.dtype_policy.name == "float32"
+    loaded = load_vae(out)
+    assert loaded.dtype_policy.name == "float32"
+    z_mean, _ = result.model.encode(digits.test.x[:8])
+    assert z_mean.dtype == np.float32
+    np.testing.assert_allclose(loaded.encode(digits.test.x[:8])[0], z_mean, atol=1e-6)
+    assert np.isfinite(result.history["loss"]).all()
+
+
+def test_early_stopping_stops_and_keeps_the_best_epochs_weights(digits):
+    from vae_apps.training import train_vae
+
+    weights = []
+
+    class Spoil(keras.callbacks.Callback):
+        """From epoch 3 on, every epoch starts from ruined weights: validation worsens."""
+
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch >= 2:
+                self.model.set_weights([w + 3.0 * np.sign(w) for w in self.model.get_weights()])
+
+        def on_epoch_end(self, epoch, logs=None):
+            weights.append(self.model.get_weights())
+
+    result = train_vae(digits.train.x[:512], digits.test.x[:128], epochs=20, batch_size=64,
+                       early_stopping=2, verbose=0, callbacks=[Spoil()], seed=1, **SMALL)
+    val = result.history["val_loss"]
+    assert len(val) < 20  # stopped early
+    best = int(np.argmin(val))
+    assert best < 2
+    for kept, at_best in zip(result.model.get_weights(), weights[best]):
+        np.testing.assert_array_equal(kept, at_best)

@@ -1,0 +1,98 @@
+"""IWAE evaluation speed: ``vae_apps.evaluation.iwae_nll`` against its previous version.
+
+    python benchmarks/iwae_speed.py [--model mnist.keras] [--images 10000] [--samples 1000]
+
+Both estimate -log p(x) of the same model on the same binarised MNIST test images
+(binarised once, seed 12345) with K samples per image, one after the other in this
+process; each prints images/s and its estimate. Without ``--model`` a default VAE is
+trained for 3 epochs on binarised MNIST first (not timed). The last line is
+``ratio: X.XX`` (new images/s / previous images/s).
+"""
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import DEFAULT_MNIST, load_mnist, table  # noqa: E402
+
+
+def previous_iwae_nll(model, x, num_samples=1000, batch_size=10, chunk=100, seed=0):
+    """``iwae_nll`` as it was before this benchmark (git 782cad3), kept to compare:
+    10 images per call, the encoder run again for every chunk of 100 samples."""
+    import tensorflow as tf
+
+    from vae_apps.model import LOG_2PI, reparameterize
+
+    half_log_2pi = 0.5 * LOG_2PI
+
+    @tf.function
+    def log_weights(batch, k, seed):
+        z_mean, z_log_var = model.encoder(batch, training=False)
+        n, d = tf.shape(z_mean)[0], tf.shape(z_mean)[1]
+        eps = tf.random.stateless_normal((k, n, d), seed)
+        z = reparameterize(z_mean[None], z_log_var[None], eps)
+        log_q = tf.reduce_sum(-half_log_2pi - 0.5 * z_log_var[None] - 0.5 * tf.square(eps), -1)
+        log_prior = tf.reduce_sum(-half_log_2pi - 0.5 * tf.square(z), -1)
+        images = tf.reshape(tf.repeat(batch[None], k, axis=0), (-1, *batch.shape[1:]))
+        out = model.pixel_parameters(tf.reshape(z, (-1, d)), batch, batch)
+        log_px_z = -tf.reshape(model.negative_log_likelihood(images, out), (k, n))
+        return log_px_z + log_prior - log_q
+
+    total = 0.0
+    for b, start in enumerate(range(0, len(x), batch_size)):
+        batch = tf.constant(np.asarray(x[start:start + batch_size], "float32"))
+        parts = []
+        for c, first in enumerate(range(0, num_samples, chunk)):
+            k = min(chunk, num_samples - first)
+            parts.append(log_weights(batch, tf.constant(k),
+                                     tf.constant([seed, b * 100003 + c], tf.int64)))
+        lw = tf.concat(parts, axis=0)
+        log_px = tf.reduce_logsumexp(lw, axis=0) - math.log(num_samples)
+        total -= float(tf.reduce_sum(log_px))
+    return total / len(x)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=str(DEFAULT_MNIST))
+    parser.add_argument("--model", help="a .keras VAE for 28x28x1 images (default: train one)")
+    parser.add_argument("--images", type=int, default=10_000)
+    parser.add_argument("--samples", type=int, default=1000)
+    args = parser.parse_args()
+
+    from vae_apps.data import binarize_images
+    from vae_apps.evaluation import iwae_nll
+    from vae_apps.loading import load_vae
+    from vae_apps.training import split_validation, train_vae
+
+    data = load_mnist(args.data)
+    x_test = binarize_images(data.test.x[:args.images], 12345)
+    if args.model:
+        model = load_vae(args.model, compile=False)
+    else:
+        x_train, x_val = split_validation(data.train.x, 0.1)
+        model = train_vae(x_train, x_val, epochs=3, binarize=True, precision="auto",
+                          verbose=0).model
+    rows = []
+    speeds = {}
+    for name, estimate in [("previous", previous_iwae_nll), ("now", iwae_nll)]:
+        estimate(model, x_test[:2], num_samples=args.samples)  # tracing, not timed
+        start = time.perf_counter()
+        nll = estimate(model, x_test, num_samples=args.samples)
+        seconds = time.perf_counter() - start
+        speeds[name] = len(x_test) / seconds
+        rows.append([name, f"{nll:.3f}", f"{seconds:.0f}", f"{speeds[name]:.1f}"])
+        print(f"{name}: IWAE K = {args.samples} NLL {nll:.3f} nats, {seconds:.0f} s", flush=True)
+    print(table(rows, ["iwae_nll", f"NLL K={args.samples} (nats)", "seconds", "images/s"]))
+    print(f"ratio: {speeds['now'] / speeds['previous']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
