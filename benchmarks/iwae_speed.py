@@ -10,6 +10,7 @@ trained for 3 epochs on binarised MNIST first (not timed). The last line is
 """
 
 import argparse
+import functools
 import math
 import sys
 import time
@@ -65,6 +66,8 @@ def main():
     parser.add_argument("--model", help="a .keras VAE for 28x28x1 images (default: train one)")
     parser.add_argument("--images", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=1000)
+    parser.add_argument("--float32", action="store_true",
+                        help="also time iwae_nll(precision='float32') (no bfloat16)")
     args = parser.parse_args()
 
     from vae_apps.data import binarize_images
@@ -82,7 +85,9 @@ def main():
                           verbose=0).model
     rows = []
     speeds = {}
-    for name, estimate in [("previous", previous_iwae_nll), ("now", iwae_nll)]:
+    runs = [("previous", previous_iwae_nll), ("now", iwae_nll),
+            ("now, float32", functools.partial(iwae_nll, precision="float32"))]
+    for name, estimate in runs[:2 + args.float32]:
         estimate(model, x_test[:2], num_samples=args.samples)  # tracing, not timed
         start = time.perf_counter()
         nll = estimate(model, x_test, num_samples=args.samples)
