@@ -164,11 +164,13 @@ def test_early_stopping_stops_and_keeps_the_best_epochs_weights(digits):
     weights = []
 
     class Spoil(keras.callbacks.Callback):
-        """From epoch 3 on, every epoch starts from ruined weights: validation worsens."""
+        """From epoch 3 on, every epoch starts from scrambled weights: validation worsens."""
 
         def on_epoch_begin(self, epoch, logs=None):
             if epoch >= 2:
-                self.model.set_weights([w + 3.0 * np.sign(w) for w in self.model.get_weights()])
+                rng = np.random.default_rng(epoch)
+                self.model.set_weights([rng.permutation(w.ravel()).reshape(w.shape)
+                                        for w in self.model.get_weights()])
 
         def on_epoch_end(self, epoch, logs=None):
             weights.append(self.model.get_weights())

@@ -55,9 +55,18 @@ def with_precision(model, precision):
     policy = dtype_policy(precision)
     if model.dtype_policy.name == policy:
         return model
+    import keras
+
     config = {**model.get_config(), "dtype": policy}
     copy = type(model).from_config(config)
     copy.set_weights(model.get_weights())
+    if getattr(model, "optimizer", None) is not None and model.optimizer.built:
+        # Keep the optimizer and its state, so training can go on from a saved copy.
+        copy.compile(optimizer=keras.optimizers.deserialize(
+            keras.optimizers.serialize(model.optimizer)))
+        copy.optimizer.build(copy.trainable_variables)
+        for mine, theirs in zip(copy.optimizer.variables, model.optimizer.variables):
+            mine.assign(theirs)
     return copy
 
 
