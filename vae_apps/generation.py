@@ -4,7 +4,22 @@ import numpy as np
 
 
 def generate(model, sampler, n, seed=0, temperature=1.0, binary=False):
-    """Decode ``n`` latent samples. Bernoulli models give mean images unless ``binary``."""
+    """Decode ``n`` latent samples.
+
+    Args:
+        model: a trained VAE.
+        sampler: a ``vae_apps.samplers`` sampler (``PriorSampler``, ``GMMSampler``).
+        n: how many images.
+        seed: seeds the codes (and the pixels of ``binary`` images): same seed, same images.
+        temperature: scales the sampler's spread (below 1: more typical images).
+        binary: draw 0/1 pixels from a Bernoulli model instead of its mean images.
+
+    Returns:
+        float32 images (n, H, W, C) in [0, 1].
+
+    Examples:
+    >>> images = generate(model, PriorSampler(model.latent_dim), 64, seed=0)
+    """
     images = model.decode(sampler.sample(n, seed=seed, temperature=temperature), seed=seed)
     if binary:
         from vae_apps.data import binarize_images
@@ -23,7 +38,19 @@ def slerp(a, b, t):
 
 
 def interpolate(model, image_a, image_b, steps=10, mode="linear"):
-    """Encode two images, walk between their codes in ``steps`` steps, decode each step."""
+    """Encode two images, walk between their codes in ``steps`` steps, decode each step.
+
+    Args:
+        image_a: the first image (H, W, C); image_b: the last.
+        steps: images in the walk, both ends included.
+        mode: ``"linear"`` or ``"slerp"`` (spherical: keeps the norm of typical codes).
+
+    Returns:
+        float32 images (steps, H, W, C).
+
+    Examples:
+    >>> walk = interpolate(model, x[0], x[1], steps=10, mode="slerp")
+    """
     z_mean, _ = model.encode(np.stack([image_a, image_b]))
     a, b = z_mean
     ts = np.linspace(0.0, 1.0, steps)
@@ -36,7 +63,15 @@ def interpolate(model, image_a, image_b, steps=10, mode="linear"):
 
 def manifold(model, n=15, quantile=0.95):
     """For a 2-D latent space: decode an n x n grid over the plane, spaced by the prior's
-    quantiles (so each cell holds equal prior mass); returned row-major, top row first."""
+    quantiles (so each cell holds equal prior mass); returned row-major, top row first.
+
+    Args:
+        n: cells per side.
+        quantile: the grid spans the prior's ``1 - quantile`` to ``quantile`` quantiles.
+
+    Examples:
+    >>> grid = manifold(model_2d, n=15)  # (225, H, W, C)
+    """
     from scipy.stats import norm
 
     if model.latent_dim != 2:

@@ -23,8 +23,16 @@ def cpu_has_fast_bfloat16():
 
 
 def dtype_policy(precision="auto"):
-    """Keras dtype policy name for ``precision``: ``"float32"``, ``"mixed"`` (bfloat16
-    compute, float32 weights), or ``"auto"`` (mixed where the CPU is fast at it)."""
+    """Keras dtype policy name for ``precision``.
+
+    Args:
+        precision: ``"float32"``, ``"mixed"`` (bfloat16 compute, float32 weights), or
+            ``"auto"`` (mixed where the CPU is fast at it).
+
+    Examples:
+    >>> dtype_policy("auto")  # on an AMX CPU
+    'mixed_bfloat16'
+    """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     if precision == "auto":
@@ -38,6 +46,13 @@ def building_in(policy):
 
     How a model builds its functional sub-networks in its own precision; the global
     policy is restored afterwards, also on errors.
+
+    Args:
+        policy: e.g. ``self.dtype_policy`` or ``"mixed_bfloat16"``.
+
+    Examples:
+    >>> with building_in("mixed_bfloat16"):
+    ...     encoder = build_encoder((28, 28, 1), latent_dim=32)
     """
     import keras
 

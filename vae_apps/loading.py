@@ -49,7 +49,18 @@ def load_vae(path, compile=True, precision=None):
 
 
 def with_precision(model, precision):
-    """The same model computing in ``precision`` (a copy if it differs)."""
+    """The same model computing in ``precision`` (a copy if it differs).
+
+    The copy has the same weights and, for a compiled model, the same optimizer with
+    its state, so it can be saved and trained further.
+
+    Args:
+        precision: ``"auto"``, ``"float32"`` or ``"mixed"`` (``vae_apps.hardware``).
+
+    Examples:
+    >>> portable = with_precision(model, "float32")
+    >>> portable.save("model.keras")
+    """
     from vae_apps.hardware import dtype_policy
 
     policy = dtype_policy(precision)

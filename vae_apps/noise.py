@@ -88,7 +88,17 @@ class Noise:
 
 
 def parse_noise(spec):
-    """Parse ``"gaussian:0.5+mask:0.1"`` into a ``Noise``; raise UserError if malformed."""
+    """Parse a noise spec into a ``Noise``; raise UserError if malformed.
+
+    Args:
+        spec: ``NAME:VALUE`` corruptions joined by ``+``; NAME one of ``CORRUPTIONS``
+            (gaussian, salt_pepper, mask, block); a range ``LOW-HIGH`` draws the level
+            afresh per image where the kind allows it.
+
+    Examples:
+    >>> noise = parse_noise("gaussian:0.5+mask:0.1")
+    >>> noisy = noise.apply(x, seed=0)
+    """
     steps = []
     for part in str(spec).split("+"):
         name, _, raw = part.strip().partition(":")
