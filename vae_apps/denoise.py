@@ -231,11 +231,23 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
                    progress=True, figure_examples=FIGURE_COLUMNS, workers=None):
     """Denoise every image under ``in_dir`` into the same relative path under ``out_dir``.
 
-    ``model``: a VAE, or the path of a saved one (``.keras``), which is then loaded
-    (safe mode) while the workers already read the first images.
-    ``workers``: processes that read and write the files while this process runs
-    the model (default: one per CPU but one, at most 4); 0 does the file work in
-    threads of this process instead.
+    Args:
+        model: a VAE, or the path of a saved one (``.keras``), which is then loaded
+            (safe mode) while the workers already read the first images.
+        in_dir: the folder of noisy images (never modified); out_dir: where the
+            outputs go, each written atomically.
+        overwrite: replace existing outputs (default: refuse).
+        reference_dir: clean originals under the same relative paths: PSNR/SSIM.
+        figure_examples: how many images the before/after figure shows.
+        workers: processes that read and write the files while this process runs
+            the model (default: one per CPU but one, at most 4); 0 does the file
+            work in threads of this process instead.
+
+    Returns:
+        a ``DenoiseReport`` (counts, skipped files with reasons, quality, timing).
+
+    Examples:
+    >>> report = denoise_folder("denoiser.keras", "NOISY/", "CLEAN/", reference_dir="REF/")
     """
     from tqdm.auto import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm

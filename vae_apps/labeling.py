@@ -209,8 +209,18 @@ class GivenLabels:
 def read_label_csv(path, names, data_root=None):
     """Read ``path,label`` (folder data) or ``index,label`` (array data) rows.
 
-    ``names`` are the dataset's image names (relative paths or row indices). Every
-    problem is reported with its row number (the header is row 1), in one error.
+    Every problem is reported with its row number (the header is row 1), in one error.
+
+    Args:
+        path: the CSV file.
+        names: the dataset's image names (relative paths or row indices).
+        data_root: the image folder: paths in the CSV must stay inside it.
+
+    Returns:
+        ``GivenLabels`` (rows of the dataset and their label strings).
+
+    Examples:
+    >>> given = read_label_csv("labels.csv", images.names, data_root="MY_IMAGES")
     """
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
@@ -280,7 +290,18 @@ def _name_of(key, ref, root):
 
 def recover_labels(codes, given, method="spread", seed=0, **params):
     """Fit a ``LatentLabeler`` on all codes with the given rows labelled; return it
-    (``class_names_[transduction_]`` are the labels as strings)."""
+    (``class_names_[transduction_]`` are the labels as strings).
+
+    Args:
+        codes: latent codes of every image (N, d).
+        given: ``GivenLabels``.
+        method: one of ``METHODS`` (spread, knn, centroids, gmm).
+        **params: more ``LatentLabeler`` arguments.
+
+    Examples:
+    >>> labeler = recover_labels(model.encode(x)[0], given, method="spread")
+    >>> labeler.class_names_[labeler.transduction_]
+    """
     # Fit on integer class indices (the estimator's -1 convention), then map back to the strings.
     classes, encoded = np.unique(given.labels.astype(str), return_inverse=True)
     y_int = np.full(len(codes), -1)

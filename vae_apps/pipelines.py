@@ -273,8 +273,19 @@ def folder_channels(files, sample=50):
 def train_photo_denoiser(spec, out, *, noise="gaussian:0-0.2", channels=None, **kwargs):
     """Train a full-resolution (fully convolutional) denoiser on patches of ``spec``.
 
-    Returns (summary line, ``TrainResult``). ``kwargs`` go to
-    ``vae_apps.training.train_patch_denoiser``.
+    Args:
+        spec: an image folder (streamed), ``bundled-photos``, or any data spec.
+        out: the ``.keras`` file to write.
+        noise: the noise spec trained against (default: blind Gaussian, sigma 0-0.2).
+        channels: 1 or 3 (default: from the data).
+        **kwargs: ``vae_apps.training.train_patch_denoiser`` arguments.
+
+    Returns:
+        (summary line, ``TrainResult``).
+
+    Examples:
+    >>> text, result = train_photo_denoiser("MY_CLEAN_PHOTOS/", "mine.keras",
+    ...                                     noise="salt_pepper:0.05-0.3", epochs=30)
     """
     from vae_apps.noise import parse_noise
     from vae_apps.training import train_patch_denoiser
