@@ -273,7 +273,15 @@ def _reshape(data, image_size, channels):
 
 
 def binarize_images(x, seed=0):
-    """Draw each pixel as Bernoulli(grey level) once, reproducibly (fixed evaluation sets)."""
+    """Draw each pixel as Bernoulli(grey level) once, reproducibly (fixed evaluation sets).
+
+    Args:
+        x: images in [0, 1].
+        seed: same seed, same 0/1 images.
+
+    Examples:
+    >>> x_test_binary = binarize_images(x_test, seed=12345)
+    """
     return (np.random.default_rng(seed).random(np.shape(x)) < x).astype("float32")
 
 

@@ -26,7 +26,15 @@ def reparameterize(z_mean, z_log_var, eps):
 
 @keras.saving.register_keras_serializable(package="vae_apps")
 class Sampling(layers.Layer):
-    """Draw z = mu + exp(log_var / 2) * eps with eps ~ N(0, I)."""
+    """Draw z = mu + exp(log_var / 2) * eps with eps ~ N(0, I).
+
+    Args:
+        seed: seeds the layer's ``keras.random.SeedGenerator`` (fresh noise every call,
+            the same sequence for the same seed).
+
+    Examples:
+    >>> z = Sampling(seed=0)(z_mean, z_log_var)
+    """
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -43,7 +51,15 @@ class Sampling(layers.Layer):
 
 def kl_divergence(z_mean, z_log_var):
     """Closed-form KL(N(mu, diag(exp(log_var))) || N(0, I)) per sample, in nats, summed
-    over every latent element (a vector or a spatial map)."""
+    over every latent element (a vector or a spatial map).
+
+    Args:
+        z_mean, z_log_var: the posterior's parameters, (batch, ...) each; computed in
+            float32 whatever their dtype.
+
+    Examples:
+    >>> kl = kl_divergence(*model.encoder(x))  # shape (batch,)
+    """
     z_mean, z_log_var = ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")
     terms = ops.square(z_mean) + ops.exp(z_log_var) - 1.0 - z_log_var
     return 0.5 * ops.sum(ops.reshape(terms, (ops.shape(terms)[0], -1)), axis=-1)

@@ -21,7 +21,20 @@ def _downsampled_size(size, steps):
 
 def build_encoder(image_shape, latent_dim, architecture="conv", filters=(32, 64),
                   hidden_units=(256,), name="encoder"):
-    """Return a functional model ``x -> (z_mean, z_log_var)``."""
+    """Return a functional model ``x -> (z_mean, z_log_var)``.
+
+    Args:
+        image_shape: (height, width, channels).
+        latent_dim: size of z.
+        architecture: ``"conv"`` (3 x 3 stride-2 convolutions, one per ``filters``
+            entry) or ``"dense"``.
+        filters: convolution widths.
+        hidden_units: dense widths between the features and the code.
+
+    Examples:
+    >>> encoder = build_encoder((28, 28, 1), latent_dim=32, filters=(32, 64), hidden_units=(512,))
+    >>> z_mean, z_log_var = encoder(x)
+    """
     _check_architecture(architecture)
     inputs = keras.Input(shape=tuple(image_shape), name="image")
     h = inputs

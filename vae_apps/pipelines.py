@@ -80,8 +80,15 @@ LABELING_NETWORK = dict(likelihood="gaussian", gaussian_sigma=0.03, latent_dim=1
 def train_labeling_vae(x, epochs=None, seed=0, verbose=0):
     """Train a VAE on all images ``x`` (no labels needed) for label recovery.
 
-    ``epochs`` default: about 200,000 image presentations, 10 to 100 epochs; small
-    sets use batches of 32 so they still get enough updates.
+    Args:
+        x: float32 images (N, H, W, C) in [0, 1].
+        epochs: default about 200,000 image presentations, 10 to 100 epochs; small
+            sets use batches of 32 so they still get enough updates.
+        seed: seeds the weights, the order and the sampling.
+
+    Examples:
+    >>> model = train_labeling_vae(images.x)
+    >>> labeler = recover_labels(model.encode(images.x)[0], given)
     """
     import numpy as np
 
