@@ -18,6 +18,14 @@ def atomic_path(path, overwrite=True):
     The temporary name keeps the real extension because Keras and PIL choose the
     format from it. On any error the temporary file is removed, so a failed or
     interrupted write never leaves a partial output behind.
+
+    Args:
+        path: the final file.
+        overwrite: allow replacing an existing ``path`` (default True).
+
+    Examples:
+    >>> with atomic_path("model.keras") as tmp:
+    ...     model.save(tmp)
     """
     path = Path(path)
     if not overwrite and path.exists():

@@ -47,6 +47,12 @@ def list_images(root):
 
     Hidden files and folders are left out; symbolic links to folders are not
     followed, so link loops cannot trap the walk.
+
+    Args:
+        root: the folder to walk.
+
+    Examples:
+    >>> images, others = list_images("MY_PHOTOS")
     """
     root = Path(root)
     images, others = [], []
@@ -66,6 +72,13 @@ def read_image(path):
     16-bit images are scaled, not clipped; EXIF orientation is applied; alpha is
     composited on white and kept in ``info`` so it can be written back. Raises
     ``OSError``/``ValueError`` (from PIL) for files that are not readable images.
+
+    Args:
+        path: an image file PIL can open.
+
+    Examples:
+    >>> pixels, info = read_image("photo.jpg")
+    >>> write_image("out.jpg", denoised, like=info)
     """
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -169,7 +182,17 @@ def resize(pixels, size):
 
 
 def write_image(path, pixels, like=None, overwrite=False):
-    """Write float pixels atomically; with ``like``, in that input's size, mode and format."""
+    """Write float pixels atomically; with ``like``, in that input's size, mode and format.
+
+    Args:
+        path: the output file (its extension picks the format without ``like``).
+        pixels: float H x W x C in [0, 1] (clipped).
+        like: the ``ImageInfo`` of the input this output replaces.
+        overwrite: replace an existing file (default: refuse with a clear error).
+
+    Examples:
+    >>> write_image("clean/a.png", pixels, like=info)
+    """
     pixels = np.asarray(pixels, "float32")
     if like is None:
         img = _from_unit_float(pixels, "L" if pixels.shape[-1] == 1 else "RGB")

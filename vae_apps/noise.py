@@ -59,7 +59,14 @@ CORRUPTIONS = {
 
 @dataclass(frozen=True)
 class Noise:
-    """A parsed noise spec: a sequence of (corruption, value) applied in order."""
+    """A parsed noise spec: a sequence of (corruption, value) applied in order.
+
+    Made by ``parse_noise``; ``apply(x, seed)`` corrupts NumPy images reproducibly,
+    calling it on a tensor batch with a stateless seed corrupts inside ``tf.data``.
+
+    Examples:
+    >>> noisy = parse_noise("salt_pepper:0.2").apply(x, seed=0)
+    """
 
     spec: str
     steps: tuple  # (function, value or (low, high))

@@ -19,7 +19,14 @@ BUNDLED_PHOTOS_SPEC = "bundled-photos"
 
 
 def bundled_photo(name):
-    """One bundled photo as float32 H x W x C in [0, 1] (C = 1 or 3, as it ships)."""
+    """One bundled photo as float32 H x W x C in [0, 1] (C = 1 or 3, as it ships).
+
+    Args:
+        name: a scikit-image ``data`` photo (camera, astronaut, coffee, coins, ...).
+
+    Examples:
+    >>> camera = bundled_photo("camera")  # 512 x 512 x 1
+    """
     import skimage.data
 
     if name in ("motorcycle_left", "motorcycle_right"):

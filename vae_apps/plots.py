@@ -15,7 +15,15 @@ MAP_POINTS = 5000
 
 
 def image_grid(images, columns=None, border=1, background=1.0):
-    """Tile N x H x W x C images into one picture, near-square, with thin borders."""
+    """Tile N x H x W x C images into one picture, near-square, with thin borders.
+
+    Args:
+        columns: tiles per row (default: near-square).
+        border: pixels between tiles; background: their grey level.
+
+    Examples:
+    >>> picture = image_grid(x[:64], columns=8)  # H' x W' x C
+    """
     images = np.asarray(images, "float32")
     n, h, w, c = images.shape
     columns = columns or math.ceil(math.sqrt(n))
@@ -31,7 +39,16 @@ def image_grid(images, columns=None, border=1, background=1.0):
 
 def save_grid(path, images, columns=None, scale=None):
     """Write ``image_grid(images)`` as a PNG, each pixel repeated ``scale`` times
-    (default: enough for tiles of at least 32 pixels)."""
+    (default: enough for tiles of at least 32 pixels).
+
+    Args:
+        path: the PNG file (written atomically).
+        images: N x H x W x C floats in [0, 1].
+        columns: tiles per row (default: near-square).
+
+    Examples:
+    >>> save_grid("samples.png", model.sample(64, seed=0))
+    """
     images = np.asarray(images)
     scale = scale or max(1, 32 // max(images.shape[1:3]))
     grid = image_grid(images, columns)

@@ -35,6 +35,7 @@ DEFAULT_DENOISER = PHOTO
 
 
 def is_preset(name):
+    """True for a shipped preset's name (``photo``, ``photo-grey``, ``photo-rgb``)."""
     return isinstance(name, str) and (name == PHOTO or name in PRESETS)
 
 
