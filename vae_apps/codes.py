@@ -9,7 +9,16 @@ from vae_apps.files import atomic_path
 
 
 def write_codes(path, z_mean, z_log_var, images, overwrite=False):
-    """Write z_mean, z_log_var, labels (when known) and names of ``images`` to ``path``."""
+    """Write z_mean, z_log_var, labels (when known) and names of ``images`` to ``path``.
+
+    Args:
+        path: a ``.npz`` file (written atomically; plain arrays, no pickles).
+        images: the ``ImageSet`` the codes belong to.
+        overwrite: replace an existing file.
+
+    Examples:
+    >>> write_codes("codes.npz", *model.encode(images.x), images)
+    """
     path = str(path)
     labels = images.y
     if path.endswith(".npz"):

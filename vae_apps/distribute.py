@@ -27,9 +27,15 @@ def split_cpu(devices):
 def make_strategy(kind=None, devices=None):
     """Return a ``tf.distribute`` strategy, or ``None`` for the default (one device).
 
-    ``kind="mirrored"``: ``MirroredStrategy`` over the visible GPUs (the first
-    ``devices`` of them), or, on a machine without GPUs, over ``devices`` logical CPU
-    devices (default 1).
+    Args:
+        kind: ``None`` or ``"mirrored"``: ``MirroredStrategy`` over the visible GPUs
+            (the first ``devices`` of them), or, on a machine without GPUs, over
+            ``devices`` logical CPU devices (default 1).
+        devices: how many devices.
+
+    Examples:
+    >>> strategy = make_strategy("mirrored", devices=2)
+    >>> train_vae(x, strategy=strategy, batch_size=256)  # the global batch
     """
     import tensorflow as tf
 
