@@ -48,14 +48,13 @@ def load_vae(path, compile=True, precision=None):
     return model
 
 
-def with_precision(model, precision):
+def with_precision(model, precision, keep_optimizer=False):
     """The same model computing in ``precision`` (a copy if it differs).
-
-    The copy has the same weights and, for a compiled model, the same optimizer with
-    its state, so it can be saved and trained further.
 
     Args:
         precision: ``"auto"``, ``"float32"`` or ``"mixed"`` (``vae_apps.hardware``).
+        keep_optimizer: give the copy of a compiled model the same optimizer with its
+            state, so it can be saved and trained further (not needed for inference).
 
     Examples:
     >>> portable = with_precision(model, "float32")
@@ -71,8 +70,7 @@ def with_precision(model, precision):
     config = {**model.get_config(), "dtype": policy}
     copy = type(model).from_config(config)
     copy.set_weights(model.get_weights())
-    if getattr(model, "optimizer", None) is not None and model.optimizer.built:
-        # Keep the optimizer and its state, so training can go on from a saved copy.
+    if keep_optimizer and getattr(model, "optimizer", None) is not None and model.optimizer.built:
         copy.compile(optimizer=keras.optimizers.deserialize(
             keras.optimizers.serialize(model.optimizer)))
         copy.optimizer.build(copy.trainable_variables)

@@ -385,7 +385,7 @@ def keep_float32(result, out=None):
 
     if result.model.dtype_policy.name == "float32":
         return
-    result.model = with_precision(result.model, "float32")
+    result.model = with_precision(result.model, "float32", keep_optimizer=True)
     if out is not None:
         with atomic_path(out, overwrite=True) as tmp:
             result.model.save(tmp)
