@@ -81,9 +81,9 @@ def iwae_nll(model, x, num_samples=1000, batch_size=None, rows_per_call=250, see
     import keras
     import tensorflow as tf
 
-    from vae_apps.loading import with_precision
+    from vae_apps.loading import for_evaluation
 
-    model = with_precision(model, precision)
+    model = for_evaluation(model, precision)
     x = np.asarray(x, "float32")
     batch_size = batch_size or int(np.clip(rows_per_call // num_samples, 1, 100))
     chunk = max(1, min(num_samples, rows_per_call // batch_size))

@@ -79,6 +79,30 @@ def with_precision(model, precision, keep_optimizer=False):
     return copy
 
 
+def for_evaluation(model, precision="auto"):
+    """A throwaway copy of ``model`` for loops that call its networks many times
+    (importance sampling): computing in ``precision``, with its decoder's transposed
+    convolutions computed as ``networks.phase_decomposed`` makes them. Same outputs;
+    never save or train it.
+
+    Args:
+        precision: ``"auto"``, ``"float32"`` or ``"mixed"`` (``vae_apps.hardware``).
+
+    Examples:
+    >>> fast = for_evaluation(model)
+    >>> fast.pixel_parameters(z, x, x)  # as model.pixel_parameters(z, x, x)
+    """
+    from vae_apps.hardware import dtype_policy
+    from vae_apps.networks import phase_decomposed
+
+    copy = type(model).from_config({**model.get_config(), "dtype": dtype_policy(precision)})
+    copy.set_weights(model.get_weights())
+    # Keras forbids new sub-layers once a model is built; this copy is only ever
+    # called, so its decoder is swapped past the tracking.
+    object.__setattr__(copy, "decoder", phase_decomposed(copy.decoder))
+    return copy
+
+
 def load_for_inference(model):
     """A model for inference from a ``.keras`` path or a preset name (``photo`` ...):
     no optimizer, fully convolutional models in the machine's fastest precision."""

