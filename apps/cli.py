@@ -19,6 +19,15 @@ COMMANDS = ("train", "encode", "denoise", "label", "generate", "evaluate", "demo
 
 
 def build_parser():
+    """The ``vae-apps`` parser: one sub-command per module of ``COMMANDS``.
+
+    Each command module has ``add_parser(commands)`` (its options) and ``run(args)``
+    (parse nothing more, call the library, print, return the exit status or None).
+
+    Examples:
+    >>> build_parser().parse_args(["denoise", "scans/", "clean/"]).command
+    'denoise'
+    """
     parser = argparse.ArgumentParser(
         prog="vae-apps",
         description="One Variational Autoencoder, three jobs: denoise image folders, label "
@@ -59,9 +68,8 @@ def _version():
 
 def _import_vae_apps():
     """Import vae_apps without Keras (a command imports a model when it needs one). The
-    switch is removed again at once, so no process this one starts inherits it."""
-    if "vae_apps" in sys.modules:
-        return
+    switch is removed again at once, so no process this one starts inherits it; if
+    vae_apps was imported already, the import is a no-op and the switch is ignored."""
     os.environ["VAE_APPS_DEFER_KERAS"] = "1"
     try:
         import vae_apps  # noqa: F401
@@ -70,14 +78,26 @@ def _import_vae_apps():
 
 
 def main(argv=None):
+    """Parse ``argv``, run the command, print a user mistake as one line.
+
+    Args:
+        argv: list of str or None. The arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit status: 0, 2 for a user mistake (``UserError``), 130 after Ctrl-C.
+
+    Examples:
+    >>> main(["evaluate", "digits.keras", "digits"])  # doctest: +SKIP
+    """
     args = build_parser().parse_args(argv)
     if not args.debug:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before vae_apps sets its own
     _import_vae_apps()
     _route_warnings_to_stderr()
 
-    if not args.debug and "tensorflow" not in sys.modules and not any(
-            isinstance(finder, _QuietKerasImport) for finder in sys.meta_path):
+    # Once per process; it only acts on the first import of TensorFlow or Keras (an
+    # already imported module is not looked up again, so then it never acts).
+    if not args.debug and not any(isinstance(f, _QuietKerasImport) for f in sys.meta_path):
         sys.meta_path.insert(0, _QuietKerasImport())
     from vae_apps.errors import UserError
 
@@ -98,6 +118,9 @@ def run():
 
     Python's teardown of TensorFlow's objects and threads takes about 2 s after every
     command. By now every output is written and closed, so the process ends at once.
+
+    Examples:
+    >>> run()  # as ``vae-apps ...`` on the command line  # doctest: +SKIP
     """
     code = main()
     if "tensorflow" not in sys.modules:

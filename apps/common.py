@@ -4,7 +4,15 @@ import argparse
 
 
 def image_size(text):
-    """``28`` or ``28x32`` (height x width)."""
+    """The ``--image-size`` type: ``28`` or ``28x32`` (height x width).
+
+    Args:
+        text: str. The option's value.
+
+    Examples:
+    >>> image_size("28x32")
+    (28, 32)
+    """
     try:
         parts = [int(p) for p in text.lower().split("x")]
     except ValueError:
@@ -17,7 +25,15 @@ def image_size(text):
 
 
 def int_list(text):
-    """``32,64`` -> (32, 64)."""
+    """The type of list options (``--filters``): ``32,64`` -> (32, 64).
+
+    Args:
+        text: str. The option's value.
+
+    Examples:
+    >>> int_list("32,64")
+    (32, 64)
+    """
     try:
         values = tuple(int(p) for p in text.split(",") if p.strip())
     except ValueError:
@@ -28,6 +44,15 @@ def int_list(text):
 
 
 def positive_int(text):
+    """The type of counts (``--epochs``): an integer of at least 1.
+
+    Args:
+        text: str. The option's value.
+
+    Examples:
+    >>> positive_int("3")
+    3
+    """
     try:
         value = int(text)
     except ValueError:
@@ -38,6 +63,14 @@ def positive_int(text):
 
 
 def add_data_options(parser):
+    """Add ``DATA``, ``--image-size``, ``--grayscale`` / ``--rgb``.
+
+    Args:
+        parser: argparse.ArgumentParser. A command's parser.
+
+    Examples:
+    >>> add_data_options(p)  # doctest: +SKIP
+    """
     parser.add_argument("data", metavar="DATA",
                         help="digits | mnist | fashion_mnist | cifar10 | a .npz/.npy file | an image folder")
     parser.add_argument("--image-size", type=image_size, metavar="HxW",
@@ -50,6 +83,16 @@ def add_data_options(parser):
 
 
 def add_common_options(parser, seed=True, overwrite=True):
+    """Add ``--seed`` and ``--overwrite``.
+
+    Args:
+        parser: argparse.ArgumentParser. A command's parser.
+        seed: bool. Add ``--seed`` (default 0).
+        overwrite: bool. Add ``--overwrite``.
+
+    Examples:
+    >>> add_common_options(p, overwrite=False)  # doctest: +SKIP
+    """
     if seed:
         parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     if overwrite:
@@ -58,13 +101,29 @@ def add_common_options(parser, seed=True, overwrite=True):
 
 
 def load_data_from_args(args):
+    """``vae_apps.data.load_data`` with the data options of ``args``.
+
+    Args:
+        args: argparse.Namespace. Parsed with ``add_data_options``.
+
+    Examples:
+    >>> data = load_data_from_args(args)  # doctest: +SKIP
+    """
     from vae_apps.data import load_data
 
     return load_data(args.data, image_size=args.image_size, channels=args.channels)
 
 
 def load_model_for(path, image_shape=None):
-    """Load a VAE safely; if ``image_shape`` is given, check the model fits the data."""
+    """Load a VAE safely; if ``image_shape`` is given, check the model fits the data.
+
+    Args:
+        path: str. A ``.keras`` file or a preset name.
+        image_shape: tuple or None. One image's (H, W, C).
+
+    Examples:
+    >>> model = load_model_for("digits.keras", (8, 8, 1))  # doctest: +SKIP
+    """
     from vae_apps.loading import check_image_shape, load_for_inference
 
     model = load_for_inference(path)
@@ -74,6 +133,14 @@ def load_model_for(path, image_shape=None):
 
 
 def add_engine_options(parser):
+    """Add ``--engine``, ``--ray-address``, ``--ray-actors``.
+
+    Args:
+        parser: argparse.ArgumentParser. A command's parser.
+
+    Examples:
+    >>> add_engine_options(p)  # doctest: +SKIP
+    """
     parser.add_argument("--engine", choices=("local", "ray"), default="local",
                         help="where the heavy stage runs: this process, or Ray Data actors "
                              '(pip install "ray[data]>=2.40")')

@@ -4,6 +4,14 @@ from .common import add_common_options, positive_int
 
 
 def add_parser(commands):
+    """Register ``vae-apps demo`` and its options.
+
+    Args:
+        commands: argparse._SubParsersAction. ``cli.build_parser``'s sub-commands.
+
+    Examples:
+    >>> add_parser(argparse.ArgumentParser().add_subparsers())  # doctest: +SKIP
+    """
     p = commands.add_parser("demo", help="run all three applications and write a report",
                             description="Train the VAE (and a denoising VAE) on DATA, then denoise, "
                                         "label from 2 % of the labels and generate; write "
@@ -19,6 +27,14 @@ def add_parser(commands):
 
 
 def run(args):
+    """Run ``vae-apps demo``: call the library with the parsed options; print the result.
+
+    Args:
+        args: argparse.Namespace. The parsed command line.
+
+    Examples:
+    >>> run(cli.build_parser().parse_args(["demo", ...]))  # doctest: +SKIP
+    """
     from vae_apps.demo import run_demo
     from vae_apps.files import check_new_output
 

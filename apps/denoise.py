@@ -7,6 +7,14 @@ from .common import add_common_options, add_engine_options, load_model_for, posi
 
 
 def add_parser(commands):
+    """Register ``vae-apps denoise`` and its options.
+
+    Args:
+        commands: argparse._SubParsersAction. ``cli.build_parser``'s sub-commands.
+
+    Examples:
+    >>> add_parser(argparse.ArgumentParser().add_subparsers())  # doctest: +SKIP
+    """
     p = commands.add_parser("denoise", help="denoise an image folder or array file",
                             description="Denoise every image under IN (recursively) into the same "
                                         "relative path under OUT, keeping format, size and mode. "
@@ -25,6 +33,14 @@ def add_parser(commands):
 
 
 def run(args):
+    """Run ``vae-apps denoise``: call the library with the parsed options; print the result.
+
+    Args:
+        args: argparse.Namespace. The parsed command line.
+
+    Examples:
+    >>> run(cli.build_parser().parse_args(["denoise", ...]))  # doctest: +SKIP
+    """
     from vae_apps import denoise
     from vae_apps.data import read_array_file
     from vae_apps.errors import UserError

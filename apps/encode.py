@@ -4,6 +4,14 @@ from .common import add_common_options, add_data_options, load_data_from_args, l
 
 
 def add_parser(commands):
+    """Register ``vae-apps encode`` and its options.
+
+    Args:
+        commands: argparse._SubParsersAction. ``cli.build_parser``'s sub-commands.
+
+    Examples:
+    >>> add_parser(argparse.ArgumentParser().add_subparsers())  # doctest: +SKIP
+    """
     p = commands.add_parser("encode", help="write latent codes (z_mean, z_log_var) of images",
                             description="Encode every image of DATA; write z_mean, z_log_var, "
                                         "labels and names as .npz, or one row per image as .csv.")
@@ -15,6 +23,14 @@ def add_parser(commands):
 
 
 def run(args):
+    """Run ``vae-apps encode``: call the library with the parsed options; print the result.
+
+    Args:
+        args: argparse.Namespace. The parsed command line.
+
+    Examples:
+    >>> run(cli.build_parser().parse_args(["encode", ...]))  # doctest: +SKIP
+    """
     from vae_apps.codes import write_codes
 
     images = load_data_from_args(args).all()

@@ -4,6 +4,14 @@ from .common import add_common_options, add_data_options, load_data_from_args, l
 
 
 def add_parser(commands):
+    """Register ``vae-apps evaluate`` and its options.
+
+    Args:
+        commands: argparse._SubParsersAction. ``cli.build_parser``'s sub-commands.
+
+    Examples:
+    >>> add_parser(argparse.ArgumentParser().add_subparsers())  # doctest: +SKIP
+    """
     p = commands.add_parser("evaluate", help="ELBO, IWAE log-likelihood and active units on test data",
                             description="Evaluate MODEL on the test split of DATA (all of DATA if "
                                         "it has none), in nats per image.")
@@ -18,6 +26,14 @@ def add_parser(commands):
 
 
 def run(args):
+    """Run ``vae-apps evaluate``: call the library with the parsed options; print the result.
+
+    Args:
+        args: argparse.Namespace. The parsed command line.
+
+    Examples:
+    >>> run(cli.build_parser().parse_args(["evaluate", ...]))  # doctest: +SKIP
+    """
     import json
     import sys
 

@@ -4,6 +4,14 @@ from .common import add_common_options, load_model_for, positive_int
 
 
 def add_parser(commands):
+    """Register ``vae-apps generate`` and its options.
+
+    Args:
+        commands: argparse._SubParsersAction. ``cli.build_parser``'s sub-commands.
+
+    Examples:
+    >>> add_parser(argparse.ArgumentParser().add_subparsers())  # doctest: +SKIP
+    """
     p = commands.add_parser("generate", help="draw new images: grids, interpolations, latent maps",
                             description="Decode random latent samples into a grid PNG; optionally "
                                         "walk between two images or map the latent space.")
@@ -33,6 +41,14 @@ def add_parser(commands):
 
 
 def run(args):
+    """Run ``vae-apps generate``: call the library with the parsed options; print the result.
+
+    Args:
+        args: argparse.Namespace. The parsed command line.
+
+    Examples:
+    >>> run(cli.build_parser().parse_args(["generate", ...]))  # doctest: +SKIP
+    """
     from vae_apps import generation
 
     from vae_apps.errors import UserError

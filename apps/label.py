@@ -9,6 +9,14 @@ LABEL_METHODS = ("semi-supervised", "spread", "knn", "centroids", "gmm")
 
 
 def add_parser(commands):
+    """Register ``vae-apps label`` and its options.
+
+    Args:
+        commands: argparse._SubParsersAction. ``cli.build_parser``'s sub-commands.
+
+    Examples:
+    >>> add_parser(argparse.ArgumentParser().add_subparsers())  # doctest: +SKIP
+    """
     p = commands.add_parser("label", help="label a mostly unlabelled dataset from a few labels",
                             description="Label every image of DATA from the few labels of "
                                         "LABELS.csv: by default a semi-supervised VAE learns from "
@@ -37,6 +45,14 @@ def add_parser(commands):
 
 
 def run(args):
+    """Run ``vae-apps label``: call the library with the parsed options; print the result.
+
+    Args:
+        args: argparse.Namespace. The parsed command line.
+
+    Examples:
+    >>> run(cli.build_parser().parse_args(["label", ...]))  # doctest: +SKIP
+    """
     from pathlib import Path
 
     from vae_apps.errors import UserError

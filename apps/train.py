@@ -5,6 +5,14 @@ from .common import (add_common_options, add_data_options, int_list, load_data_f
 
 
 def add_parser(commands):
+    """Register ``vae-apps train`` and its options.
+
+    Args:
+        commands: argparse._SubParsersAction. ``cli.build_parser``'s sub-commands.
+
+    Examples:
+    >>> add_parser(argparse.ArgumentParser().add_subparsers())  # doctest: +SKIP
+    """
     p = commands.add_parser("train", help="train a VAE (optionally a denoising one)",
                             description="Train the shared VAE on DATA and save the model that "
                                         "was best on the validation split.")
@@ -65,6 +73,17 @@ def add_parser(commands):
 
 
 def run(args):
+    """Run ``vae-apps train``: call the library with the parsed options; print the result.
+
+    Args:
+        args: argparse.Namespace. The parsed command line.
+
+    Returns:
+        The exit status (0, or 130 after Ctrl-C).
+
+    Examples:
+    >>> run(cli.build_parser().parse_args(["train", ...]))  # doctest: +SKIP
+    """
     from vae_apps.distribute import make_strategy
     from vae_apps.pipelines import train_from_dataset
 
@@ -91,6 +110,18 @@ def run(args):
 
 
 def run_patch_training(args):
+    """``vae-apps train --patch-size``: a full-resolution denoiser from patches.
+
+    Args:
+        args: argparse.Namespace. The parsed command line.
+
+    Returns:
+        The exit status (0, or 130 after Ctrl-C).
+
+    Examples:
+    >>> run_patch_training(cli.build_parser().parse_args(  # doctest: +SKIP
+    ...     ["train", "photos/", "--patch-size", "64", "--out", "d.keras"]))
+    """
     from vae_apps.pipelines import train_photo_denoiser
 
     kwargs = {name: value for name, value in [("beta", args.beta), ("noise", args.noise),
@@ -106,6 +137,18 @@ def run_patch_training(args):
 
 
 def run_labelled_training(args):
+    """``vae-apps train --labels``: a semi-supervised labeller.
+
+    Args:
+        args: argparse.Namespace. The parsed command line.
+
+    Returns:
+        The exit status (0, or 130 after Ctrl-C).
+
+    Examples:
+    >>> run_labelled_training(cli.build_parser().parse_args(  # doctest: +SKIP
+    ...     ["train", "images/", "--labels", "labels.csv", "--out", "l.keras"]))
+    """
     from pathlib import Path
 
     from vae_apps.labeling import read_label_csv

@@ -12,9 +12,11 @@ def write_codes(path, z_mean, z_log_var, images, overwrite=False):
     """Write z_mean, z_log_var, labels (when known) and names of ``images`` to ``path``.
 
     Args:
-        path: a ``.npz`` file (written atomically; plain arrays, no pickles).
-        images: the ``ImageSet`` the codes belong to.
-        overwrite: replace an existing file.
+        path: str or Path. A ``.npz`` file (written atomically; plain arrays, no pickles).
+        z_mean: np.ndarray. (N, d) posterior means.
+        z_log_var: np.ndarray. (N, d) posterior log-variances.
+        images: ImageSet. The images the codes belong to.
+        overwrite: bool. Replace an existing file.
 
     Examples:
     >>> write_codes("codes.npz", *model.encode(images.x), images)

@@ -22,7 +22,22 @@ ARRAY_SUFFIXES = (".npz", ".npy")
 
 @dataclass
 class ImageSet:
-    """Images (float32, N x H x W x C, in [0, 1]) with optional integer labels and names."""
+    """Images with optional integer labels and names.
+
+    Args:
+        x: np.ndarray. float32 images (N, H, W, C) in [0, 1].
+        y: np.ndarray or None. int64 labels (N,), -1 for unlabelled.
+        names: list of str. One name per image (a file path relative to its folder,
+            or the row index).
+        class_names: list of str or None. The names of labels 0, 1, ... (folder
+            names for a labelled folder).
+        skipped: list of (str, str). ``(name, reason)`` of the files not read.
+
+    Examples:
+    >>> images = load_data("digits").train
+    >>> images.take([0, 1, 2]).x.shape
+    (3, 8, 8, 1)
+    """
 
     x: np.ndarray
     y: np.ndarray | None = None
@@ -34,6 +49,7 @@ class ImageSet:
         return len(self.x)
 
     def take(self, index):
+        """The images at ``index`` (their labels and names with them)."""
         index = np.asarray(index)
         return ImageSet(self.x[index], None if self.y is None else self.y[index],
                         [self.names[i] for i in index], self.class_names)
@@ -41,7 +57,19 @@ class ImageSet:
 
 @dataclass
 class Dataset:
-    """A train split and, when the source defines one, a test split."""
+    """A train split and, when the source defines one, a test split.
+
+    Args:
+        train: ImageSet. The training images.
+        test: ImageSet or None. The source's own test split (MNIST's 10,000, the
+            fixed fifth of digits); ``None`` for folders and ``x``-only arrays.
+        source: str. The data spec it came from.
+
+    Examples:
+    >>> data = load_data("digits")
+    >>> data.image_shape, len(data.all())
+    ((8, 8, 1), 1797)
+    """
 
     train: ImageSet
     test: ImageSet | None
@@ -65,11 +93,16 @@ def load_data(spec, image_size=None, channels=None, labels_from_folders=True):
     """Load a data spec into a ``Dataset``.
 
     Args:
-        spec: ``digits``, ``mnist``, ``fashion_mnist``, ``cifar10``, a ``.npz``/``.npy``
-            path or an image folder.
-        image_size: (height, width) to resize to; required for folders of mixed sizes.
-        channels: 1 or 3 to force grey or colour; default: from the data.
-        labels_from_folders: label folder images by their class sub-folder.
+        spec: str or Path. ``digits``, ``mnist``, ``fashion_mnist``, ``cifar10``, a
+            ``.npz``/``.npy`` path or an image folder.
+        image_size: (int, int) or None. (height, width) to resize to; folders of mixed
+            sizes default to their most common size (with a warning).
+        channels: int or None. 1 or 3 to force grey or colour; default: from the data.
+        labels_from_folders: bool. Label folder images by their class sub-folder.
+
+    Examples:
+    >>> data = load_data("photos/", image_size=(64, 64), channels=1)
+    >>> data.train.x.shape  # (N, 64, 64, 1), and data.train.skipped lists bad files
     """
     spec = str(spec)
     if spec in _NAMED_SOURCES:
@@ -126,7 +159,15 @@ _NAMED_SOURCES = {"digits": _load_digits, **{name: _load_keras for name in KERAS
 
 
 def read_array_file(path):
-    """The arrays of a ``.npz`` (by key) or ``.npy`` (as ``x``), never unpickling anything."""
+    """The arrays of a ``.npz`` (by key) or ``.npy`` (as ``x``), never unpickling anything.
+
+    Args:
+        path: str or Path. A ``.npz`` or ``.npy`` file.
+
+    Examples:
+    >>> sorted(read_array_file("mnist.npz"))
+    ['x_test', 'x_train', 'y_test', 'y_train']
+    """
     path = Path(path)
     try:
         if path.suffix.lower() == ".npy":
@@ -181,6 +222,14 @@ def to_unit_images(x, source="array"):
 
     uint8 and integer arrays are read as 0..255 (uint16: 0..65535); float arrays
     in [0, 1] are kept, in [0, 255] divided by 255.
+
+    Args:
+        x: array-like. Images (N, H, W) or (N, H, W, C) with C = 1 or 3.
+        source: str. Names the data in the error raised for a bad array.
+
+    Examples:
+    >>> float(to_unit_images(np.full((2, 4, 4), 255, "uint8")).max())
+    1.0
     """
     x = np.asarray(x)
     if x.dtype.kind not in "biuf":
@@ -276,8 +325,8 @@ def binarize_images(x, seed=0):
     """Draw each pixel as Bernoulli(grey level) once, reproducibly (fixed evaluation sets).
 
     Args:
-        x: images in [0, 1].
-        seed: same seed, same 0/1 images.
+        x: np.ndarray. Images in [0, 1].
+        seed: int. Same seed, same 0/1 images.
 
     Examples:
     >>> x_test_binary = binarize_images(x_test, seed=12345)
@@ -294,12 +343,21 @@ def make_dataset(x, batch_size=128, shuffle=True, seed=0, noise=None, binarize=F
     With ``noise`` the pipeline yields (noisy input, clean target) pairs.
 
     Args:
-        shuffle: a new seeded order every epoch.
-        repeat: one endless stream of shuffled epochs (train with ``steps_per_epoch``
-            = ``ceil(len(x) / batch_size)``): Keras then keeps one iterator for the
-            whole training. A fresh iterator per epoch held the first step of some
-            epochs for 17-19 s on MNIST (an epoch trains in 21 s; 4 of 8 epoch starts,
-            TensorFlow 2.21, 2 cores); with one iterator, none of 8.
+        x: np.ndarray. float32 images (N, H, W, C) in [0, 1].
+        batch_size: int. Images per batch.
+        shuffle: bool. A new seeded order every epoch.
+        seed: int. Seeds the order, the binarisation and the noise.
+        noise: Noise or None. A ``vae_apps.noise.Noise``: yield (noisy, clean) pairs.
+        binarize: bool. Draw each pixel as Bernoulli(grey level) in every batch.
+        repeat: bool. One endless stream of shuffled epochs (train with
+            ``steps_per_epoch`` = ``ceil(len(x) / batch_size)``): Keras then keeps one
+            iterator for the whole training. A fresh iterator per epoch held the first
+            step of some epochs for 17-19 s on MNIST (an epoch trains in 21 s; 4 of 8
+            epoch starts, TensorFlow 2.21, 2 cores); with one iterator, none of 8.
+
+    Examples:
+    >>> ds = make_dataset(x_train, batch_size=128, noise=parse_noise("gaussian:0.5"))
+    >>> model.fit(ds, epochs=5)
     """
     import tensorflow as tf
 
@@ -318,7 +376,18 @@ def make_dataset(x, batch_size=128, shuffle=True, seed=0, noise=None, binarize=F
 def shuffled_rows(n, batch_size, seed, repeat=False):
     """Batches of row indices in ``range(n)``, a new seeded permutation every epoch
     (``tf.random.experimental.index_shuffle``: no shuffle buffer holding a second copy
-    of the images); ``repeat``: endless."""
+    of the images).
+
+    Args:
+        n: int. Rows to permute.
+        batch_size: int. Indices per batch.
+        seed: int. Same seed, same permutations.
+        repeat: bool. Endless (one permutation after another); else one epoch.
+
+    Examples:
+    >>> rows = shuffled_rows(60000, 128, seed=0, repeat=True)
+    >>> batches = rows.map(lambda index: tf.gather(images, index))  # doctest: +SKIP
+    """
     import tensorflow as tf
 
     def epoch(epoch_seed):
@@ -341,9 +410,9 @@ def make_labelled_dataset(x, y, batch_size=100, labelled_per_batch=32, seed=0):
     Args:
         x: float32 images (N, H, W, C) in [0, 1].
         y: integer labels (N,), -1 for unlabelled.
-        batch_size: images of the whole set per batch.
-        labelled_per_batch: labelled images added to each batch (0: none added).
-        seed: seeds both shuffles.
+        batch_size: int. Images of the whole set per batch.
+        labelled_per_batch: int. Labelled images added to each batch (0: none added).
+        seed: int. Seeds both shuffles.
 
     Examples:
     >>> ds = make_labelled_dataset(x, y, batch_size=100, labelled_per_batch=32, seed=0)
@@ -369,7 +438,15 @@ def make_labelled_dataset(x, y, batch_size=100, labelled_per_batch=32, seed=0):
 def corrupt_batches(ds, seed, noise=None, binarize=False):
     """Binarise and/or corrupt every batch of ``ds`` from seeds drawn afresh each epoch.
 
-    With ``noise`` the result yields (noisy input, clean target) pairs.
+    Args:
+        ds: tf.data.Dataset. Batches of float32 images in [0, 1].
+        seed: int. Seeds the per-batch seeds.
+        noise: Noise or None. A ``vae_apps.noise.Noise``: yield (noisy input, clean
+            target) pairs.
+        binarize: bool. Draw each pixel as Bernoulli(grey level).
+
+    Examples:
+    >>> pairs = corrupt_batches(batches, seed=0, noise=parse_noise("mask:0.3"))
     """
     import tensorflow as tf
 
@@ -392,6 +469,15 @@ def draw_patches(pixels, patch_size, count, rng):
     random multiple of 90 degrees and maybe mirrored (8 variants, all equally likely).
 
     Images smaller than a patch are padded by reflection first.
+
+    Args:
+        pixels: np.ndarray. One image (H, W, C).
+        patch_size: int. Side of the square crops.
+        count: int. Crops to draw.
+        rng: np.random.Generator. Draws the places and the turns.
+
+    Examples:
+    >>> patches = list(draw_patches(photo, 64, 16, np.random.default_rng(0)))
     """
     height, width = pixels.shape[:2]
     pad_h, pad_w = max(patch_size - height, 0), max(patch_size - width, 0)
@@ -411,14 +497,16 @@ def make_patch_dataset(images, patch_size, channels, patches_per_image=64, batch
     """A ``tf.data`` pipeline of random patches from images of any sizes.
 
     Args:
-        images: a list of image files (read one at a time, so a folder of large
+        images: list. A list of image files (read one at a time, so a folder of large
             photos is never all in memory) or of H x W x C arrays in [0, 1].
-        patch_size: side of the square patches.
-        channels: 1 or 3; colour images are turned grey (luma) or grey ones
+        patch_size: int. Side of the square patches.
+        channels: int. 1 or 3; colour images are turned grey (luma) or grey ones
             repeated to match.
-        patches_per_image: crops drawn from each image per epoch.
-        noise: a ``vae_apps.noise.Noise``: yield (noisy, clean) pairs.
-        seed: the crops, turns, shuffling and noise of epoch e come from (seed, e).
+        patches_per_image: int. Crops drawn from each image per epoch.
+        batch_size: int. Patches per batch.
+        noise: Noise or None. A ``vae_apps.noise.Noise``: yield (noisy, clean) pairs.
+        seed: int. The crops, turns, shuffling and noise of epoch e come from (seed, e).
+        shuffle_buffer: int. Patches mixed across images before batching.
 
     Examples:
     >>> ds = make_patch_dataset(["a.jpg", "b.png"], 64, channels=1,

@@ -26,7 +26,21 @@ def _settings(n_images, epochs, batch_size):
 
 
 def plain_autoencoder(model):
-    """An autoencoder with the VAE's own network shapes: deterministic code, no KL."""
+    """An autoencoder with the VAE's own network shapes: deterministic code, no KL.
+
+    The demo's baseline: what the VAE's denoising and samples are compared with.
+
+    Args:
+        model: VAE. Gives the image shape, latent size and network widths.
+
+    Returns:
+        ``(autoencoder, encoder, decoder)``: the compiled autoencoder (binary
+        cross-entropy) and its two halves.
+
+    Examples:
+    >>> autoencoder, encoder, decoder = plain_autoencoder(vae)
+    >>> autoencoder.fit(x_train, x_train, epochs=3)  # doctest: +SKIP
+    """
     import keras
 
     from vae_apps.networks import build_decoder, build_encoder
@@ -43,7 +57,27 @@ def plain_autoencoder(model):
 
 def run_demo(data_spec="digits", out="demo", *, epochs=None, batch_size=None, seed=0,
              noise="gaussian:0.5", label_fraction=0.02, progress=print):
-    """Run every application on ``data_spec``; write the report into ``out``; return metrics."""
+    """Run every application on ``data_spec``; write the report into ``out``; return metrics.
+
+    Trains a VAE, a denoiser and a plain autoencoder, labels the data from
+    ``label_fraction`` of its labels through the same path as ``vae-apps label``,
+    writes samples, interpolations and a latent map, and ``report.html``.
+
+    Args:
+        data_spec: str. Any ``load_data`` spec (``digits`` needs no network).
+        out: str or Path. The folder for the report, figures, models and ``metrics.json``.
+        epochs: int or None. Training epochs (default: 40 below 5,000 images, else 3).
+        batch_size: int or None. Default: 32 below 5,000 images, else 128.
+        seed: int. Seeds every random choice: same seed, same report.
+        noise: str. The denoising task's noise (``vae_apps.noise.parse_noise`` spec).
+        label_fraction: float. The share of labels kept for label recovery.
+        progress: callable. Called with one line per stage.
+
+    Examples:
+    >>> metrics = run_demo("digits", "demo", seed=0)
+    >>> metrics["labeling"]["accuracy_on_unlabelled"]  # doctest: +SKIP
+    0.95
+    """
     import keras
 
     from vae_apps import generation, plots

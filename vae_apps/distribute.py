@@ -10,7 +10,16 @@ STRATEGIES = ("mirrored",)
 
 
 def split_cpu(devices):
-    """Split the CPU into ``devices`` logical devices (before TensorFlow runs any op)."""
+    """Split the CPU into ``devices`` logical devices (before TensorFlow runs any op).
+
+    Args:
+        devices: int. Logical CPU devices to make (a mirrored strategy's replicas on a
+            machine without GPUs).
+
+    Examples:
+    >>> split_cpu(2)
+    >>> strategy = make_strategy("mirrored", devices=2)
+    """
     import tensorflow as tf
 
     cpu = tf.config.list_physical_devices("CPU")[0]
@@ -28,10 +37,10 @@ def make_strategy(kind=None, devices=None):
     """Return a ``tf.distribute`` strategy, or ``None`` for the default (one device).
 
     Args:
-        kind: ``None`` or ``"mirrored"``: ``MirroredStrategy`` over the visible GPUs
-            (the first ``devices`` of them), or, on a machine without GPUs, over
-            ``devices`` logical CPU devices (default 1).
-        devices: how many devices.
+        kind: str or None. ``None`` or ``"mirrored"``: ``MirroredStrategy`` over the
+            visible GPUs (the first ``devices`` of them), or, on a machine without GPUs,
+            over ``devices`` logical CPU devices (default 1).
+        devices: int or None. How many devices.
 
     Examples:
     >>> strategy = make_strategy("mirrored", devices=2)

@@ -2,4 +2,11 @@
 
 
 class UserError(Exception):
-    """Bad input from the user (a file, an argument, a model); its message names it."""
+    """Bad input from the user (a file, an argument, a model); its message names it.
+
+    Args:
+        message: str. One readable line naming the file or argument and the problem.
+
+    Examples:
+    >>> raise UserError("photos/a.png: not an image (truncated PNG)")  # doctest: +SKIP
+    """

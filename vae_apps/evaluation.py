@@ -15,10 +15,10 @@ def elbo_terms(model, x, batch_size=500, seed=0):
     do not enter: this is the ELBO itself.
 
     Args:
-        model: a trained VAE.
+        model: BaseVAE. A trained VAE.
         x: float32 images (N, H, W, C) in [0, 1] (binarise them first for a binarised score).
-        batch_size: images per call.
-        seed: seeds the samples of z: same seed, same figures.
+        batch_size: int. Images per call.
+        seed: int. Seeds the samples of z: same seed, same figures.
 
     Examples:
     >>> elbo_terms(model, x_test)["negative_elbo"]  # doctest: +SKIP
@@ -58,18 +58,21 @@ def iwae_nll(model, x, num_samples=1000, batch_size=None, rows_per_call=250, see
     tightens as K grows and equals the ELBO at K = 1.
 
     Args:
-        num_samples: K, samples of z per image.
-        batch_size: images encoded together (default: as many as fit ``rows_per_call``
+        model: BaseVAE. The model (not changed: a copy computes the estimate).
+        x: np.ndarray. float32 test images in [0, 1] (binarise them first for a
+            binarised score).
+        num_samples: int. K, samples of z per image.
+        batch_size: int or None. Images encoded together (default: as many as fit ``rows_per_call``
             with one sample each, at most 100).
-        rows_per_call: decoder rows (image, sample pairs) per call (250: fastest of
+        rows_per_call: int. Decoder rows (image, sample pairs) per call (250: fastest of
             125-2000 on a 2-core CPU, with bfloat16 1.5x faster than 2000). Each image is
             encoded once; its K log-weights are computed in chunks of about
             ``rows_per_call // batch_size`` samples and combined in float32 by one
             log-sum-exp, so memory does not grow with K.
-        seed: the samples are drawn from ``(seed, batch, chunk)``: same seed, same
+        seed: int. The samples are drawn from ``(seed, batch, chunk)``: same seed, same
             estimate.
-        progress: a Keras progress bar with the running mean.
-        precision: the networks' compute precision (``"auto"``: bfloat16 where the CPU
+        progress: bool. A Keras progress bar with the running mean.
+        precision: str. The networks' compute precision (``"auto"``: bfloat16 where the CPU
             is fast at it, ``"float32"``, ``"mixed"``); the log-weights and their
             log-sum-exp are float32 in every case. Measured on MNIST, K = 1000, same
             samples: bfloat16 and float32 estimates within 0.001 nats.
@@ -136,7 +139,9 @@ def active_units(model, x, threshold=0.01):
     """Latent dimensions whose posterior mean varies across the data (Burda et al.).
 
     Args:
-        threshold: the least variance of a dimension's posterior mean over ``x``.
+        model: BaseVAE. The model.
+        x: np.ndarray. float32 images in [0, 1].
+        threshold: float. The least variance of a dimension's posterior mean over ``x``.
 
     Examples:
     >>> active_units(model, x_test)  # doctest: +SKIP
@@ -147,7 +152,18 @@ def active_units(model, x, threshold=0.01):
 
 
 def psnr_ssim(clean, image):
-    """PSNR (dB) and SSIM of one image against its clean reference (H x W x C floats)."""
+    """PSNR (dB) and SSIM of one image against its clean reference (scikit-image's).
+
+    Args:
+        clean: np.ndarray. The reference (H, W, C) in [0, 1].
+        image: np.ndarray. The image scored, same shape (clipped to [0, 1]).
+
+    Returns:
+        ``(psnr, ssim)``; identical images score ``(100.0, 1.0)``.
+
+    Examples:
+    >>> psnr, ssim = psnr_ssim(clean, denoised)
+    """
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
     clean = np.asarray(clean, "float64")
@@ -164,7 +180,8 @@ def image_quality(clean, images):
     """Mean PSNR (dB) and SSIM of ``images`` against ``clean`` (N x H x W x C floats).
 
     Args:
-        clean: the references; images: the outputs to score (clipped to [0, 1]).
+        clean: np.ndarray. The references (N, H, W, C) in [0, 1].
+        images: np.ndarray. The outputs to score (clipped to [0, 1]).
 
     Examples:
     >>> image_quality(x_test, model.reconstruct(noisy))["psnr"]  # doctest: +SKIP
@@ -178,9 +195,13 @@ def evaluate_model(model, x, iwae_samples=1000, binarize=False, seed=0, progress
     """All the likelihood figures of ``vae-apps evaluate``, nats per image.
 
     Args:
-        iwae_samples: K of the importance-weighted bound.
-        binarize: binarise ``x`` first (seeded by ``seed``), for binarised-MNIST figures.
-        progress: a progress bar over the IWAE pass.
+        model: BaseVAE. The model.
+        x: np.ndarray. float32 test images in [0, 1].
+        iwae_samples: int. K of the importance-weighted bound.
+        binarize: bool. Binarise ``x`` first (seeded by ``seed``), for binarised-MNIST
+            figures.
+        seed: int. Seeds the binarisation and every sample: same seed, same figures.
+        progress: bool. A progress bar over the IWAE pass.
 
     Returns:
         a dict: images, negative_elbo, reconstruction, kl, ``iwae_nll_k{K}``,

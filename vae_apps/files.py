@@ -20,8 +20,8 @@ def atomic_path(path, overwrite=True):
     interrupted write never leaves a partial output behind.
 
     Args:
-        path: the final file.
-        overwrite: allow replacing an existing ``path`` (default True).
+        path: str or Path. The final file.
+        overwrite: bool. Allow replacing an existing ``path`` (default True).
 
     Examples:
     >>> with atomic_path("model.keras") as tmp:
@@ -54,7 +54,18 @@ _TEMPORARY = re.compile(r"^\..+\.(\d+)-[0-9a-f]{12}\.tmp(\.[^.]*)?$")
 
 def remove_stale_temporaries(folder):
     """Delete the temporary files that runs killed mid-write (SIGKILL, power loss) left
-    under ``folder``: only ``atomic_path``'s names whose writing process is gone."""
+    under ``folder``: only ``atomic_path``'s names whose writing process is gone.
+
+    Args:
+        folder: str or Path. An output folder.
+
+    Returns:
+        How many files were removed.
+
+    Examples:
+    >>> remove_stale_temporaries("clean/")
+    0
+    """
     removed = 0
     for root, _, names in os.walk(folder):
         for name in names:
@@ -81,7 +92,18 @@ def _remove_quietly(path):
 
 
 def resolve_inside(root, relative, what="path"):
-    """Return ``root / relative`` resolved, refusing absolute paths and escapes from root."""
+    """Return ``root / relative`` resolved, refusing absolute paths and escapes from root.
+
+    Args:
+        root: str or Path. The data root.
+        relative: str. A path read from user data (a labels CSV).
+        what: str. Names the path in the error.
+
+    Examples:
+    >>> resolve_inside("data/", "cats/1.png")  # doctest: +SKIP
+    PosixPath('/home/me/data/cats/1.png')
+    >>> resolve_inside("data/", "../secret")  # raises UserError  # doctest: +SKIP
+    """
     root = Path(root).resolve()
     if os.path.isabs(relative):
         raise UserError(f"{what} {relative!r} is absolute; give it relative to {root}")
@@ -92,14 +114,29 @@ def resolve_inside(root, relative, what="path"):
 
 
 def check_output_outside(input_dir, output_dir):
-    """Refuse an output folder equal to or inside the input folder."""
+    """Refuse an output folder equal to or inside the input folder.
+
+    Args:
+        input_dir: str or Path. The folder read.
+        output_dir: str or Path. The folder to write.
+
+    Examples:
+    >>> check_output_outside("scans/", "scans/clean/")  # raises UserError  # doctest: +SKIP
+    """
     inp, out = Path(input_dir).resolve(), Path(output_dir).resolve()
     if out == inp or out.is_relative_to(inp):
         raise UserError(f"{output_dir}: the output folder must not be inside the input folder {input_dir}")
 
 
 def check_model_file(path):
-    """Return ``path`` as a Path if it is a file that can be a ``.keras`` model (a zip archive)."""
+    """Return ``path`` as a Path if it is a file that can be a ``.keras`` model (a zip archive).
+
+    Args:
+        path: str or Path. The model file given by the user.
+
+    Examples:
+    >>> check_model_file("missing.keras")  # raises UserError  # doctest: +SKIP
+    """
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such model file")
@@ -109,14 +146,29 @@ def check_model_file(path):
 
 
 def check_new_output(path, overwrite):
-    """Refuse to replace an existing output unless ``overwrite``; return the path."""
+    """Refuse to replace an existing output unless ``overwrite``; return the path.
+
+    Args:
+        path: str or Path or None. The output (``None``: nothing to check).
+        overwrite: bool. Replacing it was asked for.
+
+    Examples:
+    >>> out = check_new_output("model.keras", overwrite=False)
+    """
     if path is not None and Path(path).exists() and not overwrite:
         raise UserError(f"{path}: already exists (pass --overwrite to replace it)")
     return path
 
 
 def ensure_folder(folder):
-    """Create ``folder`` (and parents) or raise UserError saying why not."""
+    """Create ``folder`` (and parents) or raise UserError saying why not.
+
+    Args:
+        folder: str or Path. The folder to create (existing is fine).
+
+    Examples:
+    >>> ensure_folder("report/figures")
+    """
     try:
         Path(folder).mkdir(parents=True, exist_ok=True)
     except OSError as exc:

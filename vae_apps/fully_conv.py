@@ -20,18 +20,20 @@ class FullyConvVAE(BaseVAE):
     """A VAE whose encoder and decoder are convolutional throughout.
 
     Args:
-        channels: 1 (grey) or 3 (colour).
-        filters: network width at 1/2 resolution (twice as many at 1/4).
-        latent_channels: latent Gaussians per 2 x 2 block of pixels.
-        blocks: 3 x 3 convolutions at (1/2, 1/4) resolution in the encoder and in the
-            decoder.
-        residual: the mean is ``input + decoded correction`` (else the decoded image).
-        conditional: the decoder also sees the input image, not only z. Measured on
+        channels: int. 1 (grey) or 3 (colour).
+        filters: int. Network width at 1/2 resolution (twice as many at 1/4).
+        latent_channels: int. Latent Gaussians per 2 x 2 block of pixels.
+        blocks: (int, int). 3 x 3 convolutions at (1/2, 1/4) resolution in the encoder
+            and in the decoder.
+        residual: bool. The mean is ``input + decoded correction`` (else the decoded image).
+        conditional: bool. The decoder also sees the input image, not only z. Measured on
             the bundled photos (120 steps, sigma = 0.1): conditional, RMSE 0.095 -> 0.047
             with ~35,000 nats of KL per 64 x 64 patch (z is used); without, the KL
             collapsed and the output stayed the input (RMSE 0.095).
-        gaussian_sigma: the likelihood's fixed standard deviation (0.01: 2.5 grey
+        likelihood: str. ``"gaussian"`` (photos) or ``"bernoulli"``.
+        gaussian_sigma: float. The likelihood's fixed standard deviation (0.01: 2.5 grey
             levels of 255).
+        learn_sigma: bool. Learn sigma with the rest.
         **kwargs: the likelihood, beta, K samples, KL warm-up and seed of
             ``BaseVAE``; ``dtype="mixed_bfloat16"`` computes in bfloat16 (several
             times faster where the CPU has AMX or AVX-512 BF16).

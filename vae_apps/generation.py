@@ -7,12 +7,12 @@ def generate(model, sampler, n, seed=0, temperature=1.0, binary=False):
     """Decode ``n`` latent samples.
 
     Args:
-        model: a trained VAE.
-        sampler: a ``vae_apps.samplers`` sampler (``PriorSampler``, ``GMMSampler``).
-        n: how many images.
-        seed: seeds the codes (and the pixels of ``binary`` images): same seed, same images.
-        temperature: scales the sampler's spread (below 1: more typical images).
-        binary: draw 0/1 pixels from a Bernoulli model instead of its mean images.
+        model: VAE. A trained VAE.
+        sampler: PriorSampler or GMMSampler. A ``vae_apps.samplers`` sampler (``PriorSampler``, ``GMMSampler``).
+        n: int. How many images.
+        seed: int. Seeds the codes (and the pixels of ``binary`` images): same seed, same images.
+        temperature: float. Scales the sampler's spread (below 1: more typical images).
+        binary: bool. Draw 0/1 pixels from a Bernoulli model instead of its mean images.
 
     Returns:
         float32 images (n, H, W, C) in [0, 1].
@@ -29,7 +29,16 @@ def generate(model, sampler, n, seed=0, temperature=1.0, binary=False):
 
 
 def slerp(a, b, t):
-    """Spherical interpolation: keeps the norm typical of prior samples along the way."""
+    """Spherical interpolation: keeps the norm typical of prior samples along the way.
+
+    Args:
+        a: np.ndarray. The code at ``t = 0``.
+        b: np.ndarray. The code at ``t = 1``.
+        t: float. Where along the arc (nearly parallel codes: linear interpolation).
+
+    Examples:
+    >>> middle = slerp(z_a, z_b, 0.5)
+    """
     a_n, b_n = a / np.linalg.norm(a), b / np.linalg.norm(b)
     omega = np.arccos(np.clip(np.dot(a_n, b_n), -1.0, 1.0))
     if omega < 1e-6:
@@ -41,9 +50,11 @@ def interpolate(model, image_a, image_b, steps=10, mode="linear"):
     """Encode two images, walk between their codes in ``steps`` steps, decode each step.
 
     Args:
-        image_a: the first image (H, W, C); image_b: the last.
-        steps: images in the walk, both ends included.
-        mode: ``"linear"`` or ``"slerp"`` (spherical: keeps the norm of typical codes).
+        model: VAE. Encodes the ends and decodes the walk.
+        image_a: np.ndarray. The first image (H, W, C).
+        image_b: np.ndarray. The last image.
+        steps: int. Images in the walk, both ends included.
+        mode: str. ``"linear"`` or ``"slerp"`` (spherical: keeps the norm of typical codes).
 
     Returns:
         float32 images (steps, H, W, C).
@@ -66,8 +77,9 @@ def manifold(model, n=15, quantile=0.95):
     quantiles (so each cell holds equal prior mass); returned row-major, top row first.
 
     Args:
-        n: cells per side.
-        quantile: the grid spans the prior's ``1 - quantile`` to ``quantile`` quantiles.
+        model: VAE. A model with ``latent_dim == 2``.
+        n: int. Cells per side.
+        quantile: float. The grid spans the prior's ``1 - quantile`` to ``quantile`` quantiles.
 
     Examples:
     >>> grid = manifold(model_2d, n=15)  # (225, H, W, C)
@@ -86,7 +98,24 @@ def manifold(model, n=15, quantile=0.95):
 
 def write_samples(model, model_path, out, n=64, sampler="prior", seed=0, temperature=1.0,
                   binary=False, scale=1, save_each=None, overwrite=False):
-    """Write an n-image grid (and each sample with ``save_each``); return the images."""
+    """Write an n-image grid (and each sample with ``save_each``); return the images.
+
+    Args:
+        model: VAE. The generator.
+        model_path: str or Path. Its file: the GMM sampler is read from beside it.
+        out: str or Path. The grid's image file.
+        n: int. Images.
+        sampler: str. ``"prior"`` (N(0, I)) or ``"gmm"`` (fitted on the training codes).
+        seed: int. Same seed, same images.
+        temperature: float. Scales the codes' spread (below 1: cleaner, less varied).
+        binary: bool. Draw each pixel as Bernoulli(mean) instead of showing the mean.
+        scale: int. Pixels per image pixel in the grid.
+        save_each: str or Path or None. Also write every sample into this folder.
+        overwrite: bool. Replace existing files.
+
+    Examples:
+    >>> images = write_samples(model, "mnist.keras", "grid.png", n=64, sampler="gmm")
+    """
     from pathlib import Path
 
     from vae_apps.errors import UserError
@@ -117,6 +146,24 @@ def write_samples(model, model_path, out, n=64, sampler="prior", seed=0, tempera
 
 def write_interpolation(model, path_a, path_b, out, steps=10, spherical=False, scale=1,
                         overwrite=False):
+    """Write the walk between two images' codes as one strip (the images at its ends).
+
+    Args:
+        model: VAE. Encodes the ends and decodes the walk.
+        path_a: str or Path. The first image file (resized to the model's shape).
+        path_b: str or Path. The last image file.
+        out: str or Path. The strip's image file.
+        steps: int. Decoded images between the ends.
+        spherical: bool. Walk along the sphere (``slerp``) instead of a straight line.
+        scale: int. Pixels per image pixel.
+        overwrite: bool. Replace ``out``.
+
+    Returns:
+        The strip's images, ends included.
+
+    Examples:
+    >>> walk = write_interpolation(model, "a.png", "b.png", "walk.png", steps=8)
+    """
     from vae_apps.errors import UserError
     from vae_apps.files import check_new_output
     from vae_apps.images import describe_image_error, read_image, to_shape
@@ -139,7 +186,19 @@ def write_interpolation(model, path_a, path_b, out, steps=10, spherical=False, s
 def write_latent_map(model, data_spec, out, seed=0, overwrite=False):
     """A map of the data's codes coloured by label; for a 2-D latent, also the manifold.
 
-    Returns (number of images mapped, the manifold grid's path or None)."""
+    Args:
+        model: VAE. Encodes the data.
+        data_spec: str. Any ``load_data`` spec, resized to the model's shape.
+        out: str or Path. The map's image file (the manifold goes beside it).
+        seed: int. Seeds the projection.
+        overwrite: bool. Replace existing files.
+
+    Returns:
+        ``(images mapped, the manifold grid's path or None)``.
+
+    Examples:
+    >>> count, manifold_path = write_latent_map(model, "digits", "map.png")
+    """
     from pathlib import Path
 
     from vae_apps.data import load_data
@@ -169,7 +228,23 @@ def write_class_samples(model, out, class_name=None, n=64, seed=0, temperature=1
     """Images of one class (``class_name``), or one row per class when it is ``None``.
 
     Every column of the per-class grid shares one style z, so a column shows one
-    handwriting (or pose) rendered as each class. Returns the images.
+    handwriting (or pose) rendered as each class.
+
+    Args:
+        model: SemiSupervisedVAE. A model trained with labels.
+        out: str or Path. The grid's image file.
+        class_name: str or None. One of the model's class names.
+        n: int. Images (per class: ``n // n_classes`` columns).
+        seed: int. Same seed, same images.
+        temperature: float. Scales the style codes' spread.
+        scale: int. Pixels per image pixel.
+        overwrite: bool. Replace ``out``.
+
+    Returns:
+        The images written.
+
+    Examples:
+    >>> sevens = write_class_samples(model, "sevens.png", class_name="7", n=32)
     """
     from vae_apps.errors import UserError
     from vae_apps.files import check_new_output
@@ -194,7 +269,22 @@ def write_class_samples(model, out, class_name=None, n=64, seed=0, temperature=1
 
 def write_analogies(model, data_spec, out, n=8, scale=1, overwrite=False):
     """The style of the first ``n`` images of ``data_spec`` rendered as every class: one row
-    per image, the image itself first (Kingma et al. 2014, figure 1). Returns the grid's rows."""
+    per image, the image itself first (Kingma et al. 2014, figure 1).
+
+    Args:
+        model: SemiSupervisedVAE. A model trained with labels.
+        data_spec: str. Any ``load_data`` spec, resized to the model's shape.
+        out: str or Path. The grid's image file.
+        n: int. Images (rows).
+        scale: int. Pixels per image pixel.
+        overwrite: bool. Replace ``out``.
+
+    Returns:
+        The grid's rows, (n, n_classes + 1, H, W, C).
+
+    Examples:
+    >>> rows = write_analogies(model, "digits", "analogies.png", n=8)
+    """
     from vae_apps.data import load_data
     from vae_apps.files import check_new_output
     from vae_apps.plots import save_grid

@@ -13,6 +13,10 @@ def cpu_has_fast_bfloat16():
     Measured on a 2-core Sapphire Rapids (AMX): the photo denoiser trains 4.2x and
     runs 5x faster in ``mixed_bfloat16`` than in float32; on CPUs without these
     instructions bfloat16 is emulated and slower than float32.
+
+    Examples:
+    >>> cpu_has_fast_bfloat16()  # doctest: +SKIP
+    True
     """
     try:
         with open("/proc/cpuinfo") as f:
@@ -26,7 +30,7 @@ def dtype_policy(precision="auto"):
     """Keras dtype policy name for ``precision``.
 
     Args:
-        precision: ``"float32"``, ``"mixed"`` (bfloat16 compute, float32 weights), or
+        precision: str. ``"float32"``, ``"mixed"`` (bfloat16 compute, float32 weights), or
             ``"auto"`` (mixed where the CPU is fast at it).
 
     Examples:
@@ -48,7 +52,7 @@ def building_in(policy):
     policy is restored afterwards, also on errors.
 
     Args:
-        policy: e.g. ``self.dtype_policy`` or ``"mixed_bfloat16"``.
+        policy: str or keras.DTypePolicy. E.g. ``self.dtype_policy`` or ``"mixed_bfloat16"``.
 
     Examples:
     >>> with building_in("mixed_bfloat16"):

@@ -28,12 +28,32 @@ _SIXTEEN_BIT_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
 
 
 class ImageTooLarge(ValueError):
-    """An image over ``MAX_IMAGE_PIXELS`` (a decompression-bomb guard)."""
+    """An image over ``MAX_IMAGE_PIXELS`` (a decompression-bomb guard).
+
+    Args:
+        message: str. The image's size and the limit.
+
+    Examples:
+    >>> read_image("huge.tif")  # raises ImageTooLarge  # doctest: +SKIP
+    """
 
 
 @dataclass(frozen=True)
 class ImageInfo:
-    """What is needed to write an output like its input: size, mode, format, alpha."""
+    """What is needed to write an output like its input: size, mode, format, alpha.
+
+    Args:
+        size: (int, int). (width, height), as PIL gives it.
+        mode: str. The PIL mode (``"L"``, ``"RGB"``, ``"I;16"``, ``"P"`` ...).
+        format: str or None. The PIL format (``"PNG"``, ``"JPEG"`` ...).
+        alpha: np.ndarray or None. uint8 (H, W) transparency, put back on the output.
+        save_options: dict or None. PIL ``save()`` arguments that keep quality and
+            metadata (JPEG tables, ICC profile, DPI ...).
+
+    Examples:
+    >>> pixels, info = read_image("scan.png")
+    >>> write_image("clean/scan.png", denoised, like=info)
+    """
 
     size: tuple  # (width, height)
     mode: str
@@ -49,7 +69,7 @@ def list_images(root):
     followed, so link loops cannot trap the walk.
 
     Args:
-        root: the folder to walk.
+        root: str or Path. The folder to walk.
 
     Examples:
     >>> images, others = list_images("MY_PHOTOS")
@@ -74,7 +94,7 @@ def read_image(path):
     ``OSError``/``ValueError`` (from PIL) for files that are not readable images.
 
     Args:
-        path: an image file PIL can open.
+        path: str or Path. An image file PIL can open.
 
     Examples:
     >>> pixels, info = read_image("photo.jpg")
@@ -151,7 +171,15 @@ def _to_unit_float(img):
 
 
 def describe_image_error(exc):
-    """One short phrase for why PIL could not read a file."""
+    """One short phrase for why PIL could not read a file.
+
+    Args:
+        exc: Exception. What ``read_image`` raised.
+
+    Examples:
+    >>> describe_image_error(PIL.Image.UnidentifiedImageError("x"))  # doctest: +SKIP
+    'not a readable image (unknown or corrupt format)'
+    """
     if isinstance(exc, ImageTooLarge):
         return f"image too large: {exc} (decompression-bomb guard)"
     if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
@@ -163,7 +191,21 @@ def describe_image_error(exc):
 
 
 def to_shape(pixels, height, width, channels):
-    """Resize and convert ``pixels`` (H x W x C float) to height x width x channels."""
+    """Resize and convert ``pixels`` (H x W x C float) to height x width x channels.
+
+    Colour becomes grey by ITU-R 601 luma (as PIL's ``convert("L")``); grey becomes
+    colour by repetition; sizes change by bicubic resampling.
+
+    Args:
+        pixels: np.ndarray. float32 (H, W, C) in [0, 1].
+        height: int. Rows wanted.
+        width: int. Columns wanted.
+        channels: int. 1 or 3.
+
+    Examples:
+    >>> to_shape(np.zeros((30, 40, 3), "float32"), 28, 28, 1).shape
+    (28, 28, 1)
+    """
     if pixels.shape[-1] != channels:
         if channels == 1:  # ITU-R 601 luma, as PIL's convert("L")
             pixels = pixels @ np.array([[0.299], [0.587], [0.114]], "float32")
@@ -175,7 +217,16 @@ def to_shape(pixels, height, width, channels):
 
 
 def resize(pixels, size):
-    """Resize float H x W x C pixels to ``size`` = (width, height), channel by channel."""
+    """Resize float H x W x C pixels to ``size`` = (width, height), channel by channel.
+
+    Args:
+        pixels: np.ndarray. float32 (H, W, C) in [0, 1].
+        size: (int, int). (width, height), PIL's order.
+
+    Examples:
+    >>> resize(np.zeros((10, 20, 1), "float32"), (40, 20)).shape
+    (20, 40, 1)
+    """
     channels = [np.asarray(Image.fromarray(np.ascontiguousarray(pixels[..., c])).resize(size, Image.BICUBIC))
                 for c in range(pixels.shape[-1])]
     return np.clip(np.stack(channels, axis=-1), 0.0, 1.0)
@@ -185,10 +236,11 @@ def write_image(path, pixels, like=None, overwrite=False):
     """Write float pixels atomically; with ``like``, in that input's size, mode and format.
 
     Args:
-        path: the output file (its extension picks the format without ``like``).
-        pixels: float H x W x C in [0, 1] (clipped).
-        like: the ``ImageInfo`` of the input this output replaces.
-        overwrite: replace an existing file (default: refuse with a clear error).
+        path: str or Path. The output file (its extension picks the format without
+            ``like``).
+        pixels: np.ndarray. float (H, W, C) in [0, 1] (clipped).
+        like: ImageInfo or None. The input this output replaces.
+        overwrite: bool. Replace an existing file (default: refuse with a clear error).
 
     Examples:
     >>> write_image("clean/a.png", pixels, like=info)
@@ -235,5 +287,13 @@ def _convert_mode(img, mode):
 
 
 def save_uint8(path, pixels):
-    """Write a float [0, 1] H x W x C picture (a figure, a grid) as PNG, atomically."""
+    """Write a float [0, 1] H x W x C picture (a figure, a grid) as PNG, atomically.
+
+    Args:
+        path: str or Path. The file (replaced if it exists).
+        pixels: np.ndarray. float (H, W, C) in [0, 1].
+
+    Examples:
+    >>> save_uint8("samples/sample_00.png", images[0])
+    """
     write_image(path, pixels, overwrite=True)

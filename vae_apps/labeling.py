@@ -121,6 +121,13 @@ def unlabelled_mask(y):
 
     String labels have no unlabelled marker: encode them as integers first, as
     ``recover_labels`` does.
+
+    Args:
+        y: array-like. Labels (N,).
+
+    Examples:
+    >>> unlabelled_mask(np.array([3, -1, 0]))
+    array([False,  True, False])
     """
     y = np.asarray(y)
     if y.dtype.kind in "iuf":
@@ -131,12 +138,13 @@ def unlabelled_mask(y):
 class LatentLabeler(ClassifierMixin, BaseEstimator):
     """Recover labels of unlabelled latent codes from a few labelled ones.
 
-    Parameters:
-        method: ``"spread"``, ``"knn"``, ``"centroids"`` or ``"gmm"`` (see ``METHODS``).
-        n_neighbors: neighbours for ``knn`` votes and the ``spread`` graph.
-        alpha: how much ``spread`` lets labels change (0: never, 1: freely).
-        max_iter: iterations of ``spread`` and ``gmm``.
-        random_state: seed of ``centroids`` and ``gmm``.
+    Args:
+        method: str. ``"spread"``, ``"knn"``, ``"centroids"`` or ``"gmm"`` (see
+            ``METHODS``).
+        n_neighbors: int. Neighbours for ``knn`` votes and the ``spread`` graph.
+        alpha: float. How much ``spread`` lets labels change (0: never, 1: freely).
+        max_iter: int. Iterations of ``spread`` and ``gmm``.
+        random_state: int or None. Seed of ``centroids`` and ``gmm``.
 
     ``fit(X, y)``: ``y == -1`` marks unlabelled rows. Fitted attributes: ``classes_``,
     ``transduction_`` (a label for every row of X, the given ones kept),
@@ -158,6 +166,7 @@ class LatentLabeler(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y):
+        """Fit on every row of ``X`` (codes), ``y == -1`` marking the unlabelled ones."""
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {sorted(METHODS)}, got {self.method!r}")
         X, y = validate_data(self, X, y, dtype="numeric", y_numeric=False)
@@ -178,11 +187,13 @@ class LatentLabeler(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X):
+        """Class probabilities (N, n_classes) of new codes, in ``classes_`` order."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype="numeric")
         return self.model_.predict_proba(X)
 
     def predict(self, X):
+        """The most probable class of each new code."""
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
 
@@ -199,11 +210,22 @@ MAX_REPORTED_ERRORS = 5
 
 @dataclass
 class GivenLabels:
-    """Labels from a LABELS.csv: which rows of the dataset, which strings, keyed by what."""
+    """Labels from a LABELS.csv: which rows of the dataset, which strings, keyed by what.
 
-    key: str  # "path" or "index"
-    rows: np.ndarray  # positions in the dataset
-    labels: np.ndarray  # strings
+    Args:
+        key: str. ``"path"`` (image folders) or ``"index"`` (array files).
+        rows: np.ndarray. The labelled images' positions in the dataset.
+        labels: np.ndarray. Their label strings (object dtype).
+
+    Examples:
+    >>> given = read_label_csv("labels.csv", images.names, data_root="MY_IMAGES")
+    >>> given.key, len(given.rows)  # doctest: +SKIP
+    ('path', 40)
+    """
+
+    key: str
+    rows: np.ndarray
+    labels: np.ndarray
 
 
 def read_label_csv(path, names, data_root=None):
@@ -212,9 +234,10 @@ def read_label_csv(path, names, data_root=None):
     Every problem is reported with its row number (the header is row 1), in one error.
 
     Args:
-        path: the CSV file.
-        names: the dataset's image names (relative paths or row indices).
-        data_root: the image folder: paths in the CSV must stay inside it.
+        path: str or Path. The CSV file.
+        names: list of str. The dataset's image names (relative paths or row indices).
+        data_root: str or Path or None. The image folder: paths in the CSV must stay
+            inside it.
 
     Returns:
         ``GivenLabels`` (rows of the dataset and their label strings).
@@ -293,9 +316,10 @@ def recover_labels(codes, given, method="spread", seed=0, **params):
     (``class_names_[transduction_]`` are the labels as strings).
 
     Args:
-        codes: latent codes of every image (N, d).
-        given: ``GivenLabels``.
-        method: one of ``METHODS`` (spread, knn, centroids, gmm).
+        codes: np.ndarray. Latent codes of every image (N, d).
+        given: GivenLabels. The labelled rows and their strings.
+        method: str. One of ``METHODS`` (spread, knn, centroids, gmm).
+        seed: int. The estimator's ``random_state``.
         **params: more ``LatentLabeler`` arguments.
 
     Examples:
@@ -316,13 +340,16 @@ def write_predictions(path, names, key, labels, confidence, given, overwrite=Fal
     labelled.
 
     Args:
-        path: the CSV to write.
-        names: image names (relative paths or row indices), one per image.
-        key: ``"path"`` or ``"index"``, the first column's header.
-        labels: a label string per image.
-        confidence: the probability of each label.
-        given: the ``GivenLabels`` (their rows are marked ``labelled``).
-        overwrite: replace an existing file.
+        path: str or Path. The CSV to write.
+        names: list of str. Image names (relative paths or row indices), one per image.
+        key: str. ``"path"`` or ``"index"``, the first column's header.
+        labels: array-like. A label string per image.
+        confidence: array-like. The probability of each label.
+        given: GivenLabels. Their rows are marked ``labelled``.
+        overwrite: bool. Replace an existing file.
+
+    Examples:
+    >>> write_predictions("predictions.csv", images.names, "path", labels, confidence, given)
     """
     labelled = np.zeros(len(names), bool)
     labelled[given.rows] = True
@@ -345,13 +372,18 @@ def suggest_labels(features, proba, given_rows, n, seed=0):
     images like it. Given rows are never suggested.
 
     Args:
-        features: (n_images, d) array: latent codes, or log class probabilities.
-        proba: (n_images, n_classes) predicted class probabilities.
-        given_rows: indices of the images labelled already.
-        n: how many to suggest (fewer if fewer are unlabelled).
-        seed: seeds k-means.
+        features: np.ndarray. (n_images, d): latent codes, or log class probabilities.
+        proba: np.ndarray. (n_images, n_classes) predicted class probabilities.
+        given_rows: array-like. Indices of the images labelled already.
+        n: int. How many to suggest (fewer if fewer are unlabelled).
+        seed: int. Seeds k-means.
+
     Returns:
         Row indices, ordered by the uncertainty of their cluster (highest first).
+
+    Examples:
+    >>> rows = suggest_labels(np.log(proba), proba, given.rows, n=50)
+    >>> write_suggestions("suggest.csv", images.names, given.key, rows)
     """
     from sklearn.cluster import KMeans
 
@@ -385,11 +417,14 @@ def write_suggestions(path, names, key, rows, overwrite=False):
     image, label empty: fill the labels in and add the rows to LABELS.csv.
 
     Args:
-        path: the CSV to write.
-        names: image names, one per image.
-        key: ``"path"`` or ``"index"``.
-        rows: the suggested images' positions (``suggest_labels``), in order.
-        overwrite: replace an existing file.
+        path: str or Path. The CSV to write.
+        names: list of str. Image names, one per image.
+        key: str. ``"path"`` or ``"index"``.
+        rows: array-like. The suggested images' positions (``suggest_labels``), in order.
+        overwrite: bool. Replace an existing file.
+
+    Examples:
+    >>> write_suggestions("suggest.csv", images.names, "path", rows)
     """
     with atomic_path(path, overwrite) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)

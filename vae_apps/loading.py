@@ -15,9 +15,9 @@ def load_vae(path, compile=True, precision=None):
     """Load a ``.keras`` vae_apps model with ``safe_mode`` on; raise UserError with the reason.
 
     Args:
-        path: the ``.keras`` file.
-        compile: ``False`` leaves the optimizer out: for inference, and quicker.
-        precision: ``None`` keeps the saved dtype policy; ``"auto"``, ``"float32"`` or
+        path: str or Path. The ``.keras`` file.
+        compile: bool. ``False`` leaves the optimizer out: for inference, and quicker.
+        precision: str or None. ``None`` keeps the saved dtype policy; ``"auto"``, ``"float32"`` or
             ``"mixed"`` rebuilds a fully convolutional model in that precision (the
             weights are float32 in every case).
 
@@ -52,8 +52,9 @@ def with_precision(model, precision, keep_optimizer=False):
     """The same model computing in ``precision`` (a copy if it differs).
 
     Args:
-        precision: ``"auto"``, ``"float32"`` or ``"mixed"`` (``vae_apps.hardware``).
-        keep_optimizer: give the copy of a compiled model the same optimizer with its
+        model: BaseVAE. The model.
+        precision: str. ``"auto"``, ``"float32"`` or ``"mixed"`` (``vae_apps.hardware``).
+        keep_optimizer: bool. Give the copy of a compiled model the same optimizer with its
             state, so it can be saved and trained further (not needed for inference).
 
     Examples:
@@ -86,7 +87,8 @@ def for_evaluation(model, precision="auto"):
     never save or train it.
 
     Args:
-        precision: ``"auto"``, ``"float32"`` or ``"mixed"`` (``vae_apps.hardware``).
+        model: BaseVAE. The model (not changed).
+        precision: str. ``"auto"``, ``"float32"`` or ``"mixed"`` (``vae_apps.hardware``).
 
     Examples:
     >>> fast = for_evaluation(model)
@@ -105,7 +107,15 @@ def for_evaluation(model, precision="auto"):
 
 def load_for_inference(model):
     """A model for inference from a ``.keras`` path or a preset name (``photo`` ...):
-    no optimizer, fully convolutional models in the machine's fastest precision."""
+    no optimizer, fully convolutional models in the machine's fastest precision.
+
+    Args:
+        model: str or Path. A ``.keras`` file or a preset name (``vae_apps.presets``).
+
+    Examples:
+    >>> model = load_for_inference("photo")
+    >>> model = load_for_inference("my_denoiser.keras")
+    """
     from vae_apps.presets import is_preset, load_preset
 
     if is_preset(model):
@@ -115,7 +125,16 @@ def load_for_inference(model):
 
 def check_image_shape(model_shape, data_shape, where):
     """The one model-versus-data shape check: a fully convolutional model (``None`` sides)
-    takes any height and width; otherwise the shapes must be equal."""
+    takes any height and width; otherwise the shapes must be equal.
+
+    Args:
+        model_shape: tuple. The model's ``image_shape``.
+        data_shape: tuple. One image's (H, W, C).
+        where: str or Path. Names the data in the error.
+
+    Examples:
+    >>> check_image_shape((28, 28, 1), (32, 32, 1), "x.npz")  # raises UserError  # doctest: +SKIP
+    """
     model_shape, data_shape = tuple(model_shape), tuple(int(s) for s in data_shape)
     if model_shape[0] is None:
         return
@@ -127,7 +146,15 @@ def check_image_shape(model_shape, data_shape, where):
 def saved_image_shape(path):
     """The image shape in a saved model's config (or a preset's), read without loading
     TensorFlow: ``(H, W, C)``; ``(None, None, C)`` for a fully convolutional model;
-    ``(None, None, None)`` for the ``photo`` preset (grey or colour per image)."""
+    ``(None, None, None)`` for the ``photo`` preset (grey or colour per image).
+
+    Args:
+        path: str or Path. A ``.keras`` file or a preset name.
+
+    Examples:
+    >>> saved_image_shape("mnist.keras")  # doctest: +SKIP
+    (28, 28, 1)
+    """
     from vae_apps.presets import PHOTO, is_preset, preset_path
 
     if is_preset(path):
@@ -157,7 +184,15 @@ def read_model_config(path):
     """The ``config.json`` of a vae_apps ``.keras`` archive, after checking that the
     archive cannot escape its folder, names only vae_apps' model classes and Keras'
     own optimizers (no functions, lambdas or other modules), and declares sane sizes.
-    Raises UserError naming the file and the problem."""
+    Raises UserError naming the file and the problem.
+
+    Args:
+        path: str or Path. A ``.keras`` file.
+
+    Examples:
+    >>> read_model_config("mnist.keras")["registered_name"]  # doctest: +SKIP
+    'vae_apps>VAE'
+    """
     path = check_model_file(path)
     try:
         with zipfile.ZipFile(path) as archive:

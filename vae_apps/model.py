@@ -20,7 +20,16 @@ LOG_2PI = math.log(2.0 * math.pi)
 
 
 def reparameterize(z_mean, z_log_var, eps):
-    """z = mu + sigma * eps: the one place the reparameterisation is written."""
+    """z = mu + sigma * eps: the one place the reparameterisation is written.
+
+    Args:
+        z_mean: tensor. The posterior means.
+        z_log_var: tensor. The posterior log-variances (broadcast with ``z_mean``).
+        eps: tensor. Standard normal draws of the result's shape.
+
+    Examples:
+    >>> z = reparameterize(z_mean, z_log_var, keras.random.normal(ops.shape(z_mean)))
+    """
     return z_mean + ops.exp(0.5 * z_log_var) * eps
 
 
@@ -29,7 +38,7 @@ class Sampling(layers.Layer):
     """Draw z = mu + exp(log_var / 2) * eps with eps ~ N(0, I).
 
     Args:
-        seed: seeds the layer's ``keras.random.SeedGenerator`` (fresh noise every call,
+        seed: int or None. Seeds the layer's ``keras.random.SeedGenerator`` (fresh noise every call,
             the same sequence for the same seed).
 
     Examples:
@@ -54,8 +63,9 @@ def kl_divergence(z_mean, z_log_var):
     over every latent element (a vector or a spatial map).
 
     Args:
-        z_mean, z_log_var: the posterior's parameters, (batch, ...) each; computed in
-            float32 whatever their dtype.
+        z_mean: tensor. The posterior means, (batch, ...); computed in float32
+            whatever their dtype.
+        z_log_var: tensor. The posterior log-variances, same shape.
 
     Examples:
     >>> kl = kl_divergence(*model.encoder(x))  # shape (batch,)
@@ -66,12 +76,30 @@ def kl_divergence(z_mean, z_log_var):
 
 
 def bernoulli_nll(target, logits, log_sigma=None):
-    """-log p(target | logits) summed over pixels; targets may be grey levels in [0, 1]."""
+    """-log p(target | logits) summed over pixels; targets may be grey levels in [0, 1].
+
+    Args:
+        target: tensor. Images (N, H, W, C) in [0, 1].
+        logits: tensor. The decoder's logits, same shape.
+        log_sigma: unused (the Gaussian likelihood's parameter; same signature).
+
+    Examples:
+    >>> nll = bernoulli_nll(x, model.decoder(z))  # shape (N,)
+    """
     return ops.sum(ops.binary_crossentropy(target, logits, from_logits=True), axis=(1, 2, 3))
 
 
 def gaussian_nll(target, mean, log_sigma):
-    """-log N(target; mean, sigma^2) summed over pixels, one shared sigma."""
+    """-log N(target; mean, sigma^2) summed over pixels, one shared sigma.
+
+    Args:
+        target: tensor. Images (N, H, W, C).
+        mean: tensor. The decoder's means, same shape.
+        log_sigma: tensor. log sigma, a scalar.
+
+    Examples:
+    >>> nll = gaussian_nll(x, model.decoder(z), model.log_sigma)  # shape (N,)
+    """
     z = (target - mean) * ops.exp(-log_sigma)
     per_pixel = 0.5 * ops.square(z) + log_sigma + 0.5 * LOG_2PI
     return ops.sum(per_pixel, axis=(1, 2, 3))
@@ -90,18 +118,23 @@ class BaseVAE(keras.Model):
     over every latent element, and trains with one ``train_step``.
 
     Args:
-        likelihood: ``"bernoulli"`` (binary cross-entropy) or ``"gaussian"``.
-        gaussian_sigma: the Gaussian likelihood's standard deviation (its start value
+        likelihood: str. ``"bernoulli"`` (binary cross-entropy) or ``"gaussian"``.
+        gaussian_sigma: float. The Gaussian likelihood's standard deviation (its start value
             when ``learn_sigma``).
-        learn_sigma: learn the Gaussian likelihood's sigma with the rest.
-        beta: weight of the KL term.
-        num_samples: K, the Monte Carlo samples of z per image in the loss.
-        warmup_epochs: the KL weight rises linearly from beta / warmup_epochs to beta
+        learn_sigma: bool. Learn the Gaussian likelihood's sigma with the rest.
+        beta: float. Weight of the KL term.
+        num_samples: int. K, the Monte Carlo samples of z per image in the loss.
+        warmup_epochs: int. The KL weight rises linearly from beta / warmup_epochs to beta
             over these first epochs (0: no warm-up).
-        seed: seed of the sampling noise.
+        seed: int or None. Seed of the sampling noise.
 
     ``fit`` takes images ``x`` (the target is ``x``) or ``(x_input, x_target)``
     pairs, e.g. noisy inputs and clean targets for denoising.
+
+    Examples:
+    >>> class MyVAE(BaseVAE):  # a new family member: networks and pixel_parameters
+    ...     def pixel_parameters(self, z, x_input, x_target, training=False):
+    ...         return self.decoder(z, training=training)
     """
 
     def __init__(self, likelihood="bernoulli", gaussian_sigma=0.1, learn_sigma=False, beta=1.0,
@@ -233,14 +266,14 @@ class VAE(BaseVAE):
     """The VAE for small fixed-size images: one code vector z per image.
 
     Args:
-        image_shape: (height, width, channels) of the images, values in [0, 1].
-        latent_dim: size of the latent code z.
-        architecture: ``"conv"`` or ``"dense"`` networks (see ``vae_apps.networks``).
-        filters: convolution widths, one stride-2 layer each.
-        hidden_units: dense layer widths between the features and the code.
-        decoder_hidden_units: dense widths from the code back to the features
+        image_shape: (int, int, int). (height, width, channels) of the images, values in [0, 1].
+        latent_dim: int. Size of the latent code z.
+        architecture: str. ``"conv"`` or ``"dense"`` networks (see ``vae_apps.networks``).
+        filters: tuple of int. Convolution widths, one stride-2 layer each.
+        hidden_units: tuple of int. Dense layer widths between the features and the code.
+        decoder_hidden_units: tuple of int or None. Dense widths from the code back to the features
             (default ``None``: ``hidden_units`` reversed).
-        pixel_context: 0 (default): pixels are independent given z. M > 0: each
+        pixel_context: int. 0 (default): pixels are independent given z. M > 0: each
             pixel also depends on the pixels above and to its left, through M masked
             convolutions mixed by weights computed from z (``PixelContext``): better
             likelihoods, but decoding draws the pixels one by one.
@@ -364,7 +397,12 @@ def _in_batches(network, x, batch_size):
 
 
 class KLWarmup(keras.callbacks.Callback):
-    """Raise the KL weight linearly to ``beta`` over the model's ``warmup_epochs``."""
+    """Raise the KL weight linearly to ``beta`` over the model's ``warmup_epochs``.
+
+    Examples:
+    >>> model = VAE((28, 28, 1), warmup_epochs=5)
+    >>> model.fit(x, epochs=20, callbacks=[KLWarmup()])  # train_vae adds it
+    """
 
     def on_epoch_begin(self, epoch, logs=None):
         model = self.model

@@ -25,12 +25,13 @@ def build_encoder(image_shape, latent_dim, architecture="conv", filters=(32, 64)
     """Return a functional model ``x -> (z_mean, z_log_var)``.
 
     Args:
-        image_shape: (height, width, channels).
-        latent_dim: size of z.
-        architecture: ``"conv"`` (3 x 3 stride-2 convolutions, one per ``filters``
-            entry) or ``"dense"``.
-        filters: convolution widths.
-        hidden_units: dense widths between the features and the code.
+        image_shape: (int, int, int). (height, width, channels).
+        latent_dim: int. Size of z.
+        architecture: str. ``"conv"`` (3 x 3 stride-2 convolutions, one per
+            ``filters`` entry) or ``"dense"``.
+        filters: tuple of int. Convolution widths.
+        hidden_units: tuple of int. Dense widths between the features and the code.
+        name: str. The model's name.
 
     Examples:
     >>> encoder = build_encoder((28, 28, 1), latent_dim=32, filters=(32, 64), hidden_units=(512,))
@@ -55,16 +56,26 @@ def build_decoder(image_shape, latent_dim, architecture="conv", filters=(32, 64)
                   name="decoder"):
     """Return a functional model ``z -> pixel parameters`` of shape ``image_shape``.
 
-    ``outputs_per_channel`` > 1 gives several values per pixel and channel (for
-    ``PixelContext``), laid out as all channels' first values, then the rest.
-
-    ``decoder_hidden_units`` are the dense widths after z (default: the encoder's
-    ``hidden_units`` reversed; ``()`` goes straight to the first feature map, as in
-    the keras.io example).
-
     The convolutional decoder mirrors the encoder: it starts from the encoder's
     last feature-map size, doubles it once per filter count and crops the excess,
     so odd image sizes come back exactly.
+
+    Args:
+        image_shape: (int, int, int). (height, width, channels).
+        latent_dim: int. Size of z.
+        architecture: str. ``"conv"`` or ``"dense"``, as the encoder's.
+        filters: tuple of int. The encoder's convolution widths (used in reverse).
+        hidden_units: tuple of int. The encoder's dense widths.
+        decoder_hidden_units: tuple of int or None. Dense widths after z (default:
+            ``hidden_units`` reversed; ``()`` goes straight to the first feature map,
+            as in the keras.io example).
+        outputs_per_channel: int. Values per pixel and channel; above 1 for
+            ``PixelContext``, laid out as all channels' first values, then the rest.
+        name: str. The model's name.
+
+    Examples:
+    >>> decoder = build_decoder((28, 28, 1), latent_dim=32, hidden_units=(512,))
+    >>> logits = decoder(z)  # (N, 28, 28, 1)
     """
     _check_architecture(architecture)
     height, width, channels = image_shape
@@ -122,14 +133,19 @@ def build_fully_conv_encoder(channels, filters=64, latent_channels=16, blocks=(2
     """Return ``image -> (z_mean, z_log_var)``: maps of Gaussians at 1/2 resolution.
 
     Args:
-        channels: 1 (grey) or 3 (colour).
-        filters: width at 1/2 resolution (twice as many at 1/4).
-        latent_channels: latent Gaussians per 2 x 2 block of pixels.
-        blocks: 3 x 3 convolutions at (1/2, 1/4) resolution.
-        dtype: a Keras dtype policy (``"mixed_bfloat16"`` computes in bfloat16);
-            the latent parameters are always float32.
+        channels: int. 1 (grey) or 3 (colour).
+        filters: int. Width at 1/2 resolution (twice as many at 1/4).
+        latent_channels: int. Latent Gaussians per 2 x 2 block of pixels.
+        blocks: (int, int). 3 x 3 convolutions at (1/2, 1/4) resolution.
+        dtype: str or None. A Keras dtype policy (``"mixed_bfloat16"`` computes in
+            bfloat16); the latent parameters are always float32.
+        name: str. The model's name.
 
     Works for any height and width that are multiples of ``FULLY_CONV_STRIDE``.
+
+    Examples:
+    >>> encoder = build_fully_conv_encoder(channels=3, filters=64)
+    >>> z_mean, z_log_var = encoder(photos)  # (N, H/2, W/2, 16) each
     """
     inputs = keras.Input(shape=(None, None, channels), name="image")
     # A 2 x 2 stride-2 convolution: space-to-depth and a 1 x 1 convolution in one layer.
@@ -150,9 +166,18 @@ def build_fully_conv_decoder(channels, filters=64, latent_channels=16, blocks=(2
     """Return ``z -> image-sized output`` (or ``[z, image] -> output`` if ``conditional``).
 
     Args:
-        conditional: the decoder also sees the input image (through its own 2 x 2
-            stride-2 convolution), not only z.
-        The rest as ``build_fully_conv_encoder``.
+        channels: int. 1 (grey) or 3 (colour).
+        filters: int. Width at 1/2 resolution (twice as many at 1/4).
+        latent_channels: int. Latent Gaussians per 2 x 2 block of pixels.
+        blocks: (int, int). 3 x 3 convolutions at (1/2, 1/4) resolution.
+        conditional: bool. The decoder also sees the input image (through its own
+            2 x 2 stride-2 convolution), not only z.
+        dtype: str or None. A Keras dtype policy; the output is always float32.
+        name: str. The model's name.
+
+    Examples:
+    >>> decoder = build_fully_conv_decoder(channels=1, conditional=True)
+    >>> correction = decoder([z, noisy])  # (N, H, W, 1)
     """
     z = keras.Input(shape=(None, None, latent_channels), name="z")
     h = layers.Conv2D(filters, 3, padding="same", dtype=dtype)(z)
@@ -178,6 +203,15 @@ class PixelContext(layers.Layer):
     image (mask "A": only pixels earlier in raster order) gives ``maps`` context
     values ``c``. The result is ``a + sum_m b_m * c_m``: a one-layer PixelCNN head
     whose use of the context is steered by z (after PixelVAE, Gulrajani et al. 2017).
+
+    Args:
+        channels: int. The image's channels.
+        maps: int. Context values per pixel and channel (the ``--pixel-context`` M).
+        kernel_size: int. Side of the masked window (odd).
+
+    Examples:
+    >>> head = PixelContext(channels=1, maps=4)
+    >>> logits = head(decoder(z), x)  # each pixel's logit sees x above and left of it
     """
 
     def __init__(self, channels, maps, kernel_size=7, **kwargs):
@@ -229,7 +263,7 @@ class PhaseConv2DTranspose(layers.Layer):
     weights, is never trained and never saved (see ``phase_decomposed``).
 
     Args:
-        conv_transpose: the ``keras.layers.Conv2DTranspose`` to copy (built; see
+        conv_transpose: keras.layers.Conv2DTranspose. The ``keras.layers.Conv2DTranspose`` to copy (built; see
             ``PhaseConv2DTranspose.applies_to``).
 
     Examples:
@@ -284,7 +318,7 @@ def phase_decomposed(network):
     1.75x faster for the MNIST decoder on CPU); other layers are shared, not copied.
 
     Args:
-        network: a functional ``keras.Model`` (an encoder or decoder built here).
+        network: keras.Model. A functional ``keras.Model`` (an encoder or decoder built here).
 
     Examples:
     >>> fast_decoder = phase_decomposed(model.decoder)  # doctest: +SKIP

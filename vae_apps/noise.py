@@ -17,23 +17,59 @@ from vae_apps.errors import UserError
 
 
 def gaussian(x, sigma, seed):
-    """Add N(0, sigma^2) to every pixel, clipped to [0, 1]."""
+    """Add N(0, sigma^2) to every pixel, clipped to [0, 1].
+
+    Args:
+        x: tf.Tensor. float32 images (N, H, W, C) in [0, 1].
+        sigma: float. The standard deviation.
+        seed: tf.Tensor. A stateless seed, shape (2,).
+
+    Examples:
+    >>> noisy = gaussian(x, 0.5, tf.constant([0, 1]))
+    """
     return tf.clip_by_value(x + sigma * tf.random.stateless_normal(tf.shape(x), seed), 0.0, 1.0)
 
 
 def salt_pepper(x, p, seed):
-    """Set a fraction p of pixels to 0 or 1 (half each)."""
+    """Set a fraction p of pixels to 0 or 1 (half each).
+
+    Args:
+        x: tf.Tensor. float32 images (N, H, W, C) in [0, 1].
+        p: float. The fraction of pixels, in (0, 1].
+        seed: tf.Tensor. A stateless seed, shape (2,).
+
+    Examples:
+    >>> noisy = salt_pepper(x, 0.2, tf.constant([0, 1]))
+    """
     u = tf.random.stateless_uniform(tf.shape(x), seed)
     return tf.where(u < p / 2, 0.0, tf.where(u < p, 1.0, x))
 
 
 def mask(x, p, seed):
-    """Drop a fraction p of pixels to 0."""
+    """Drop a fraction p of pixels to 0.
+
+    Args:
+        x: tf.Tensor. float32 images (N, H, W, C) in [0, 1].
+        p: float. The fraction of pixels, in (0, 1].
+        seed: tf.Tensor. A stateless seed, shape (2,).
+
+    Examples:
+    >>> noisy = mask(x, 0.3, tf.constant([0, 1]))
+    """
     return tf.where(tf.random.stateless_uniform(tf.shape(x), seed) < p, 0.0, x)
 
 
 def block(x, size, seed):
-    """Black out one random size x size square per image (clipped to the image)."""
+    """Black out one random size x size square per image (clipped to the image).
+
+    Args:
+        x: tf.Tensor. float32 images (N, H, W, C) in [0, 1].
+        size: int. The square's side in pixels.
+        seed: tf.Tensor. A stateless seed, shape (2,).
+
+    Examples:
+    >>> noisy = block(x, 8, tf.constant([0, 1]))
+    """
     size = int(size)
     shape = tf.shape(x)
     n, h, w = shape[0], shape[1], shape[2]
@@ -63,6 +99,11 @@ class Noise:
 
     Made by ``parse_noise``; ``apply(x, seed)`` corrupts NumPy images reproducibly,
     calling it on a tensor batch with a stateless seed corrupts inside ``tf.data``.
+
+    Args:
+        spec: str. The spec it was parsed from (``"gaussian:0.1-0.3+mask:0.2"``).
+        steps: tuple. ``(function, value or (low, high))`` pairs, applied in order; a
+            range draws each image's strength uniformly.
 
     Examples:
     >>> noisy = parse_noise("salt_pepper:0.2").apply(x, seed=0)
@@ -98,7 +139,7 @@ def parse_noise(spec):
     """Parse a noise spec into a ``Noise``; raise UserError if malformed.
 
     Args:
-        spec: ``NAME:VALUE`` corruptions joined by ``+``; NAME one of ``CORRUPTIONS``
+        spec: str. ``NAME:VALUE`` corruptions joined by ``+``; NAME one of ``CORRUPTIONS``
             (gaussian, salt_pepper, mask, block); a range ``LOW-HIGH`` draws the level
             afresh per image where the kind allows it.
 

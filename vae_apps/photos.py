@@ -22,7 +22,7 @@ def bundled_photo(name):
     """One bundled photo as float32 H x W x C in [0, 1] (C = 1 or 3, as it ships).
 
     Args:
-        name: a scikit-image ``data`` photo (camera, astronaut, coffee, coins, ...).
+        name: str. A scikit-image ``data`` photo (camera, astronaut, coffee, coins, ...).
 
     Examples:
     >>> camera = bundled_photo("camera")  # 512 x 512 x 1
@@ -49,10 +49,19 @@ def bundled_photo(name):
 
 
 def training_photos():
-    """The bundled training photos (never the evaluation ones), in a fixed order."""
+    """The bundled training photos (never the evaluation ones), in a fixed order.
+
+    Examples:
+    >>> photos = training_photos()  # float32 H x W x C arrays in [0, 1]
+    """
     return [bundled_photo(name) for name in TRAINING_PHOTOS]
 
 
 def evaluation_photos():
-    """{name: photo} of the held-out evaluation photos."""
+    """{name: photo} of the held-out evaluation photos.
+
+    Examples:
+    >>> sorted(evaluation_photos())
+    ['astronaut', 'camera', 'coffee', 'coins']
+    """
     return {name: bundled_photo(name) for name in EVALUATION_PHOTOS}

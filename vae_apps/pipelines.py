@@ -28,11 +28,25 @@ def train_from_dataset(data, out, *, validation_split=0.1, noise=None, seed=0, b
                        **kwargs):
     """Train on a loaded ``Dataset`` (what ``vae-apps train`` runs).
 
-    Returns (summary line, ``TrainResult``). ``beta`` default: ``DENOISER_BETA`` with
-    ``noise``, else 1; ``kwargs`` are ``train_vae``'s, ``TRAINING_DEFAULTS`` where not given.
-
     Validation comes from the train split; the test split, when the source has
     one, is only used for the final test-set negative ELBO (or PSNR for denoisers).
+
+    Args:
+        data: Dataset. From ``vae_apps.data.load_data``.
+        out: str or Path or None. The ``.keras`` file to write (and its GMM sampler).
+        validation_split: float. The share of the train split held out.
+        noise: str or Noise or None. Train a denoiser against this noise.
+        seed: int. Seeds the split, the weights, the batches and the noise.
+        beta: float or None. KL weight (default: ``DENOISER_BETA`` with ``noise``, else 1).
+        **kwargs: ``train_vae`` arguments; ``TRAINING_DEFAULTS`` where not given.
+
+    Returns:
+        ``(summary line, TrainResult)``.
+
+    Examples:
+    >>> line, result = train_from_dataset(load_data("digits"), "digits.keras", epochs=20)
+    >>> print(line)  # doctest: +SKIP
+    trained 20 epochs in 31 s, loss 27.01, val_loss 27.90, test -ELBO 27.64 nats; ...
     """
     from vae_apps.data import binarize_images
     from vae_apps.evaluation import elbo_terms, image_quality
@@ -81,10 +95,11 @@ def train_labeling_vae(x, epochs=None, seed=0, verbose=0):
     """Train a VAE on all images ``x`` (no labels needed) for label recovery.
 
     Args:
-        x: float32 images (N, H, W, C) in [0, 1].
-        epochs: default about 200,000 image presentations, 10 to 100 epochs; small
-            sets use batches of 32 so they still get enough updates.
-        seed: seeds the weights, the order and the sampling.
+        x: np.ndarray. float32 images (N, H, W, C) in [0, 1].
+        epochs: int or None. Default about 200,000 image presentations, 10 to 100 epochs;
+            small sets use batches of 32 so they still get enough updates.
+        seed: int. Seeds the weights, the order and the sampling.
+        verbose: int or str. Keras' progress output.
 
     Examples:
     >>> model = train_labeling_vae(images.x)
@@ -112,7 +127,15 @@ LABEL_METHODS = (SEMI_SUPERVISED, "spread", "knn", "centroids", "gmm")  # the la
 def labeller_epochs(n_images):
     """About 270,000 image presentations: 150 epochs on digits' 1,797 images, 20 (the
     fewest) on MNIST's 70,000, 150 (the most) on smaller sets. (At least 2,700 updates on
-    small sets, by repeating the data, did not help: faces, seed 0, 59.7 -> 59.2 %.)"""
+    small sets, by repeating the data, did not help: faces, seed 0, 59.7 -> 59.2 %.)
+
+    Args:
+        n_images: int. Images trained on (labelled and unlabelled).
+
+    Examples:
+    >>> labeller_epochs(1797), labeller_epochs(70000)
+    (150, 20)
+    """
     import numpy as np
 
     return int(np.clip(270_000 // max(n_images, 1), 20, 150))
@@ -123,11 +146,13 @@ def train_labeller(x, given, *, epochs=None, seed=0, out=None, overwrite=False, 
     """Train a ``SemiSupervisedVAE`` on all images ``x`` and the ``GivenLabels``.
 
     Args:
-        x: float32 images (N, H, W, C) in [0, 1], labelled and unlabelled.
-        given: ``GivenLabels`` (rows of ``x`` and their label strings).
-        epochs: default ``labeller_epochs(len(x))``.
-        seed: seeds the weights, the batches and the sampling.
-        out: a ``.keras`` path to write the model to.
+        x: np.ndarray. float32 images (N, H, W, C) in [0, 1], labelled and unlabelled.
+        given: GivenLabels. Rows of ``x`` and their label strings.
+        epochs: int or None. Default ``labeller_epochs(len(x))``.
+        seed: int. Seeds the weights, the batches and the sampling.
+        out: str or Path or None. A ``.keras`` path to write the model to.
+        overwrite: bool. Replace ``out``.
+        verbose: int or str. Keras' progress output.
         **kwargs: more ``train_semi_supervised`` arguments.
 
     Returns:
@@ -153,7 +178,17 @@ def train_labeller(x, given, *, epochs=None, seed=0, out=None, overwrite=False, 
 
 
 def train_labeller_from_csv(images, given, out, **kwargs):
-    """``vae-apps train DATA --labels CSV``: returns (summary line, ``TrainResult``)."""
+    """``vae-apps train DATA --labels CSV``: returns (summary line, ``TrainResult``).
+
+    Args:
+        images: ImageSet. All the images, labelled and unlabelled.
+        given: GivenLabels. From ``read_label_csv``.
+        out: str or Path. The ``.keras`` file to write.
+        **kwargs: ``train_labeller`` arguments.
+
+    Examples:
+    >>> line, result = train_labeller_from_csv(images, given, "labeller.keras")
+    """
     result = train_labeller(images.x, given, out=out, verbose="auto", **kwargs)
     history = result.history
     status = "interrupted; model so far" if result.interrupted else "model"
@@ -165,13 +200,27 @@ def train_labeller_from_csv(images, given, out, **kwargs):
 
 @dataclass
 class RecoveredLabels:
-    """A label for every image (the given ones kept) and what it was based on."""
+    """A label for every image (the given ones kept) and what it was based on.
 
-    labels: object  # strings
-    confidence: object  # probability of each label; 1 for given ones
-    proba: object  # (n_images, n_classes), columns in class_names order
-    class_names: object  # the label strings of proba's columns
-    features: object  # what images are compared by: latent codes or log q(y|x)
+    Args:
+        labels: np.ndarray. A label string per image.
+        confidence: np.ndarray. The probability of each label; 1 for given ones.
+        proba: np.ndarray. (n_images, n_classes), columns in ``class_names`` order.
+        class_names: np.ndarray. The label strings of ``proba``'s columns.
+        features: np.ndarray. What images are compared by (``--suggest``): latent
+            codes or log q(y|x).
+        method: str. The method that labelled them.
+
+    Examples:
+    >>> result = recover_dataset_labels(images.x, given)
+    >>> result.labels[:3], result.confidence[:3]  # doctest: +SKIP
+    """
+
+    labels: object
+    confidence: object
+    proba: object
+    class_names: object
+    features: object
     method: str
 
 
@@ -180,13 +229,21 @@ def recover_dataset_labels(x, given, *, model=None, method=None, codes=None, epo
     """Label every image of ``x`` from the ``GivenLabels``: what ``vae-apps label`` runs.
 
     Args:
-        model: a trained model, or ``None`` to train one on ``x`` (a semi-supervised
-            VAE for ``method="semi-supervised"``, the labelling VAE otherwise).
-        method: ``"semi-supervised"`` (the model's classifier q(y|x)) or a latent-space
-            method of ``vae_apps.labeling.METHODS`` applied to the model's codes.
-            Default: semi-supervised, or ``"spread"`` for a model trained without labels.
-        codes: the latent codes of ``x`` when computed elsewhere (the Ray engine).
-        progress: called with a line before a model is trained.
+        x: np.ndarray. float32 images (N, H, W, C) in [0, 1].
+        given: GivenLabels. The labelled rows and their strings.
+        model: BaseVAE or None. A trained model, or ``None`` to train one on ``x`` (a
+            semi-supervised VAE for ``method="semi-supervised"``, the labelling VAE
+            otherwise).
+        method: str or None. ``"semi-supervised"`` (the model's classifier q(y|x)) or
+            a latent-space method of ``vae_apps.labeling.METHODS`` applied to the
+            model's codes. Default: semi-supervised, or ``"spread"`` for a model
+            trained without labels.
+        codes: np.ndarray or None. The latent codes of ``x`` when computed elsewhere
+            (the Ray engine).
+        epochs: int or None. Training epochs when a model is trained.
+        seed: int. Seeds the training and the estimator.
+        n_neighbors: int. Neighbours of the latent-space methods.
+        progress: callable or None. Called with a line before a model is trained.
 
     Examples:
     >>> result = recover_dataset_labels(images.x, read_label_csv("labels.csv", images.names))
@@ -243,7 +300,15 @@ def recover_dataset_labels(x, given, *, model=None, method=None, codes=None, epo
 
 def patch_training_images(spec, channels=None):
     """Images to draw training patches from: a folder's files (streamed, any sizes),
-    the bundled photos (``bundled-photos``), or the images of any other data spec."""
+    the bundled photos (``bundled-photos``), or the images of any other data spec.
+
+    Args:
+        spec: str. An image folder, ``bundled-photos`` or any ``load_data`` spec.
+        channels: int or None. 1 or 3 for a data spec (folders keep their files).
+
+    Examples:
+    >>> images = patch_training_images("my_photos/")  # file paths, read while training
+    """
     from vae_apps.photos import BUNDLED_PHOTOS_SPEC, training_photos
 
     if spec == BUNDLED_PHOTOS_SPEC:
@@ -262,7 +327,16 @@ def patch_training_images(spec, channels=None):
 
 
 def folder_channels(files, sample=50):
-    """1 if every one of the first ``sample`` files is grey (read from headers only), else 3."""
+    """1 if every one of the first ``sample`` files is grey (read from headers only), else 3.
+
+    Args:
+        files: list of Path. Image files.
+        sample: int. How many of them to look at.
+
+    Examples:
+    >>> folder_channels(list_images("scans/")[0])
+    1
+    """
     from PIL import Image
 
     from vae_apps.images import GREY_MODES
@@ -281,10 +355,10 @@ def train_photo_denoiser(spec, out, *, noise="gaussian:0-0.2", channels=None, **
     """Train a full-resolution (fully convolutional) denoiser on patches of ``spec``.
 
     Args:
-        spec: an image folder (streamed), ``bundled-photos``, or any data spec.
-        out: the ``.keras`` file to write.
-        noise: the noise spec trained against (default: blind Gaussian, sigma 0-0.2).
-        channels: 1 or 3 (default: from the data).
+        spec: str. An image folder (streamed), ``bundled-photos``, or any data spec.
+        out: str or Path. The ``.keras`` file to write.
+        noise: str. The noise spec trained against (default: blind Gaussian, sigma 0-0.2).
+        channels: int or None. 1 or 3 (default: from the data).
         **kwargs: ``vae_apps.training.train_patch_denoiser`` arguments.
 
     Returns:

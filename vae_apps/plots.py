@@ -18,8 +18,10 @@ def image_grid(images, columns=None, border=1, background=1.0):
     """Tile N x H x W x C images into one picture, near-square, with thin borders.
 
     Args:
-        columns: tiles per row (default: near-square).
-        border: pixels between tiles; background: their grey level.
+        images: np.ndarray. (N, H, W, C) floats in [0, 1].
+        columns: int or None. Tiles per row (default: near-square).
+        border: int. Pixels between tiles.
+        background: float. Their grey level.
 
     Examples:
     >>> picture = image_grid(x[:64], columns=8)  # H' x W' x C
@@ -42,9 +44,10 @@ def save_grid(path, images, columns=None, scale=None):
     (default: enough for tiles of at least 32 pixels).
 
     Args:
-        path: the PNG file (written atomically).
-        images: N x H x W x C floats in [0, 1].
-        columns: tiles per row (default: near-square).
+        path: str or Path. The PNG file (written atomically).
+        images: np.ndarray. N x H x W x C floats in [0, 1].
+        columns: int or None. Tiles per row (default: near-square).
+        scale: int or None. Pixels per image pixel.
 
     Examples:
     >>> save_grid("samples.png", model.sample(64, seed=0))
@@ -76,8 +79,15 @@ def _show(ax, img):
 def rows_figure(path, rows, title=None, actual_size=False):
     """A figure of labelled image rows, e.g. {"clean": [...], "noisy": [...], "denoised": [...]}.
 
-    ``actual_size``: every image pixel is one pixel of the PNG (for photo crops, where
-    the detail is the point); otherwise small images are enlarged.
+    Args:
+        path: str or Path. The PNG to write (atomically).
+        rows: dict. Row name -> list of images (H, W, C) in [0, 1].
+        title: str or None. Above the rows.
+        actual_size: bool. Every image pixel is one pixel of the PNG (for photo crops,
+            where the detail is the point); otherwise small images are enlarged.
+
+    Examples:
+    >>> rows_figure("before_after.png", {"noisy": noisy[:8], "denoised": clean[:8]})
     """
     import matplotlib.pyplot as plt
 
@@ -137,9 +147,21 @@ def _rgb(image):
 
 def latent_map(path, codes_2d, labels=None, marked=None, title="latent space", method="PCA",
                class_names=None):
-    """Scatter 2-D codes coloured by label; ``marked`` (bool mask) points drawn larger.
+    """Scatter 2-D codes coloured by label; ``marked`` points drawn larger.
 
     Large sets are thinned to ``MAP_POINTS`` points (seeded) so the picture stays readable.
+
+    Args:
+        path: str or Path. The PNG to write.
+        codes_2d: np.ndarray. (N, 2) points.
+        labels: np.ndarray or None. Integer class per point.
+        marked: np.ndarray or None. Bool mask of points to circle (given labels).
+        title: str. The plot's title.
+        method: str. Names the axes (``"PCA"``, ``"z"`` ...).
+        class_names: list of str or None. Legend names of labels 0, 1, ...
+
+    Examples:
+    >>> latent_map("map.png", project_2d(codes), labels=y)
     """
     import matplotlib.pyplot as plt
 
@@ -171,7 +193,15 @@ def latent_map(path, codes_2d, labels=None, marked=None, title="latent space", m
 
 
 def training_curves(path, history):
-    """Loss, reconstruction and KL per epoch, train and validation."""
+    """Loss, reconstruction and KL per epoch, train and validation.
+
+    Args:
+        path: str or Path. The PNG to write.
+        history: dict. Keras' ``History.history`` (``loss``, ``val_loss`` ...).
+
+    Examples:
+    >>> training_curves("curves.png", train_vae(x, x_val).history)
+    """
     import matplotlib.pyplot as plt
 
     names = ("loss", "reconstruction_loss", "kl_loss")
@@ -189,7 +219,16 @@ def training_curves(path, history):
 
 
 def project_2d(codes, method="pca", seed=0):
-    """Project codes to 2-D: the codes themselves if 2-D, else PCA or t-SNE."""
+    """Project codes to 2-D: the codes themselves if 2-D, else PCA or t-SNE.
+
+    Args:
+        codes: np.ndarray. (N, d) latent codes.
+        method: str. ``"pca"`` or ``"tsne"`` (scikit-learn's).
+        seed: int. The projection's ``random_state``.
+
+    Examples:
+    >>> points = project_2d(model.encode(x)[0], "tsne")
+    """
     if codes.shape[1] == 2:
         return codes
     if method == "tsne":
@@ -202,7 +241,19 @@ def project_2d(codes, method="pca", seed=0):
 
 
 def label_map_figure(path, codes, labels, given_rows, method="pca", seed=0):
-    """Latent map coloured by (recovered) label, the given labels circled."""
+    """Latent map coloured by (recovered) label, the given labels circled.
+
+    Args:
+        path: str or Path. The PNG to write.
+        codes: np.ndarray. (N, d) latent codes (or features).
+        labels: array-like. A label string per point.
+        given_rows: array-like. The rows whose labels were given.
+        method: str. ``"pca"`` or ``"tsne"``.
+        seed: int. The projection's ``random_state``.
+
+    Examples:
+    >>> label_map_figure("labels.png", result.features, result.labels, given.rows)
+    """
     marked = np.zeros(len(codes), bool)
     marked[given_rows] = True
     names, encoded = np.unique(np.asarray(labels).astype(str), return_inverse=True)

@@ -13,10 +13,23 @@ from vae_apps.errors import UserError
 
 @dataclass(frozen=True)
 class Preset:
+    """A named, versioned set of weights shipped as package data.
+
+    Args:
+        file: str. The ``.keras`` file under ``vae_apps/weights``.
+        channels: int. 1 (grey) or 3 (colour).
+        description: str. What it is for, shown by ``vae-apps presets``.
+        command: str. How the shipped file was trained (run from the repository root).
+
+    Examples:
+    >>> PRESETS["photo-grey"].channels
+    1
+    """
+
     file: str
     channels: int
     description: str
-    command: str  # how the shipped file was trained (run from the repository root)
+    command: str
 
 
 _TRAIN = ("vae-apps train bundled-photos --patch-size 64 {colour} --noise gaussian:0-0.2 "
@@ -35,12 +48,28 @@ DEFAULT_DENOISER = PHOTO
 
 
 def is_preset(name):
-    """True for a shipped preset's name (``photo``, ``photo-grey``, ``photo-rgb``)."""
+    """True for a shipped preset's name (``photo``, ``photo-grey``, ``photo-rgb``).
+
+    Args:
+        name: str or Path. A model argument (a preset name or a file).
+
+    Examples:
+    >>> is_preset("photo"), is_preset("model.keras")
+    (True, False)
+    """
     return isinstance(name, str) and (name == PHOTO or name in PRESETS)
 
 
 def preset_path(name):
-    """The shipped file of preset ``name``."""
+    """The shipped file of preset ``name``.
+
+    Args:
+        name: str. ``photo-grey`` or ``photo-rgb``.
+
+    Examples:
+    >>> preset_path("photo-grey").name
+    'photo_grey.keras'
+    """
     if name not in PRESETS:
         raise UserError(f"unknown preset {name!r}; presets: {', '.join([PHOTO, *PRESETS])}")
     path = Path(str(resources.files("vae_apps") / "weights" / PRESETS[name].file))
@@ -53,6 +82,10 @@ def preset_path(name):
 def load_preset(name, precision="auto"):
     """Load a preset by name: ``photo-grey``, ``photo-rgb``, or ``photo`` (both, each
     image gets the one that matches its channels).
+
+    Args:
+        name: str. The preset's name.
+        precision: str. ``"auto"``, ``"float32"`` or ``"mixed"`` (``vae_apps.hardware``).
 
     Examples:
     >>> denoiser = load_preset("photo")

@@ -28,6 +28,11 @@ DENOISED, FAILED = "denoised", "failed"
 
 
 def import_ray():
+    """Ray with its Data library, or UserError with the install command.
+
+    Examples:
+    >>> ray = import_ray()  # doctest: +SKIP
+    """
     try:
         import ray
         import ray.data  # noqa: F401  (the Data extra: pandas, pyarrow)
@@ -90,7 +95,18 @@ def _reap_local_ray_after_us():
 
 @contextlib.contextmanager
 def ray_session(address=None):
-    """Join the cluster at ``address``, or run a local Ray for the duration."""
+    """Join the cluster at ``address``, or run a local Ray for the duration.
+
+    A local Ray (and every process it started) is shut down when the block ends,
+    however it ends.
+
+    Args:
+        address: str or None. A Ray cluster's address (``None``: a local Ray).
+
+    Examples:
+    >>> with ray_session() as ray:  # doctest: +SKIP
+    ...     ray.data.from_numpy(blocks).map_batches(...)
+    """
     ray = import_ray()
     started = not ray.is_initialized()
     if started:
@@ -147,8 +163,24 @@ def denoise_folder_ray(model_path, in_dir, out_dir, *, overwrite=False, batch_si
                        reference_dir=None, address=None, actors=2, progress=True, model=None):
     """``vae_apps.denoise.denoise_folder`` with the reading, model and writing on Ray.
 
-    ``model``: the file's model already loaded by the caller (else it is loaded here);
-    the driver only needs it for the image shape.
+    Args:
+        model_path: str or Path. A ``.keras`` file or a preset name, loaded by each actor.
+        in_dir: str or Path. The folder read (never written).
+        out_dir: str or Path. The folder written, mirroring ``in_dir``.
+        overwrite: bool. Replace existing outputs.
+        batch_size: int. Images per model call.
+        reference_dir: str or Path or None. Clean references: PSNR/SSIM in the report.
+        address: str or None. A Ray cluster (``None``: a local Ray).
+        actors: int. Model actors (each loads the model once).
+        progress: bool. A progress bar.
+        model: BaseVAE or None. The file's model already loaded by the caller (else it
+            is loaded here); the driver only needs it for the image shape.
+
+    Returns:
+        A ``DenoiseReport``, as ``denoise_folder``'s.
+
+    Examples:
+    >>> report = denoise_folder_ray("photo", "scans/", "clean/", actors=2)  # doctest: +SKIP
     """
     from tqdm.auto import tqdm
 
@@ -208,7 +240,18 @@ class _EncodeActor:
 
 
 def encode_ray(model_path, x, *, batch_size=256, address=None, actors=2):
-    """``VAE.encode`` on Ray: (z_mean, z_log_var) for images ``x``, in order."""
+    """``VAE.encode`` on Ray: (z_mean, z_log_var) for images ``x``, in order.
+
+    Args:
+        model_path: str or Path. A ``.keras`` file, loaded by each actor.
+        x: np.ndarray. float32 images (N, H, W, C) in [0, 1].
+        batch_size: int. Images per model call (and per Ray block).
+        address: str or None. A Ray cluster (``None``: a local Ray).
+        actors: int. Model actors.
+
+    Examples:
+    >>> z_mean, z_log_var = encode_ray("digits.keras", images.x)  # doctest: +SKIP
+    """
     with ray_session(address) as ray:
         x = np.asarray(x, "float32")
         # One block per batch: every actor gets work, batches match the local engine's.

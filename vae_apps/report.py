@@ -28,7 +28,16 @@ def _table(values):
 
 
 def write_report(path, metrics, figures):
-    """Write ``index.html``; ``figures`` maps file names (beside it) to captions."""
+    """Write ``index.html``: the demo's settings, metrics and figures in one page.
+
+    Args:
+        path: str or Path. The HTML file.
+        metrics: dict. ``run_demo``'s metrics (``settings``, ``vae``, ``denoising`` ...).
+        figures: dict. Image file names (beside ``path``) -> captions.
+
+    Examples:
+    >>> write_report("demo/report.html", metrics, {"samples.png": "Samples from the prior."})
+    """
     s = metrics["settings"]
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>vae_apps demo: "
              f"{html.escape(s['data'])}</title><style>{_STYLE}</style></head><body>",

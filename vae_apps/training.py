@@ -23,7 +23,14 @@ log = logging.getLogger("vae_apps")
 
 
 class TrainingDiverged(UserError):
-    """The loss became NaN or infinite."""
+    """The loss became NaN or infinite.
+
+    Args:
+        message: str. Where (epoch, step) and what to try.
+
+    Examples:
+    >>> train_vae(x, learning_rate=10.0)  # raises TrainingDiverged  # doctest: +SKIP
+    """
 
 
 class StopOnNaN(keras.callbacks.TerminateOnNaN):
@@ -31,6 +38,9 @@ class StopOnNaN(keras.callbacks.TerminateOnNaN):
 
     Raising (rather than stopping gracefully) keeps ``BackupAndRestore``'s backup,
     which a normal end of training deletes.
+
+    Examples:
+    >>> model.fit(ds, callbacks=[StopOnNaN()])  # fit_keeping_best adds it
     """
 
     def __init__(self):
@@ -54,6 +64,11 @@ class StopOnInterrupt(keras.callbacks.Callback):
 
     Raising KeyboardInterrupt in the middle of a TensorFlow step can leave the input
     pipeline's threads hanging, so the first SIGINT only asks the fit loop to stop.
+
+    Examples:
+    >>> stop = StopOnInterrupt()
+    >>> model.fit(ds, epochs=50, callbacks=[stop])
+    >>> stop.interrupted  # True after a Ctrl-C  # doctest: +SKIP
     """
 
     def __init__(self):
@@ -88,6 +103,15 @@ class BestCheckpoint(keras.callbacks.Callback):
     With a ``path``, save it there whenever ``monitor`` improves, atomically: a write
     that fails (a full disk) leaves the previous best file intact, warns, and training
     goes on. Without one, keep its weights in memory; ``restore()`` puts them back.
+
+    Args:
+        path: str or Path or None. The ``.keras`` file to keep the best model in.
+        monitor: str. The logged value to minimise (``"val_loss"``, ``"loss"``).
+
+    Examples:
+    >>> best = BestCheckpoint()
+    >>> model.fit(ds, validation_data=val, epochs=10, callbacks=[best])
+    >>> best.restore()  # the best epoch's weights
     """
 
     def __init__(self, path=None, monitor="val_loss"):
@@ -112,12 +136,27 @@ class BestCheckpoint(keras.callbacks.Callback):
         self.best = value
 
     def restore(self):
+        """Put the best epoch's weights back (kept in memory only without a ``path``)."""
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
 
 
 @dataclass
 class TrainResult:
+    """What a training run gives back.
+
+    Args:
+        model: BaseVAE. The best epoch's model (float32).
+        history: dict. Keras' ``History.history``: a list of values per logged name.
+        epochs_run: int. Epochs finished.
+        seconds: float. Wall time of ``fit``.
+        interrupted: bool. Ctrl-C ended it early (the model is the best so far).
+
+    Examples:
+    >>> result = train_vae(x_train, x_val, epochs=5)
+    >>> result.model.save("vae.keras"); result.history["val_loss"][-1]  # doctest: +SKIP
+    """
+
     model: VAE
     history: dict
     epochs_run: int
@@ -133,29 +172,48 @@ def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
     """Train a VAE on images ``x_train`` (float32 N x H x W x C in [0, 1]).
 
     Args:
-        x_val: validation images; the kept model is the best on them (else on train).
-        model: a VAE to continue training; default: a new ``VAE(**model_kwargs)``.
-        learning_rate: Adam's learning rate (the peak of a ``"cosine"`` schedule).
-        schedule: ``"constant"`` or ``"cosine"`` (linear warm-up over ``warmup_steps``
-            updates, at most a sixth of all, then cosine decay to 1 % at the last epoch).
-        precision: ``"float32"``, ``"mixed"`` (bfloat16 compute) or ``"auto"`` (mixed
-            where the CPU is fast at it). The returned and saved model is float32.
-        early_stopping: stop after this many epochs without a better validation loss
-            (``None``: train all ``epochs``); the best epoch's weights are kept.
-        noise: a ``vae_apps.noise.Noise``: train on (noisy, clean) pairs.
-        binarize: dynamic binarisation, drawn afresh every epoch.
-        seed: seeds the weights, the shuffling, the noise and the sampling.
-        out: ``.keras`` path; the best epoch's model is moved there atomically, also
-            when training is interrupted (Ctrl-C) or diverges. A model trained without
-            ``noise`` also gets its GMM sampler beside it (``vae-apps generate --sampler
-            gmm``): ``out`` with ``.gmm.npz`` for ``.keras``.
-        overwrite: replace an existing ``out`` (default: refuse, as the CLI does).
-        resume_dir: ``BackupAndRestore`` folder: a killed run started again with the
-            same folder continues from its last finished epoch.
-        strategy: a ``tf.distribute`` strategy (see ``vae_apps.distribute``); the
+        x_train: np.ndarray. float32 images (N, H, W, C) in [0, 1].
+        x_val: np.ndarray or None. Validation images; the kept model is the best on
+            them (else on the training loss).
+        model: VAE or None. A model to continue training; default: a new
+            ``VAE(**model_kwargs)``.
+        epochs: int. Passes over ``x_train``.
+        batch_size: int. Images per update (global, over all replicas).
+        learning_rate: float. Adam's learning rate (the peak of a ``"cosine"`` schedule).
+        schedule: str. ``"constant"`` or ``"cosine"`` (linear warm-up over
+            ``warmup_steps`` updates, at most a sixth of all, then cosine decay to 1 % at
+            the last epoch).
+        warmup_steps: int. Updates of the cosine schedule's warm-up.
+        precision: str. ``"float32"``, ``"mixed"`` (bfloat16 compute) or ``"auto"``
+            (mixed where the CPU is fast at it). The returned and saved model is float32.
+        early_stopping: int or None. Stop after this many epochs without a better
+            validation loss (``None``: train all ``epochs``); the best epoch's weights
+            are kept.
+        noise: Noise or None. A ``vae_apps.noise.Noise``: train on (noisy, clean) pairs.
+        binarize: bool. Dynamic binarisation, drawn afresh every epoch.
+        seed: int. Seeds the weights, the shuffling, the noise and the sampling.
+        out: str or Path or None. ``.keras`` path; the best epoch's model is moved
+            there atomically, also when training is interrupted (Ctrl-C) or diverges. A
+            model trained without ``noise`` also gets its GMM sampler beside it
+            (``vae-apps generate --sampler gmm``): ``out`` with ``.gmm.npz`` for ``.keras``.
+        overwrite: bool. Replace an existing ``out`` (default: refuse, as the CLI does).
+        logdir: str or Path or None. TensorBoard logs.
+        resume_dir: str or Path or None. ``BackupAndRestore`` folder: a killed run
+            started again with the same folder continues from its last finished epoch.
+        steps_per_execution: int. Updates per compiled call (Keras').
+        strategy: tf.distribute.Strategy or None. See ``vae_apps.distribute``; the
             model is created and compiled in its scope, ``batch_size`` is global.
+        verbose: int or str. Keras' progress output.
+        callbacks: tuple of keras.callbacks.Callback. More callbacks.
+        **model_kwargs: ``VAE`` arguments for a new model (``latent_dim``,
+            ``filters``, ``beta`` ...).
+
     Returns:
         ``TrainResult``; ``model`` is the best epoch's model (float32).
+
+    Examples:
+    >>> x_train, x_val = split_validation(load_data("digits").train.x, 0.1)
+    >>> result = train_vae(x_train, x_val, epochs=20, latent_dim=8, out="digits.keras")
     """
     keras.utils.set_random_seed(seed)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
@@ -196,10 +254,27 @@ def fit_keeping_best(model, train_ds, val_ds=None, *, epochs, out=None, overwrit
     """``model.fit`` with the safety every training run gets.
 
     The model returned is the best epoch's (on ``val_ds``, else on the training loss);
-    with ``out`` it is moved there atomically, also when training is interrupted (Ctrl-C) or diverges; NaN stops
-    training with a clear error; ``resume_dir`` backs up every epoch
-    (``BackupAndRestore``); ``logdir`` writes TensorBoard logs; ``steps_per_epoch``
-    for an endless ``train_ds``.
+    with ``out`` it is moved there atomically, also when training is interrupted
+    (Ctrl-C) or diverges; NaN stops training with a clear error.
+
+    Args:
+        model: BaseVAE. A compiled model.
+        train_ds: tf.data.Dataset. Training batches (endless with ``steps_per_epoch``).
+        val_ds: tf.data.Dataset or None. Validation batches.
+        epochs: int. Epochs to train.
+        out: str or Path or None. The ``.keras`` file for the best model.
+        overwrite: bool. Replace ``out``.
+        logdir: str or Path or None. TensorBoard logs.
+        resume_dir: str or Path or None. ``BackupAndRestore`` backs up every epoch here.
+        verbose: int or str. Keras' progress output.
+        callbacks: tuple of keras.callbacks.Callback. More callbacks.
+        steps_per_epoch: int or None. Updates per epoch, for an endless ``train_ds``.
+
+    Returns:
+        ``TrainResult``.
+
+    Examples:
+    >>> result = fit_keeping_best(model, train_ds, val_ds, epochs=10, out="m.keras")
     """
     monitor = "val_loss" if val_ds is not None else "loss"
     stop_on_interrupt = StopOnInterrupt()
@@ -256,11 +331,20 @@ def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch
     """Train a ``SemiSupervisedVAE`` on images ``x`` with integer labels ``y`` (-1: unlabelled).
 
     Args:
-        labelled_per_batch: labelled images added to every batch (see
+        x: np.ndarray. float32 images (N, H, W, C) in [0, 1], labelled and unlabelled.
+        y: np.ndarray. Integer labels (N,), -1 for unlabelled.
+        epochs: int. Passes over ``x``.
+        batch_size: int. Images of the whole set per batch.
+        labelled_per_batch: int. Labelled images added to every batch (see
             ``vae_apps.data.make_labelled_dataset``).
-        learning_rate: Adam's start; it follows a cosine decay to 1 % over training.
-        precision: ``"auto"`` (bfloat16 where the CPU is fast at it), ``"float32"`` or
-            ``"mixed"``.
+        learning_rate: float. Adam's start; it follows a cosine decay to 1 % over training.
+        precision: str. ``"auto"`` (bfloat16 where the CPU is fast at it), ``"float32"``
+            or ``"mixed"``.
+        seed: int. Seeds the weights, the batches and the sampling.
+        out: str or Path or None. The ``.keras`` file to write.
+        overwrite: bool. Replace ``out``.
+        verbose: int or str. Keras' progress output.
+        callbacks: tuple of keras.callbacks.Callback. More callbacks.
         **model_kwargs: ``SemiSupervisedVAE`` arguments; ``n_classes`` defaults to
             ``max(y) + 1``.
 
@@ -314,17 +398,27 @@ def train_patch_denoiser(images, noise, *, channels=None,
     """Train a ``FullyConvVAE`` denoiser on random patches of images of any sizes.
 
     Args:
-        images: image files (streamed: read one at a time) or H x W x C arrays.
-        noise: a ``vae_apps.noise.Noise`` (ranges such as ``gaussian:0.02-0.2`` make
+        images: list. Image files (streamed: read one at a time) or H x W x C arrays.
+        noise: Noise. A ``vae_apps.noise.Noise`` (ranges such as ``gaussian:0.02-0.2`` make
             a blind denoiser); drawn afresh for every patch and epoch.
-        channels: 1 or 3 (default: 3 if any array is colour; files: 3).
-        patch_size: square patch side, a multiple of 4.
-        patches_per_image: random crops (turned and mirrored) per image per epoch.
-        learning_rate: Adam's start; it follows a cosine decay to 1 % over training.
-        validation_patches: fixed noisy/clean crops of the training images (a fixed
+        channels: int or None. 1 or 3 (default: 3 if any array is colour; files: 3).
+        patch_size: int. Square patch side, a multiple of 4.
+        patches_per_image: int. Random crops (turned and mirrored) per image per epoch.
+        epochs: int. Epochs of ``patches_per_image`` crops of every image.
+        batch_size: int. Patches per update.
+        learning_rate: float. Adam's start; it follows a cosine decay to 1 % over training.
+        validation_patches: int. Fixed noisy/clean crops of the training images (a fixed
             seed), scored after every epoch; the best epoch is kept.
-        precision: ``"auto"`` (bfloat16 where the CPU is fast at it), ``"float32"`` or
-            ``"mixed"``. The saved model is float32 either way.
+        precision: str. ``"auto"`` (bfloat16 where the CPU is fast at it), ``"float32"``
+            or ``"mixed"``. The saved model is float32 either way.
+        seed: int. Seeds the weights, the crops, the noise and the sampling.
+        out: str or Path or None. The ``.keras`` file to write.
+        overwrite: bool. Replace ``out``.
+        logdir: str or Path or None. TensorBoard logs.
+        resume_dir: str or Path or None. ``BackupAndRestore`` folder (``--resume``).
+        verbose: int or str. Keras' progress output.
+        callbacks: tuple of keras.callbacks.Callback. More callbacks.
+        model: FullyConvVAE or None. A model to continue training.
         **model_kwargs: ``FullyConvVAE`` arguments (filters, latent_channels, beta ...).
 
     Returns:
@@ -380,7 +474,16 @@ def train_patch_denoiser(images, noise, *, channels=None,
 
 def keep_float32(result, out=None):
     """Make ``result.model`` (and the file ``out``) compute in float32: a portable model,
-    whatever precision it was trained in; the user's machine chooses at load time."""
+    whatever precision it was trained in; the user's machine chooses at load time.
+
+    Args:
+        result: TrainResult. Its ``model`` is replaced by a float32 copy (optimizer
+            state kept, so training can go on).
+        out: str or Path or None. The model's file, rewritten in float32.
+
+    Examples:
+    >>> keep_float32(result, "vae.keras")
+    """
     from vae_apps.loading import with_precision
 
     if result.model.dtype_policy.name == "float32":
@@ -393,7 +496,18 @@ def keep_float32(result, out=None):
 
 def learning_rate_schedule(learning_rate, schedule, steps, warmup_steps=0):
     """Adam's learning rate: a float (``"constant"``) or a ``CosineDecay`` to 1 % over
-    ``steps`` updates after a linear warm-up over ``warmup_steps`` (``"cosine"``)."""
+    ``steps`` updates after a linear warm-up over ``warmup_steps`` (``"cosine"``).
+
+    Args:
+        learning_rate: float. The constant rate, or the cosine schedule's peak.
+        schedule: str. One of ``SCHEDULES``.
+        steps: int. All updates of the training.
+        warmup_steps: int. Warm-up updates (at most ``steps // 6`` are used).
+
+    Examples:
+    >>> lr = learning_rate_schedule(3e-3, "cosine", steps=2532, warmup_steps=400)
+    >>> keras.optimizers.Adam(lr)  # doctest: +SKIP
+    """
     if schedule not in SCHEDULES:
         raise UserError(f"--schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
     if schedule == "constant":
@@ -412,7 +526,18 @@ SCHEDULES = ("constant", "cosine")
 
 
 def fixed_validation_set(x_val, batch_size, seed, noise=None, binarize=False):
-    """Validation data corrupted once with a fixed seed, so epochs compare fairly."""
+    """Validation data corrupted once with a fixed seed, so epochs compare fairly.
+
+    Args:
+        x_val: np.ndarray. float32 images in [0, 1].
+        batch_size: int. Images per batch.
+        seed: int. The corruption's seed (``seed + 1``).
+        noise: Noise or None. Yield (noisy, clean) pairs.
+        binarize: bool. Binarise the images once.
+
+    Examples:
+    >>> val_ds = fixed_validation_set(x_val, 128, seed=0, noise=parse_noise("mask:0.3"))
+    """
     x_val = np.asarray(x_val, "float32")
     if binarize:
         x_val = binarize_images(x_val, seed + 1)
@@ -425,7 +550,16 @@ def fixed_validation_set(x_val, batch_size, seed, noise=None, binarize=False):
 
 
 def split_validation(x, fraction, seed=0):
-    """Split images into (train, validation) by a seeded permutation."""
+    """Split images into (train, validation) by a seeded permutation.
+
+    Args:
+        x: np.ndarray. Images.
+        fraction: float. The validation share, in [0, 1) (0: no validation set).
+        seed: int. Same seed, same split.
+
+    Examples:
+    >>> x_train, x_val = split_validation(x, 0.1, seed=0)
+    """
     if not 0 <= fraction < 1:
         raise UserError(f"--validation-split must be in [0, 1), got {fraction}")
     n_val = int(round(len(x) * fraction))
