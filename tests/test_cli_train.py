@@ -92,6 +92,7 @@ def test_every_cli_choice_list_equals_the_library_constant_it_mirrors():
     from vae_apps.hardware import PRECISIONS
     from vae_apps.labeling import METHODS
     from vae_apps.pipelines import LABEL_METHODS, SEMI_SUPERVISED
+    from vae_apps.presets import DEFAULT_DENOISER
     from vae_apps.model import LIKELIHOODS
     from vae_apps.networks import ARCHITECTURES
     from vae_apps.training import SCHEDULES
@@ -110,3 +111,5 @@ def test_every_cli_choice_list_equals_the_library_constant_it_mirrors():
     assert choices("train", "--schedule") == set(SCHEDULES)
     assert choices("train", "--distribute") == set(STRATEGIES)
     assert choices("label", "--method") == set(LABEL_METHODS) == {SEMI_SUPERVISED, *METHODS}
+    denoise_model = next(a for a in commands["denoise"]._actions if "--model" in a.option_strings)
+    assert denoise_model.default == DEFAULT_DENOISER

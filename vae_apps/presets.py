@@ -18,7 +18,7 @@ class Preset:
     Args:
         file: str. The ``.keras`` file under ``vae_apps/weights``.
         channels: int. 1 (grey) or 3 (colour).
-        description: str. What it is for, shown by ``vae-apps presets``.
+        description: str. What it is for (``vae-apps denoise --help`` lists the presets).
         command: str. How the shipped file was trained (run from the repository root).
 
     Examples:
