@@ -79,7 +79,8 @@ def main(argv=None):
     parser.add_argument("--count", type=int, default=10000)
     parser.add_argument("--memory-counts", type=int, nargs="+", default=[10000, 50000])
     parser.add_argument("--model", help="a denoising .keras model for 28x28x1 images")
-    parser.add_argument("--workdir", help="keep the folders here (default: a temporary folder)")
+    parser.add_argument("--workdir", help="make the (temporary) folders under this folder, "
+                                          "created if missing (default: the system's temp folder)")
     args = parser.parse_args(argv)
 
     import numpy as np
@@ -87,6 +88,8 @@ def main(argv=None):
     data = load_mnist(args.data)
     x = np.concatenate([data.train.x, data.test.x])
     y = np.concatenate([data.train.y, data.test.y])
+    if args.workdir:
+        Path(args.workdir).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         tmp = Path(tmp)
         model = args.model
