@@ -88,9 +88,9 @@ def run(args):
     from vae_apps.pipelines import train_from_dataset
 
     if args.patch_size:
-        return run_patch_training(args)
+        return _run_patch_training(args)
     if args.labels:
-        return run_labelled_training(args)
+        return _run_labelled_training(args)
     strategy = make_strategy(args.distribute, args.devices)  # before any other TensorFlow op
     data = load_data_from_args(args)
     given = {name: getattr(args, name) for name in ("epochs", "batch_size", "learning_rate",
@@ -109,19 +109,8 @@ def run(args):
     return 130 if result.interrupted else 0
 
 
-def run_patch_training(args):
-    """``vae-apps train --patch-size``: a full-resolution denoiser from patches.
-
-    Args:
-        args: argparse.Namespace. The parsed command line.
-
-    Returns:
-        The exit status (0, or 130 after Ctrl-C).
-
-    Examples:
-    >>> run_patch_training(cli.build_parser().parse_args(  # doctest: +SKIP
-    ...     ["train", "photos/", "--patch-size", "64", "--out", "d.keras"]))
-    """
+def _run_patch_training(args):
+    """``run`` for ``--patch-size``: a full-resolution denoiser trained on patches."""
     from vae_apps.pipelines import train_photo_denoiser
 
     kwargs = {name: value for name, value in [("beta", args.beta), ("noise", args.noise),
@@ -136,19 +125,8 @@ def run_patch_training(args):
     return 130 if result.interrupted else 0
 
 
-def run_labelled_training(args):
-    """``vae-apps train --labels``: a semi-supervised labeller.
-
-    Args:
-        args: argparse.Namespace. The parsed command line.
-
-    Returns:
-        The exit status (0, or 130 after Ctrl-C).
-
-    Examples:
-    >>> run_labelled_training(cli.build_parser().parse_args(  # doctest: +SKIP
-    ...     ["train", "images/", "--labels", "labels.csv", "--out", "l.keras"]))
-    """
+def _run_labelled_training(args):
+    """``run`` for ``--labels``: a semi-supervised labeller."""
     from pathlib import Path
 
     from vae_apps.labeling import read_label_csv

@@ -50,7 +50,8 @@ def mask(x, p, seed):
 
     Args:
         x: tf.Tensor. float32 images (N, H, W, C) in [0, 1].
-        p: float. The fraction of pixels, in (0, 1].
+        p: float. The expected share of pixels dropped, in (0, 1]; each pixel is
+            dropped independently, so images lose slightly different numbers.
         seed: tf.Tensor. A stateless seed, shape (2,).
 
     Examples:
