@@ -68,9 +68,7 @@ def with_precision(model, precision, keep_optimizer=False):
         return model
     import keras
 
-    config = {**model.get_config(), "dtype": policy}
-    copy = type(model).from_config(config)
-    copy.set_weights(model.get_weights())
+    copy = _copy_in(model, policy)
     if keep_optimizer and getattr(model, "optimizer", None) is not None and model.optimizer.built:
         copy.compile(optimizer=keras.optimizers.deserialize(
             keras.optimizers.serialize(model.optimizer)))
@@ -97,11 +95,18 @@ def for_evaluation(model, precision="auto"):
     from vae_apps.hardware import dtype_policy
     from vae_apps.networks import phase_decomposed
 
-    copy = type(model).from_config({**model.get_config(), "dtype": dtype_policy(precision)})
-    copy.set_weights(model.get_weights())
+    copy = _copy_in(model, dtype_policy(precision))  # always a copy: its decoder is replaced
     # Keras forbids new sub-layers once a model is built; this copy is only ever
     # called, so its decoder is swapped past the tracking.
     object.__setattr__(copy, "decoder", phase_decomposed(copy.decoder))
+    return copy
+
+
+def _copy_in(model, policy):
+    """A new model of the same class and config, computing in dtype ``policy``, with
+    ``model``'s weights."""
+    copy = type(model).from_config({**model.get_config(), "dtype": policy})
+    copy.set_weights(model.get_weights())
     return copy
 
 
