@@ -27,11 +27,11 @@ def test_phase_decomposed_decoder_computes_the_same_outputs(image_shape, filters
 
 
 def test_phase_decomposition_leaves_other_transposed_convolutions_alone():
+    import keras
+
     from vae_apps.networks import PhaseConv2DTranspose, build_fully_conv_decoder
 
     decoder = build_fully_conv_decoder(channels=1, filters=8, latent_channels=2)
-    import keras
-
     layer = next(l for l in decoder.layers if isinstance(l, keras.layers.Conv2DTranspose))
     assert not PhaseConv2DTranspose.applies_to(layer)  # 2x2 kernels: not this layer's case
 
