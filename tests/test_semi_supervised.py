@@ -85,3 +85,28 @@ def test_no_labels_is_refused():
 
     with pytest.raises(UserError, match="at least one labelled"):
         train_semi_supervised(np.zeros((4, 8, 8, 1), "float32"), -np.ones(4), epochs=1)
+
+
+def test_the_class_prior_is_the_smoothed_share_of_the_given_labels(trained):
+    _, _, given, result, _ = trained
+    assert result.model.class_prior == pytest.approx([1 / 3] * 3)  # one label per class
+    x = np.zeros((6, 8, 8, 1), "float32")
+    y = np.array([0, 0, 0, 1, -1, -1])
+    model = train_semi_supervised(x, y, epochs=1, batch_size=6, labelled_per_batch=0,
+                                  verbose=0, **TINY).model
+    assert model.class_prior == pytest.approx([4 / 6, 2 / 6])  # (3 + 1) / (4 + 2), (1 + 1) / 6
+
+
+def test_the_balance_term_is_zero_at_the_prior_and_grows_as_predictions_collapse():
+    model = SemiSupervisedVAE((8, 8, 1), n_classes=2, class_prior=[3, 1], seed=0, **TINY)
+    assert model.class_prior == [0.75, 0.25]
+    unlabelled = -np.ones(4, "int32")
+    at_prior = np.log(np.array([[0.75, 0.25]] * 4, "float32"))
+    collapsed = np.log(np.array([[0.01, 0.99]] * 4, "float32"))
+    as_float = lambda t: float(keras.ops.convert_to_numpy(t))
+    assert as_float(model._balance_loss(at_prior, unlabelled)) == pytest.approx(0, abs=1e-5)
+    # Only unlabelled rows count: labelled ones of one class are no collapse.
+    assert as_float(model._balance_loss(collapsed, np.array([1, 1, 1, 1]))) == pytest.approx(0, abs=1e-5)
+    # KL([0.01, 0.99] || [0.75, 0.25]) = 0.01 ln(0.01/0.75) + 0.99 ln(0.99/0.25)
+    expected = 0.01 * np.log(0.01 / 0.75) + 0.99 * np.log(0.99 / 0.25)
+    assert as_float(model._balance_loss(collapsed, unlabelled)) == pytest.approx(expected, rel=1e-4)

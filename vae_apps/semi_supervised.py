@@ -5,7 +5,9 @@ q(z|x, y) and a decoder p(x|y, z). A labelled image contributes the ELBO of
 (x, y) and ``alpha`` times the classifier's cross-entropy; for an unlabelled image
 y is summed out, each class's ELBO weighted by q(y|x), plus the entropy of q(y|x).
 A consistency term makes q(y|x) agree with itself on slightly shifted images
-(digits, 36 labels, conv decoder: 94.1 % with it, 91.5 % without). MNIST, 100 labels:
+(digits, 36 labels, conv decoder: 94.1 % with it, 91.5 % without), and a balance
+term keeps the share of each class among the unlabelled predictions near the class
+prior (without it, 2 labels per class could put most images in one class). MNIST, 100 labels:
 3.44 % test error, 3 seeds (Kingma et al.'s M2: 11.97 %, M1+M2: 3.33 %; README "Results").
 Because p(x|y, z) separates class from style, the model also draws a chosen class
 and renders the style of one image as every class.
@@ -109,6 +111,12 @@ class SemiSupervisedVAE(BaseVAE):
             relative to one image's ELBO in nats).
         consistency: float. Weight of the shifted-image agreement term (0: pure M2).
         shift: float. The largest shift of that term, as a fraction of the image size.
+        balance: float. Weight of KL(mean q(y|x) over a batch's unlabelled images || the
+            class prior): it stops the classifier from settling on a split that puts most
+            images in one class (faces, 4 labels: 78.9 +- 11.9 % without it, 89.4 +- 6.8 %
+            at 20; digits, 36 labels: 93.4 +- 1.4 -> 94.1 +- 0.8 %; 5 seeds).
+        class_prior: list of float or None. The expected share of each class (normalised;
+            default: equal shares). ``train_semi_supervised`` passes the given labels' shares.
         class_names: list of str or None. The label (a string) of each class index, kept in the saved
             file (default: "0", "1", ...).
         **kwargs: the likelihood, beta, K samples, KL warm-up and seed of ``BaseVAE``.
@@ -127,7 +135,7 @@ class SemiSupervisedVAE(BaseVAE):
 
     def __init__(self, image_shape, n_classes, latent_dim=16, architecture="dense", filters=(32, 64),
                  hidden_units=(256,), classifier_units=(256,), alpha=50.0, consistency=10.0,
-                 shift=0.1, class_names=None, **kwargs):
+                 shift=0.1, balance=20.0, class_prior=None, class_names=None, **kwargs):
         super().__init__(**kwargs)
         if int(n_classes) < 2:
             raise ValueError(f"n_classes must be >= 2, got {n_classes}")
@@ -140,6 +148,9 @@ class SemiSupervisedVAE(BaseVAE):
         self.alpha = float(alpha)
         self.consistency = float(consistency)
         self.shift = float(shift)
+        self.balance = float(balance)
+        self.class_prior = (None if class_prior is None
+                            else [float(p) / sum(class_prior) for p in class_prior])
         self.class_names = ([str(c) for c in class_names] if class_names is not None
                             else [str(k) for k in range(self.n_classes)])
         if len(self.class_names) != self.n_classes:
@@ -213,6 +224,15 @@ class SemiSupervisedVAE(BaseVAE):
         ce = ops.sparse_categorical_crossentropy(ops.maximum(y, 0), logits, from_logits=True)
         return ops.sum(ce * labelled) / ops.maximum(ops.sum(labelled), 1.0)
 
+    def _balance_loss(self, logits, y):
+        """KL(mean q(y|x) over the batch's unlabelled images || the class prior)."""
+        unlabelled = ops.cast(y < 0, "float32")[:, None]
+        mean = ops.sum(unlabelled * ops.softmax(logits), axis=0) / ops.maximum(
+            ops.sum(unlabelled), 1.0)
+        prior = (ops.convert_to_tensor(self.class_prior, "float32") if self.class_prior
+                 else ops.full((self.n_classes,), 1.0 / self.n_classes))
+        return ops.sum(mean * (ops.log(mean + 1e-8) - ops.log(prior)))
+
     @staticmethod
     def _unpack_labels(data):
         if isinstance(data, (tuple, list)) and len(data) > 1 and data[1] is not None:
@@ -239,6 +259,8 @@ class SemiSupervisedVAE(BaseVAE):
                 agreement = ops.sum(target * (ops.log(target + 1e-8) - ops.log_softmax(shifted)),
                                     axis=-1)
                 loss = loss + self.consistency * ops.mean(agreement)
+            if self.balance:
+                loss = loss + self.balance * self._balance_loss(logits, y)
             scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
         grads = tape.gradient(scaled, self.trainable_weights)
         self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
@@ -330,5 +352,6 @@ class SemiSupervisedVAE(BaseVAE):
             "filters": self.filters,
             "hidden_units": self.hidden_units, "classifier_units": self.classifier_units,
             "alpha": self.alpha, "consistency": self.consistency, "shift": self.shift,
+            "balance": self.balance, "class_prior": self.class_prior,
             "class_names": self.class_names,
         }

@@ -346,7 +346,8 @@ def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch
         verbose: int or str. Keras' progress output.
         callbacks: tuple of keras.callbacks.Callback. More callbacks.
         **model_kwargs: ``SemiSupervisedVAE`` arguments; ``n_classes`` defaults to
-            ``max(y) + 1``.
+            ``max(y) + 1``, ``class_prior`` to the labels' shares, smoothed: (count + 1) /
+            (labels + classes).
 
     Returns:
         ``TrainResult``; the model of the epoch with the lowest training loss
@@ -366,6 +367,11 @@ def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch
         raise UserError("semi-supervised training needs at least one labelled image")
     keras.utils.set_random_seed(seed)
     model_kwargs.setdefault("n_classes", int(y.max()) + 1)
+    if "class_prior" not in model_kwargs:
+        # The share of each class among the given labels, smoothed (the posterior mean
+        # under a uniform Dirichlet prior): 2 + 2 labels -> 0.5 / 0.5.
+        counts = np.bincount(y[y >= 0], minlength=model_kwargs["n_classes"])
+        model_kwargs["class_prior"] = list((counts + 1) / (counts.sum() + len(counts)))
     model = SemiSupervisedVAE(image_shape=x.shape[1:], seed=seed, dtype=dtype_policy(precision),
                               **model_kwargs)
     steps = epochs * -(-len(x) // batch_size)
