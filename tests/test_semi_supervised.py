@@ -87,14 +87,14 @@ def test_no_labels_is_refused():
         train_semi_supervised(np.zeros((4, 8, 8, 1), "float32"), -np.ones(4), epochs=1)
 
 
-def test_the_class_prior_is_the_smoothed_share_of_the_given_labels(trained):
+def test_the_class_prior_is_the_shrunk_share_of_the_given_labels(trained):
     _, _, given, result, _ = trained
     assert result.model.class_prior == pytest.approx([1 / 3] * 3)  # one label per class
     x = np.zeros((6, 8, 8, 1), "float32")
     y = np.array([0, 0, 0, 1, -1, -1])
     model = train_semi_supervised(x, y, epochs=1, batch_size=6, labelled_per_batch=0,
                                   verbose=0, **TINY).model
-    assert model.class_prior == pytest.approx([4 / 6, 2 / 6])  # (3 + 1) / (4 + 2), (1 + 1) / 6
+    assert model.class_prior == pytest.approx([13 / 24, 11 / 24])  # (3 + 10) / (4 + 20), (1 + 10) / 24
 
 
 def test_the_balance_term_is_zero_at_the_prior_and_grows_as_predictions_collapse():

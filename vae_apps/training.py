@@ -346,8 +346,8 @@ def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch
         verbose: int or str. Keras' progress output.
         callbacks: tuple of keras.callbacks.Callback. More callbacks.
         **model_kwargs: ``SemiSupervisedVAE`` arguments; ``n_classes`` defaults to
-            ``max(y) + 1``, ``class_prior`` to the labels' shares, smoothed: (count + 1) /
-            (labels + classes).
+            ``max(y) + 1``, ``class_prior`` to the labels' shares, shrunk towards equal
+            shares: (count + 10) / (labels + 10 * classes).
 
     Returns:
         ``TrainResult``; the model of the epoch with the lowest training loss
@@ -368,10 +368,13 @@ def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch
     keras.utils.set_random_seed(seed)
     model_kwargs.setdefault("n_classes", int(y.max()) + 1)
     if "class_prior" not in model_kwargs:
-        # The share of each class among the given labels, smoothed (the posterior mean
-        # under a uniform Dirichlet prior): 2 + 2 labels -> 0.5 / 0.5.
+        # The share of each class among the given labels, shrunk towards equal shares by
+        # 10 imagined labels per class (the posterior mean under a Dirichlet(10) prior):
+        # few labels say little about the shares. Digits' 36 stratified labels (3 or 4 per
+        # class) -> 0.096 / 0.103; the raw shares, 0.083 / 0.111 (+1 smoothing: 0.087 /
+        # 0.109), pushed the predictions off: seed 0, 93.5 % with equal shares, 91.1 % with +1.
         counts = np.bincount(y[y >= 0], minlength=model_kwargs["n_classes"])
-        model_kwargs["class_prior"] = list((counts + 1) / (counts.sum() + len(counts)))
+        model_kwargs["class_prior"] = list((counts + 10) / (counts.sum() + 10 * len(counts)))
     model = SemiSupervisedVAE(image_shape=x.shape[1:], seed=seed, dtype=dtype_policy(precision),
                               **model_kwargs)
     steps = epochs * -(-len(x) // batch_size)
