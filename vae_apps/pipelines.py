@@ -117,9 +117,10 @@ def train_labeling_vae(x, epochs=None, seed=0, verbose=0):
 
 
 # Label recovery's default: the semi-supervised VAE (vae_apps.semi_supervised). Digits, 36
-# labels, 5 seeds: 93.4 % against 92.2 % for PCA + spreading and 90.2 % for spreading on VAE
-# codes; MNIST, 100 labels: 3.44 % (3 seeds) against 6.92 % for spreading. It loses
-# on 200 faces with 4 labels (78.9 % vs 85.7 % for centroids): README, benchmarks/label.py.
+# labels, 5 seeds: 93.6 % against 92.2 % for PCA + spreading and 91.8 % for spreading on VAE
+# codes; 200 faces, 4 labels: 89.4 % against 85.3 % for centroids on VAE codes and 79.2 % for
+# pixel 1-NN; MNIST, 100 labels: 3.44 % (3 seeds) against 6.92 % for spreading. README,
+# benchmarks/label.py.
 SEMI_SUPERVISED = "semi-supervised"
 LABEL_METHODS = (SEMI_SUPERVISED, "spread", "knn", "centroids", "gmm")  # the latter: labeling.METHODS
 

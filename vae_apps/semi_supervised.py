@@ -113,8 +113,9 @@ class SemiSupervisedVAE(BaseVAE):
         shift: float. The largest shift of that term, as a fraction of the image size.
         balance: float. Weight of KL(mean q(y|x) over a batch's unlabelled images || the
             class prior): it stops the classifier from settling on a split that puts most
-            images in one class (faces, 4 labels: 78.9 +- 11.9 % without it, 89.4 +- 6.8 %
-            at 20; digits, 36 labels: 93.4 +- 1.4 -> 94.1 +- 0.8 %; 5 seeds).
+            images in one class (benchmarks/label.py, 5 seeds: faces, 4 labels, 78.9 +- 11.9 %
+            without it, 89.4 +- 6.8 % at 20; digits, 36 labels, 93.4 +- 1.4 -> 93.6 +- 1.1 %,
+            worst seed 91.4 -> 92.8 %; at 100, faces 87.7 +- 9.5 %).
         class_prior: list of float or None. The expected share of each class (normalised;
             default: equal shares). ``train_semi_supervised`` passes the given labels' shares.
         class_names: list of str or None. The label (a string) of each class index, kept in the saved
