@@ -4,6 +4,7 @@
     python benchmarks/label.py --faces           # skimage's 200 grey faces / non-faces, 4 labels
     python benchmarks/label.py --suggest         # digits: two rounds of suggested labels vs random
     python benchmarks/label.py --mnist --sizes 100,600 --seeds 3   # Kingma et al.'s protocol
+    python benchmarks/label.py --mnist-suggest --seeds 1  # 2 x 50 suggested vs 100 random labels
 
 Rows, all on the same labels: raw-pixel 1-NN, raw-pixel label spreading, PCA + label
 spreading, the latent-space methods on the codes of a VAE trained without labels
@@ -137,34 +138,43 @@ def small_set_benchmark(name, x, y, n_labels, label_seeds, epochs=None):
                 ["confidence", "share %", "accuracy %"]))
 
 
-def suggest_benchmark(label_seeds, round_size=18, epochs=None):
-    """digits: two rounds of ``round_size`` suggested labels against 2 x round_size random
-    (stratified) ones. Round 1 has no labels yet: it asks for the most representative
-    images of the unsupervised codes (uniform class probabilities); round 2 asks by the
-    semi-supervised model trained on round 1's labels."""
+def suggest_benchmark(name, x, y, codes, label_seeds, round_size, random_rows, epochs=None,
+                      pool=None, scored=None):
+    """Two rounds of ``round_size`` suggested labels against 2 x round_size random ones
+    (``random_rows(n, seed)``), accuracy on the ``scored`` rows (default: the unlabelled
+    ones). Round 1 has no labels yet: it asks for the most representative images of the
+    unsupervised ``codes`` (uniform class probabilities); round 2 asks by the
+    semi-supervised model trained on round 1's labels. Only ``pool`` rows (default: all)
+    may be asked for."""
     import numpy as np
 
-    from vae_apps.data import load_data
     from vae_apps.labeling import suggest_labels
-    from vae_apps.pipelines import recover_dataset_labels, train_labeling_vae
+    from vae_apps.pipelines import recover_dataset_labels
 
-    images = load_data("digits").all()
-    x, y = images.x, images.y
-    codes = train_labeling_vae(x, seed=0).encode(x)[0]
-    scores = {"random, stratified": [], "two suggested rounds": []}
+    # Rows outside the pool count as labelled already, so they are never suggested.
+    outside = np.setdiff1d(np.arange(len(x)), np.arange(len(x)) if pool is None else pool)
+    scores, seconds = {"random": [], "two suggested rounds": []}, {}
     for seed in range(label_seeds):
-        first = suggest_labels(codes, np.full((len(x), 1), 1.0), [], round_size, seed)
-        model_round = recover_dataset_labels(x, given_labels(y, first), epochs=epochs, seed=seed)
-        second = suggest_labels(model_round.features, model_round.proba, first, round_size, seed)
+        with Timer() as t:
+            first = suggest_labels(codes, np.full((len(x), 1), 1.0), outside, round_size, seed)
+            model_round = recover_dataset_labels(x, given_labels(y, first), epochs=epochs,
+                                                 seed=seed)
+            second = suggest_labels(model_round.features, model_round.proba,
+                                    np.concatenate([outside, first]), round_size, seed)
+        seconds["round 1 (training and suggesting)"] = t.seconds
         rows_by = {"two suggested rounds": np.concatenate([first, second]),
-                   "random, stratified": stratified_rows(y, 2 * round_size, seed)}
-        for name, rows in rows_by.items():
-            rest = np.setdiff1d(np.arange(len(y)), rows)
-            result = recover_dataset_labels(x, given_labels(y, rows), epochs=epochs, seed=seed)
-            scores[name].append(100 * np.mean(result.labels[rest] == y[rest].astype(str)))
-            print(f"suggest, seed {seed}, {name}: {scores[name][-1]:.1f} %", flush=True)
-    print(f"\ndigits: {2 * round_size} labels, accuracy (%) on the rest, {label_seeds} seeds")
-    print(table([[k, f"{np.mean(v):.1f} ± {np.std(v):.1f}", f"{np.min(v):.1f}"]
+                   "random": random_rows(2 * round_size, seed)}
+        for method, rows in rows_by.items():
+            rest = np.setdiff1d(np.arange(len(y)), rows) if scored is None else scored
+            with Timer() as t:
+                result = recover_dataset_labels(x, given_labels(y, rows), epochs=epochs, seed=seed)
+            scores[method].append(100 * np.mean(result.labels[rest] == y[rest].astype(str)))
+            print(f"{name} suggest, seed {seed}, {method}: {scores[method][-1]:.2f} % right "
+                  f"({t.seconds:.0f} s; round 1: {seconds['round 1 (training and suggesting)']:.0f} s)",
+                  flush=True)
+    print(f"\n{name}: {2 * round_size} labels, accuracy (%) on the "
+          f"{'rest' if scored is None else f'{len(scored)} scored images'}, {label_seeds} seeds")
+    print(table([[k, f"{np.mean(v):.2f} ± {np.std(v):.2f}", f"{np.min(v):.2f}"]
                  for k, v in scores.items()], ["labels chosen by", "accuracy %", "worst %"]))
 
 
@@ -219,7 +229,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--digits", action="store_true", help="8x8 digits, 36 labels (2 %%)")
     parser.add_argument("--faces", action="store_true", help="skimage lfw_subset, 4 labels")
-    parser.add_argument("--suggest", action="store_true", help="digits: suggested vs random labels")
+    parser.add_argument("--suggest", action="store_true",
+                        help="digits: 2 rounds of 18 suggested labels vs 36 random, stratified")
+    parser.add_argument("--mnist-suggest", action="store_true",
+                        help="MNIST: 2 rounds of 50 suggested labels (from the training images) "
+                             "vs 100 random, balanced; test error on the 10,000 test images")
     parser.add_argument("--mnist", action="store_true")
     parser.add_argument("--data", default=str(DEFAULT_MNIST))
     parser.add_argument("--model", help="--mnist: an unsupervised VAE (.keras) instead of training one")
@@ -243,7 +257,27 @@ def main():
         y = np.repeat([0, 1], 100)
         small_set_benchmark("faces", x, y, 4, args.seeds or 5, args.epochs)
     if args.suggest:
-        suggest_benchmark(args.seeds or 3, epochs=args.epochs)
+        from vae_apps.data import load_data
+        from vae_apps.pipelines import train_labeling_vae
+
+        images = load_data("digits").all()
+        codes = train_labeling_vae(images.x, seed=0).encode(images.x)[0]
+        suggest_benchmark("digits", images.x, images.y, codes, args.seeds or 3, 18,
+                          lambda n, seed: stratified_rows(images.y, n, seed), args.epochs)
+    if args.mnist_suggest:
+        import numpy as np
+
+        from vae_apps.loading import load_vae
+        from vae_apps.pipelines import train_labeling_vae
+
+        data = load_mnist(args.data)
+        x = np.concatenate([data.train.x, data.test.x])
+        y = np.concatenate([data.train.y, data.test.y])
+        train = np.arange(len(data.train.x))
+        vae = load_vae(args.model) if args.model else train_labeling_vae(x, seed=0)
+        suggest_benchmark("MNIST", x, y, vae.encode(x)[0], args.seeds or 1, 50,
+                          lambda n, seed: balanced_subset(data.train.y, n, seed), args.epochs,
+                          pool=train, scored=np.arange(len(train), len(x)))
     if args.mnist:
         seeds = ([int(s) for s in args.seed_list.split(",")] if args.seed_list
                  else list(range(args.seeds or 3)))
