@@ -153,7 +153,7 @@ def suggest_benchmark(name, x, y, codes, label_seeds, round_size, random_rows, e
 
     # Rows outside the pool count as labelled already, so they are never suggested.
     outside = np.setdiff1d(np.arange(len(x)), np.arange(len(x)) if pool is None else pool)
-    scores, seconds = {"random": [], "two suggested rounds": []}, {}
+    scores = {"random": [], "two suggested rounds": []}
     for seed in range(label_seeds):
         with Timer() as t:
             first = suggest_labels(codes, np.full((len(x), 1), 1.0), outside, round_size, seed)
@@ -161,7 +161,7 @@ def suggest_benchmark(name, x, y, codes, label_seeds, round_size, random_rows, e
                                                  seed=seed)
             second = suggest_labels(model_round.features, model_round.proba,
                                     np.concatenate([outside, first]), round_size, seed)
-        seconds["round 1 (training and suggesting)"] = t.seconds
+        round_one_seconds = t.seconds
         rows_by = {"two suggested rounds": np.concatenate([first, second]),
                    "random": random_rows(2 * round_size, seed)}
         for method, rows in rows_by.items():
@@ -170,7 +170,7 @@ def suggest_benchmark(name, x, y, codes, label_seeds, round_size, random_rows, e
                 result = recover_dataset_labels(x, given_labels(y, rows), epochs=epochs, seed=seed)
             scores[method].append(100 * np.mean(result.labels[rest] == y[rest].astype(str)))
             print(f"{name} suggest, seed {seed}, {method}: {scores[method][-1]:.2f} % right "
-                  f"({t.seconds:.0f} s; round 1: {seconds['round 1 (training and suggesting)']:.0f} s)",
+                  f"({t.seconds:.0f} s; round 1, training and suggesting: {round_one_seconds:.0f} s)",
                   flush=True)
     print(f"\n{name}: {2 * round_size} labels, accuracy (%) on the "
           f"{'rest' if scored is None else f'{len(scored)} scored images'}, {label_seeds} seeds")

@@ -100,6 +100,8 @@ def test_the_class_prior_is_the_shrunk_share_of_the_given_labels(trained):
 def test_the_balance_term_is_zero_at_the_prior_and_grows_as_predictions_collapse():
     model = SemiSupervisedVAE((8, 8, 1), n_classes=2, class_prior=[3, 1], seed=0, **TINY)
     assert model.class_prior == [0.75, 0.25]
+    with pytest.raises(ValueError, match="2 positive shares"):
+        SemiSupervisedVAE((8, 8, 1), n_classes=2, class_prior=[1, 1, 1], **TINY)
     unlabelled = -np.ones(4, "int32")
     at_prior = np.log(np.array([[0.75, 0.25]] * 4, "float32"))
     collapsed = np.log(np.array([[0.01, 0.99]] * 4, "float32"))
