@@ -101,14 +101,35 @@ def reliability(confidence, correct):
             for b in BINS]
 
 
+def unsupervised_codes(name, x, model=None):
+    """The codes of ``x`` by a VAE trained without labels (``train_labeling_vae``, seed 0)
+    or loaded from ``model``; prints how long that took."""
+    from vae_apps.loading import load_vae
+    from vae_apps.pipelines import train_labeling_vae
+
+    with Timer() as t:
+        vae = load_vae(model) if model else train_labeling_vae(x, seed=0)
+    print(f"{name}: unsupervised VAE {'loaded' if model else 'trained'} in {t.seconds:.0f} s",
+          flush=True)
+    return vae.encode(x)[0]
+
+
+def mnist_transductive(path):
+    """MNIST as one set of 70,000 images: (x, y, the test images' rows)."""
+    import numpy as np
+
+    data = load_mnist(path)
+    x = np.concatenate([data.train.x, data.test.x])
+    y = np.concatenate([data.train.y, data.test.y])
+    return x, y, np.arange(len(data.train.x), len(x))
+
+
 def small_set_benchmark(name, x, y, n_labels, label_seeds, epochs=None):
     import numpy as np
 
-    from vae_apps.pipelines import recover_dataset_labels, train_labeling_vae
+    from vae_apps.pipelines import recover_dataset_labels
 
-    with Timer() as t:
-        codes = train_labeling_vae(x, seed=0).encode(x)[0]
-    print(f"{name}: unsupervised labelling VAE trained in {t.seconds:.0f} s", flush=True)
+    codes = unsupervised_codes(name, x)
     accuracy, seconds, confidence, correct = {}, {}, [], []
     for seed in range(label_seeds):
         rows = stratified_rows(y, n_labels, seed)
@@ -181,22 +202,14 @@ def suggest_benchmark(name, x, y, codes, label_seeds, round_size, random_rows, e
 def mnist_benchmark(path, sizes, label_seeds, epochs=None, model=None, with_baselines=True):
     import numpy as np
 
-    from vae_apps.loading import load_vae
-    from vae_apps.pipelines import recover_dataset_labels, train_labeling_vae
+    from vae_apps.pipelines import recover_dataset_labels
 
-    data = load_mnist(path)
-    x = np.concatenate([data.train.x, data.test.x])
-    y_train, y_test = data.train.y, data.test.y
-    test = np.arange(len(data.train.x), len(x))
-    y_all = np.concatenate([y_train, y_test])
+    x, y_all, test = mnist_transductive(path)
+    y_train, y_test = y_all[:test[0]], y_all[test]
     if with_baselines:
-        with Timer() as t:
-            vae = load_vae(model) if model else train_labeling_vae(x, seed=0)
-        codes = vae.encode(x)[0]
-        print(f"MNIST: unsupervised VAE {'loaded' if model else 'trained'} in {t.seconds:.0f} s",
-              flush=True)
+        codes = unsupervised_codes("MNIST", x, model)
         print(f"MNIST: clustering accuracy, no labels (GMM of 10 components on the unsupervised "
-              f"VAE's codes of all 70,000 images, Hungarian-matched): "
+              f"VAE's codes of all {len(x):,} images, Hungarian-matched): "
               f"{clustering_accuracy(codes, y_all):.2f} % (VaDE, Jiang et al. 2017: 94.46 %)",
               flush=True)
     errors, seconds = {}, {}
@@ -236,7 +249,7 @@ def main():
                              "vs 100 random, balanced; test error on the 10,000 test images")
     parser.add_argument("--mnist", action="store_true")
     parser.add_argument("--data", default=str(DEFAULT_MNIST))
-    parser.add_argument("--model", help="--mnist: an unsupervised VAE (.keras) instead of training one")
+    parser.add_argument("--model", help="--mnist, --mnist-suggest: an unsupervised VAE (.keras) instead of training one")
     parser.add_argument("--sizes", default="100,600,1000,3000")
     parser.add_argument("--seeds", type=int, help="label seeds (default: 5 small sets, 3 MNIST)")
     parser.add_argument("--seed-list", help="--mnist: these label seeds, e.g. 1,2 (instead of --seeds)")
@@ -258,26 +271,17 @@ def main():
         small_set_benchmark("faces", x, y, 4, args.seeds or 5, args.epochs)
     if args.suggest:
         from vae_apps.data import load_data
-        from vae_apps.pipelines import train_labeling_vae
 
         images = load_data("digits").all()
-        codes = train_labeling_vae(images.x, seed=0).encode(images.x)[0]
+        codes = unsupervised_codes("digits", images.x)
         suggest_benchmark("digits", images.x, images.y, codes, args.seeds or 3, 18,
                           lambda n, seed: stratified_rows(images.y, n, seed), args.epochs)
     if args.mnist_suggest:
-        import numpy as np
-
-        from vae_apps.loading import load_vae
-        from vae_apps.pipelines import train_labeling_vae
-
-        data = load_mnist(args.data)
-        x = np.concatenate([data.train.x, data.test.x])
-        y = np.concatenate([data.train.y, data.test.y])
-        train = np.arange(len(data.train.x))
-        vae = load_vae(args.model) if args.model else train_labeling_vae(x, seed=0)
-        suggest_benchmark("MNIST", x, y, vae.encode(x)[0], args.seeds or 1, 50,
-                          lambda n, seed: balanced_subset(data.train.y, n, seed), args.epochs,
-                          pool=train, scored=np.arange(len(train), len(x)))
+        x, y, test = mnist_transductive(args.data)
+        train = range(test[0])
+        suggest_benchmark("MNIST", x, y, unsupervised_codes("MNIST", x, args.model),
+                          args.seeds or 1, 50, lambda n, seed: balanced_subset(y[train], n, seed),
+                          args.epochs, pool=train, scored=test)
     if args.mnist:
         seeds = ([int(s) for s in args.seed_list.split(",")] if args.seed_list
                  else list(range(args.seeds or 3)))
