@@ -4,6 +4,7 @@
     python benchmarks/label.py --faces           # skimage's 200 grey faces / non-faces, 4 labels
     python benchmarks/label.py --suggest         # digits: two rounds of suggested labels vs random
     python benchmarks/label.py --mnist --sizes 100,600 --seeds 3   # Kingma et al.'s protocol
+    python benchmarks/label.py --mnist --results mnist_rows.json  # the full table, resumable
     python benchmarks/label.py --mnist-suggest --seeds 1  # 2 x 50 suggested vs 100 random labels
 
 Rows, all on the same labels: raw-pixel 1-NN, raw-pixel label spreading, PCA + label
@@ -16,7 +17,9 @@ Each semi-supervised run also prints a reliability table of its confidence colum
 """
 
 import argparse
+import json
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -199,37 +202,95 @@ def suggest_benchmark(name, x, y, codes, label_seeds, round_size, random_rows, e
                  for k, v in scores.items()], ["labels chosen by", "accuracy %", "worst %"]))
 
 
-def mnist_benchmark(path, sizes, label_seeds, epochs=None, model=None, with_baselines=True):
+def code_fingerprint():
+    """A hash of vae_apps' source files: a kept row counts only for the code that made it."""
+    import hashlib
+
+    import vae_apps
+
+    digest = hashlib.sha256()
+    for source in sorted(Path(vae_apps.__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + source.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+class KeptRows:
+    """Table cells kept in a JSON file (``--results``) so one command builds a table whose
+    trainings outlast a session (MNIST's 4 sizes x 3 seeds: 12 trainings of ~22 min here);
+    a kept cell is reused only for the same vae_apps source and the same settings.
+
+    Args:
+        path: str or None. The JSON file (None: keep nothing).
+        settings: str. What else the cells depend on (data file, epochs, model).
+    """
+
+    def __init__(self, path, settings):
+        self.path = Path(path) if path else None
+        self.prefix = f"{code_fingerprint()} {settings}"
+        self.cells = (json.loads(self.path.read_text())
+                      if self.path is not None and self.path.exists() else {})
+
+    def get(self, name, compute):
+        """The kept value of ``name``, or ``compute()``'s, then kept."""
+        key = f"{self.prefix} {name}"
+        if key in self.cells:
+            print(f"{name}: kept in {self.path} since {self.cells[key]['date']}", flush=True)
+            return self.cells[key]["value"]
+        value = compute()
+        if self.path is not None:
+            self.cells[key] = {"value": value, "date": time.strftime("%Y-%m-%d %H:%M")}
+            partial = self.path.with_name(self.path.name + ".partial")
+            partial.write_text(json.dumps(self.cells, indent=1))
+            partial.replace(self.path)
+        return value
+
+
+def mnist_benchmark(path, sizes, label_seeds, epochs=None, model=None, with_baselines=True,
+                    results=None):
     import numpy as np
 
     from vae_apps.pipelines import recover_dataset_labels
 
     x, y_all, test = mnist_transductive(path)
     y_train, y_test = y_all[:test[0]], y_all[test]
+    kept = KeptRows(results, f"data={Path(path).name} epochs={epochs} model={model}")
+    codes = []  # the unsupervised VAE is trained only when a baseline cell is not kept
+
+    def unsupervised():
+        if not codes:
+            codes.append(unsupervised_codes("MNIST", x, model))
+        return codes[0]
+
     if with_baselines:
-        codes = unsupervised_codes("MNIST", x, model)
+        accuracy = kept.get("clustering", lambda: clustering_accuracy(unsupervised(), y_all))
         print(f"MNIST: clustering accuracy, no labels (GMM of 10 components on the unsupervised "
               f"VAE's codes of all {len(x):,} images, Hungarian-matched): "
-              f"{clustering_accuracy(codes, y_all):.2f} % (VaDE, Jiang et al. 2017: 94.46 %)",
-              flush=True)
+              f"{accuracy:.2f} % (VaDE, Jiang et al. 2017: 94.46 %)", flush=True)
     errors, seconds = {}, {}
     for n in sizes:
         for seed in label_seeds:
             rows = balanced_subset(y_train, n, seed)
-            for method, predicted in (baselines(x, y_all, rows, seed, codes).items()
-                                      if with_baselines else ()):
-                errors.setdefault(method, {}).setdefault(n, []).append(
-                    100 * np.mean(predicted[test] != y_test))
-            with Timer() as t:
-                result = recover_dataset_labels(x, given_labels(y_all, rows), epochs=epochs, seed=seed)
+            if with_baselines:
+                for method, error in kept.get(f"{n} labels, seed {seed}, baselines", lambda: {
+                        m: 100 * float(np.mean(p[test] != y_test))
+                        for m, p in baselines(x, y_all, rows, seed, unsupervised()).items()}).items():
+                    errors.setdefault(method, {}).setdefault(n, []).append(error)
+
+            def semi_supervised():
+                with Timer() as t:
+                    result = recover_dataset_labels(x, given_labels(y_all, rows), epochs=epochs,
+                                                    seed=seed)
+                wrong = result.labels[test] != y_test.astype(str)
+                return {"error": 100 * float(wrong.mean()), "seconds": t.seconds,
+                        "reliability": reliability(result.confidence[test], ~wrong)}
+
+            cell = kept.get(f"{n} labels, seed {seed}, semi-supervised", semi_supervised)
             name = "vae_apps label (default: semi-supervised VAE)"
-            wrong = result.labels[test] != y_test.astype(str)
-            errors.setdefault(name, {}).setdefault(n, []).append(100 * wrong.mean())
-            seconds.setdefault(n, []).append(t.seconds)
-            print(f"MNIST {n} labels, seed {seed}: semi-supervised {100 * wrong.mean():.2f} % "
-                  f"({t.seconds:.0f} s)", flush=True)
-            print(table(reliability(result.confidence[test], ~wrong),
-                        ["confidence", "share %", "accuracy %"]), flush=True)
+            errors.setdefault(name, {}).setdefault(n, []).append(cell["error"])
+            seconds.setdefault(n, []).append(cell["seconds"])
+            print(f"MNIST {n} labels, seed {seed}: semi-supervised {cell['error']:.2f} % "
+                  f"({cell['seconds']:.0f} s)", flush=True)
+            print(table(cell["reliability"], ["confidence", "share %", "accuracy %"]), flush=True)
     rows = [[m, *(f"{np.mean(v[n]):.2f} ± {np.std(v[n]):.2f}" if n in v else "-" for n in sizes)]
             for m, v in errors.items()]
     rows += [[m, *(f"{v[n]:.2f}" if n in v else "-" for n in sizes)] for m, v in PUBLISHED.items()]
@@ -256,6 +317,8 @@ def main():
     parser.add_argument("--no-baselines", action="store_true",
                         help="--mnist: only the default path, no baselines (they need an unsupervised VAE too)")
     parser.add_argument("--epochs", type=int, help="semi-supervised epochs (default: by data size)")
+    parser.add_argument("--results", help="--mnist: a JSON file that keeps each finished cell; a "
+                        "rerun reuses the cells made by the same vae_apps source and settings")
     args = parser.parse_args()
     if args.digits:
         from vae_apps.data import load_data
@@ -286,7 +349,7 @@ def main():
         seeds = ([int(s) for s in args.seed_list.split(",")] if args.seed_list
                  else list(range(args.seeds or 3)))
         mnist_benchmark(args.data, [int(s) for s in args.sizes.split(",")], seeds, args.epochs,
-                        args.model, with_baselines=not args.no_baselines)
+                        args.model, with_baselines=not args.no_baselines, results=args.results)
 
 
 if __name__ == "__main__":
