@@ -28,6 +28,7 @@ def build_parser():
     >>> build_parser().parse_args(["denoise", "scans/", "clean/"]).command
     'denoise'
     """
+    _import_vae_apps()  # without Keras: some options' help lists vae_apps.presets
     parser = argparse.ArgumentParser(
         prog="vae-apps",
         description="One Variational Autoencoder, three jobs: denoise image folders, label "
@@ -89,10 +90,10 @@ def main(argv=None):
     Examples:
     >>> main(["evaluate", "digits.keras", "digits"])  # doctest: +SKIP
     """
+    user_log_level = os.environ.get("TF_CPP_MIN_LOG_LEVEL")  # vae_apps sets a default
     args = build_parser().parse_args(argv)
-    if not args.debug:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before vae_apps sets its own
-    _import_vae_apps()
+    if not args.debug and user_log_level is None:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # read when TensorFlow is imported, later
     _route_warnings_to_stderr()
 
     # Once per process; it only acts on the first import of TensorFlow or Keras (an

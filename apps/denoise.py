@@ -21,9 +21,13 @@ def add_parser(commands):
                                         "IN may also be a .npz/.npy file; OUT is then one too.")
     p.add_argument("input", metavar="IN", help="image folder or .npz/.npy file")
     p.add_argument("output", metavar="OUT", help="output folder (or file for arrays)")
+    from vae_apps.presets import PRESETS  # build_parser imported vae_apps without Keras
+
     p.add_argument("--model", default="photo", metavar="MODEL",
-                   help="a denoising model (.keras) or a shipped preset: photo (default: grey or "
-                        "colour per image), photo-grey, photo-rgb; blind Gaussian noise, any size")
+                   help="a denoising model (.keras) or a shipped preset: photo (default: "
+                        "photo-grey or photo-rgb per image), "
+                        + ", ".join(f"{name} ({preset.description})"
+                                    for name, preset in PRESETS.items()))
     p.add_argument("--reference", metavar="CLEAN", help="clean originals: report PSNR and SSIM")
     p.add_argument("--figure", metavar="FILE.png", help="write a before/after figure")
     p.add_argument("--batch-size", type=positive_int, default=256)

@@ -71,6 +71,16 @@ def test_help_lists_every_subcommand():
     assert check.stdout.strip() == "False"
 
 
+def test_denoise_help_describes_the_shipped_presets():
+    from vae_apps.presets import PRESETS
+
+    result = subprocess.run([sys.executable, "-m", "vae_apps_cli.cli", "denoise", "--help"],
+                            capture_output=True, text=True, check=True)
+    help_text = " ".join(result.stdout.split())  # argparse wraps lines
+    for name, preset in PRESETS.items():
+        assert f"{name} ({preset.description})" in help_text.replace("- ", "-")
+
+
 def test_logdir_gets_tensorboard_event_files(tmp_path):
     logs = tmp_path / "logs"
     assert main(["train", "digits", "--epochs", "1", "--filters", "8", "--hidden-units", "16",
