@@ -119,3 +119,20 @@ def test_suggestions_are_uncertain_spread_out_and_never_given(rng):
     assert np.mean(rows >= 200) >= 0.6  # most come from the uncertain blob
     np.testing.assert_array_equal(rows, suggest_labels(X, proba, given, 5, seed=0))
     assert len(suggest_labels(X[:4], proba[:4], [0, 1], 10)) == 2  # only two unlabelled left
+
+
+def test_smoothing_outvotes_a_classifiers_isolated_mistakes(rng):
+    from vae_apps.labeling import smooth_over_neighbours
+
+    X, y, y_true = _blobs(rng)
+    proba = np.eye(4)[y_true] * 0.7 + 0.075  # right, with confidence 0.775
+    wrong = rng.choice(np.flatnonzero(y == -1), 12, replace=False)
+    proba[wrong] = np.roll(proba[wrong], 1, axis=1)  # a confident wrong class
+    labelled = np.flatnonzero(y != -1)
+    smoothed = smooth_over_neighbours(X, proba, labelled, y[labelled])
+    np.testing.assert_allclose(smoothed.sum(axis=1), 1.0)
+    assert (smoothed.argmax(axis=1) == y_true).all()
+    unchanged = smooth_over_neighbours(X, proba, labelled, y[labelled], alpha=0)
+    assert (unchanged.argmax(axis=1)[wrong] != y_true[wrong]).all()
+    np.testing.assert_array_equal(unchanged[labelled], np.eye(4)[y[labelled]])
+    assert smooth_over_neighbours(X[:2], proba[:2], [0], [0]).shape == (2, 4)  # tiny set

@@ -335,6 +335,54 @@ def recover_labels(codes, given, method="spread", seed=0, **params):
     return labeler
 
 
+def smooth_over_neighbours(features, proba, labelled_rows, labelled_index, n_neighbors=10,
+                           alpha=0.9, tol=1e-6, max_iter=300):
+    """Label spreading (Zhou et al. 2004) started from a classifier's probabilities.
+
+    Each image's class distribution becomes a mix of its own prediction and its
+    neighbours' (weight ``alpha``), over a symmetric k-nearest-neighbour graph of
+    ``features``; the labelled rows start as their labels. A classifier's isolated
+    mistakes among images that look alike are outvoted.
+
+    Args:
+        features: np.ndarray. (n_images, d): what neighbours are found by.
+        proba: np.ndarray. (n_images, n_classes) predicted class probabilities.
+        labelled_rows: array-like of int. Rows whose class is known.
+        labelled_index: array-like of int. Their class indices (columns of ``proba``).
+        n_neighbors: int. Neighbours per image (fewer on tiny sets).
+        alpha: float. In [0, 1): the neighbours' weight; 0 returns ``proba``.
+        tol: float. Stop when no probability moves more than this.
+        max_iter: int. At most this many propagation steps.
+
+    Returns:
+        (n_images, n_classes) float64, rows summing to 1.
+
+    Examples:
+    >>> smoothed = smooth_over_neighbours(pixels, model.predict_proba(x), given_rows, given_index)
+    >>> labels = smoothed.argmax(axis=1)
+    """
+    from scipy import sparse
+    from sklearn.neighbors import kneighbors_graph
+
+    start = np.asarray(proba, "float64").copy()
+    start[np.asarray(labelled_rows, int)] = np.eye(start.shape[1])[np.asarray(labelled_index, int)]
+    if not alpha or len(start) < 2:
+        return start
+    k = max(1, min(int(n_neighbors), len(start) - 1))
+    graph = kneighbors_graph(np.asarray(features, "float32"), k, include_self=False)
+    graph = graph.maximum(graph.T)
+    scale = sparse.diags(1.0 / np.sqrt(np.asarray(graph.sum(axis=1)).ravel()))
+    normalised = (scale @ graph @ scale).tocsr()
+    spread = start
+    for _ in range(int(max_iter)):
+        step = alpha * (normalised @ spread) + (1.0 - alpha) * start
+        done = np.abs(step - spread).max() < tol
+        spread = step
+        if done:
+            break
+    return spread / spread.sum(axis=1, keepdims=True)
+
+
 def write_predictions(path, names, key, labels, confidence, given, overwrite=False):
     """Write PREDICTIONS.csv atomically: one row per image: path|index, label, confidence,
     labelled.

@@ -122,6 +122,14 @@ def train_labeling_vae(x, epochs=None, seed=0, verbose=0):
 # pixel 1-NN; MNIST, 100 labels: 3.44 % (3 seeds) against 6.92 % for spreading. README,
 # benchmarks/label.py.
 SEMI_SUPERVISED = "semi-supervised"
+
+# The semi-supervised path's labels: q(y|x) spread over a 10-nearest-neighbour graph of the
+# images (their first 50 principal components), the neighbours weighing 0.9. Digits, 36
+# labels, 5 seeds: 95.5 +- 1.0 % against 93.6 +- 1.1 for q(y|x) alone (every seed up, worst
+# 92.8 -> 94.5); faces, 4 labels: 90.8 +- 3.6 against 89.4 +- 6.8 (worst 78.1 -> 86.2).
+# Weight 0.8: 95.4 / 91.0; 0.5: 94.4 / 90.2. benchmarks/label.py prints both rows.
+NEIGHBOUR_SMOOTHING = 0.9
+GRAPH_COMPONENTS = 50
 LABEL_METHODS = (SEMI_SUPERVISED, "spread", "knn", "centroids", "gmm")  # the latter: labeling.METHODS
 
 
@@ -225,8 +233,30 @@ class RecoveredLabels:
     method: str
 
 
+def neighbour_features(x, seed=0):
+    """What images are compared by when they vote on each other's label: their first
+    ``GRAPH_COMPONENTS`` principal components (all pixels when there are fewer).
+
+    Args:
+        x: np.ndarray. Images (N, H, W, C).
+        seed: int. Seeds the randomized PCA.
+
+    Examples:
+    >>> neighbour_features(images.x).shape
+    (1797, 50)
+    """
+    import numpy as np
+    from sklearn.decomposition import PCA
+
+    pixels = np.asarray(x, "float32").reshape(len(x), -1)
+    n = min(GRAPH_COMPONENTS, len(pixels) - 1)
+    if pixels.shape[1] <= n or n < 1:
+        return pixels
+    return PCA(n, svd_solver="randomized", random_state=seed).fit_transform(pixels)
+
+
 def recover_dataset_labels(x, given, *, model=None, method=None, codes=None, epochs=None, seed=0,
-                           n_neighbors=10, progress=None):
+                           n_neighbors=10, smoothing=NEIGHBOUR_SMOOTHING, progress=None):
     """Label every image of ``x`` from the ``GivenLabels``: what ``vae-apps label`` runs.
 
     Args:
@@ -243,7 +273,10 @@ def recover_dataset_labels(x, given, *, model=None, method=None, codes=None, epo
             (the Ray engine).
         epochs: int or None. Training epochs when a model is trained.
         seed: int. Seeds the training and the estimator.
-        n_neighbors: int. Neighbours of the latent-space methods.
+        n_neighbors: int. Neighbours of the latent-space methods and of the smoothing.
+        smoothing: float. Semi-supervised: the neighbours' weight when q(y|x) is spread
+            over the images' neighbour graph (``labeling.smooth_over_neighbours``); 0
+            keeps q(y|x)'s own choice. The confidence is q(label | x) either way.
         progress: callable or None. Called with a line before a model is trained.
 
     Examples:
@@ -252,7 +285,7 @@ def recover_dataset_labels(x, given, *, model=None, method=None, codes=None, epo
     """
     import numpy as np
 
-    from vae_apps.labeling import recover_labels
+    from vae_apps.labeling import recover_labels, smooth_over_neighbours
     from vae_apps.semi_supervised import SemiSupervisedVAE
 
     if method is None:
@@ -277,9 +310,12 @@ def recover_dataset_labels(x, given, *, model=None, method=None, codes=None, epo
                             f"not {', '.join(missing[:5])}")
         proba = model.predict_proba(x)
         features = np.log(np.clip(proba, 1e-6, 1.0))
-        chosen = proba.argmax(axis=1)
         index = {name: k for k, name in enumerate(class_names)}
-        chosen[given.rows] = [index[label] for label in given.labels.astype(str)]
+        given_index = [index[label] for label in given.labels.astype(str)]
+        chosen = smooth_over_neighbours(neighbour_features(x, seed) if smoothing else None, proba,
+                                        given.rows, given_index, n_neighbors,
+                                        smoothing).argmax(axis=1)
+        chosen[given.rows] = given_index
     else:
         if model is None and codes is None:
             if progress:
