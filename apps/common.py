@@ -62,6 +62,25 @@ def positive_int(text):
     return value
 
 
+def weight_below_one(text):
+    """The type of mixing weights (``--smoothing``): a number in [0, 1).
+
+    Args:
+        text: str. The option's value.
+
+    Examples:
+    >>> weight_below_one("0.9")
+    0.9
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number from 0 up to (not including) 1")
+    return value
+
+
 def add_data_options(parser):
     """Add ``DATA``, ``--image-size``, ``--grayscale`` / ``--rgb``.
 

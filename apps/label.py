@@ -1,11 +1,10 @@
 """``vae-apps label``: recover the labels of a mostly unlabelled dataset from a few given ones."""
 
-from .common import (add_common_options, add_data_options, add_engine_options,
-                     load_data_from_args, load_model_for, positive_int)
+# vae_apps.pipelines imports no Keras at the top, so --help stays instant.
+from vae_apps.pipelines import LABEL_METHODS, NEIGHBOUR_SMOOTHING
 
-# Mirrors vae_apps.pipelines.LABEL_METHODS (kept here so --help does not import the library;
-# tests/test_cli_train.py checks they agree).
-LABEL_METHODS = ("semi-supervised", "spread", "knn", "centroids", "gmm")
+from .common import (add_common_options, add_data_options, add_engine_options,
+                     load_data_from_args, load_model_for, positive_int, weight_below_one)
 
 
 def add_parser(commands):
@@ -29,9 +28,14 @@ def add_parser(commands):
                    help="a trained model (default: train one on DATA and the labels first)")
     p.add_argument("--method", choices=LABEL_METHODS,
                    help="semi-supervised (default): the classifier of a VAE trained with the "
-                        "labels; spread, knn, centroids, gmm: spread the labels over the codes of "
-                        "a VAE trained without them (default for such a --model)")
-    p.add_argument("--neighbors", type=int, default=10, help="neighbours for knn and spread")
+                        "labels, smoothed over each image's neighbours (--smoothing); spread, knn, "
+                        "centroids, gmm: spread the labels over the codes of a VAE trained without "
+                        "them (default for such a --model)")
+    p.add_argument("--neighbors", type=positive_int, default=10,
+                   help="neighbours for knn, spread and the semi-supervised smoothing")
+    p.add_argument("--smoothing", type=weight_below_one, default=NEIGHBOUR_SMOOTHING, metavar="W",
+                   help="semi-supervised: the weight of the neighbours' vote on each image's "
+                        "class (0: the classifier's own choice)")
     p.add_argument("--epochs", type=positive_int,
                    help="training epochs when --model is omitted (default: by data size)")
     p.add_argument("--suggest", type=positive_int, metavar="N",
@@ -80,7 +84,8 @@ def run(args):
                               actors=args.ray_actors)
     result = recover_dataset_labels(images.x, given, model=model, method=args.method, codes=codes,
                                     epochs=args.epochs, seed=args.seed,
-                                    n_neighbors=args.neighbors, progress=print)
+                                    n_neighbors=args.neighbors, smoothing=args.smoothing,
+                                    progress=print)
     write_predictions(args.out, images.names, given.key, result.labels, result.confidence, given,
                       args.overwrite)
     unlabelled = len(images) - len(given.rows)

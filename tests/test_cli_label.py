@@ -1,6 +1,7 @@
 import csv
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from vae_apps_cli.cli import main
@@ -98,6 +99,27 @@ def test_a_model_trained_with_labels_labels_and_generates_by_class(digits, tmp_p
     assert main(["label", "digits", "--model", str(model), "--labels", str(labels),
                  "--out", str(out)]) == 0
     assert "(semi-supervised;" in capsys.readouterr().out
+    # The confidence column is q(label | x) with or without the neighbours' vote; without
+    # it (--smoothing 0) every label is q(y|x)'s own choice.
+    from vae_apps.data import load_data
+    from vae_apps.loading import load_vae
+
+    proba = load_vae(model).predict_proba(load_data("digits").all().x)
+    for csv_file, smoothing in ((out, None), (tmp_path / "alone.csv", "0")):
+        if smoothing is not None:
+            assert main(["label", "digits", "--model", str(model), "--labels", str(labels),
+                         "--out", str(csv_file), "--smoothing", smoothing]) == 0
+        table = np.genfromtxt(csv_file, delimiter=",", names=True, dtype=None, encoding="utf-8")
+        unlabelled = np.flatnonzero(~table["labelled"])
+        assert len(unlabelled) == len(proba) - len(rows)
+        chosen = table["label"][unlabelled].astype(int)
+        np.testing.assert_allclose(table["confidence"][unlabelled],
+                                   proba[unlabelled, chosen], atol=1e-4)
+    np.testing.assert_array_equal(chosen, proba[unlabelled].argmax(axis=1))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["label", "digits", "--model", str(model), "--labels", str(labels),
+              "--out", str(tmp_path / "p3.csv"), "--smoothing", "1"])
+    assert exit_info.value.code == 2 and "--smoothing" in capsys.readouterr().err
     assert main(["label", "digits", "--model", str(model), "--labels", str(labels),
                  "--out", str(tmp_path / "p2.csv"), "--method", "spread"]) == 2
     assert "trained with them" in capsys.readouterr().err
