@@ -131,16 +131,55 @@ DEFAULT_ROW = "vae_apps label (default: semi-supervised VAE, smoothed over neigh
 Q_ALONE_ROW = "semi-supervised VAE, q(y|x) alone (smoothing 0)"
 
 
-def semi_supervised_rows(x, given, epochs, seed):
-    """Train one semi-supervised VAE; return ({row: RecoveredLabels}, seconds of the
-    default path: training and recovery): the default and q(y|x) without the smoothing."""
-    from vae_apps.pipelines import recover_dataset_labels, train_labeller
+class KeptModels:
+    """Semi-supervised VAEs kept in a folder (``--models``), one per data set, labelled rows,
+    seed and epochs, so a rerun or another benchmark on the same labels loads them instead of
+    training again (~22 min each on MNIST here). Delete the folder after changing the training.
 
+    Args:
+        folder: str or None. Where the ``.keras`` files go (None: keep nothing).
+        data_name: str. Names the data set in the files' names and keys.
+    """
+
+    def __init__(self, folder, data_name):
+        self.folder = Path(folder) if folder else None
+        self.data_name = data_name
+
+    def train(self, x, given, epochs, seed):
+        """``train_labeller``'s model and its training seconds, loaded when kept."""
+        import hashlib
+
+        from vae_apps.loading import load_vae
+        from vae_apps.pipelines import train_labeller
+
+        if self.folder is None:
+            result = train_labeller(x, given, epochs=epochs, seed=seed)
+            return result.model, result.seconds
+        key = json.dumps([self.data_name, given.rows.tolist(), given.labels.tolist(), seed, epochs])
+        path = self.folder / (f"{self.data_name}_{len(given.rows)}labels_seed{seed}_"
+                              f"{hashlib.sha256(key.encode()).hexdigest()[:12]}.keras")
+        info = path.with_suffix(".json")
+        if not path.exists():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            result = train_labeller(x, given, epochs=epochs, seed=seed, out=path)
+            info.write_text(json.dumps({"seconds": result.seconds}))
+            return result.model, result.seconds
+        print(f"{path.name}: kept model loaded", flush=True)
+        return load_vae(path), json.loads(info.read_text())["seconds"]
+
+
+def semi_supervised_rows(x, given, epochs, seed, models=KeptModels(None, "")):
+    """Train one semi-supervised VAE (or load it from ``models``); return ({row:
+    RecoveredLabels}, seconds of the default path: training and recovery): the default and
+    q(y|x) without the smoothing."""
+    from vae_apps.pipelines import recover_dataset_labels
+
+    model, train_seconds = models.train(x, given, epochs, seed)
     with Timer() as t:
-        model = train_labeller(x, given, epochs=epochs, seed=seed).model
         default = recover_dataset_labels(x, given, model=model, seed=seed)
     return {DEFAULT_ROW: default,
-            Q_ALONE_ROW: recover_dataset_labels(x, given, model=model, seed=seed, smoothing=0)}, t.seconds
+            Q_ALONE_ROW: recover_dataset_labels(x, given, model=model, seed=seed, smoothing=0)}, \
+        train_seconds + t.seconds
 
 
 def small_set_benchmark(name, x, y, n_labels, label_seeds, epochs=None):
@@ -178,7 +217,7 @@ def small_set_benchmark(name, x, y, n_labels, label_seeds, epochs=None):
 
 
 def suggest_benchmark(name, x, y, codes, label_seeds, round_size, random_rows, epochs=None,
-                      pool=None, scored=None):
+                      pool=None, scored=None, models=KeptModels(None, "")):
     """Two rounds of ``round_size`` suggested labels against 2 x round_size random ones
     (``random_rows(n, seed)``), accuracy on the ``scored`` rows (default: the unlabelled
     ones). Round 1 has no labels yet: it asks for the most representative images of the
@@ -188,7 +227,6 @@ def suggest_benchmark(name, x, y, codes, label_seeds, round_size, random_rows, e
     import numpy as np
 
     from vae_apps.labeling import suggest_labels
-    from vae_apps.pipelines import recover_dataset_labels
 
     # Rows outside the pool count as labelled already, so they are never suggested.
     outside = np.setdiff1d(np.arange(len(x)), np.arange(len(x)) if pool is None else pool)
@@ -196,8 +234,8 @@ def suggest_benchmark(name, x, y, codes, label_seeds, round_size, random_rows, e
     for seed in range(label_seeds):
         with Timer() as t:
             first = suggest_labels(codes, np.full((len(x), 1), 1.0), outside, round_size, seed)
-            model_round = recover_dataset_labels(x, given_labels(y, first), epochs=epochs,
-                                                 seed=seed)
+            model_round = semi_supervised_rows(x, given_labels(y, first), epochs, seed,
+                                               models)[0][DEFAULT_ROW]
             second = suggest_labels(model_round.features, model_round.proba,
                                     np.concatenate([outside, first]), round_size, seed)
         round_one_seconds = t.seconds
@@ -205,11 +243,11 @@ def suggest_benchmark(name, x, y, codes, label_seeds, round_size, random_rows, e
                    "random": random_rows(2 * round_size, seed)}
         for method, rows in rows_by.items():
             rest = np.setdiff1d(np.arange(len(y)), rows) if scored is None else scored
-            with Timer() as t:
-                result = recover_dataset_labels(x, given_labels(y, rows), epochs=epochs, seed=seed)
+            results, seconds = semi_supervised_rows(x, given_labels(y, rows), epochs, seed, models)
+            result = results[DEFAULT_ROW]
             scores[method].append(100 * np.mean(result.labels[rest] == y[rest].astype(str)))
             print(f"{name} suggest, seed {seed}, {method}: {scores[method][-1]:.2f} % right "
-                  f"({t.seconds:.0f} s; round 1, training and suggesting: {round_one_seconds:.0f} s)",
+                  f"({seconds:.0f} s; round 1, training and suggesting: {round_one_seconds:.0f} s)",
                   flush=True)
     print(f"\n{name}: {2 * round_size} labels, accuracy (%) on the "
           f"{'rest' if scored is None else f'{len(scored)} scored images'}, {label_seeds} seeds")
@@ -261,7 +299,7 @@ class KeptRows:
 
 
 def mnist_benchmark(path, sizes, label_seeds, epochs=None, model=None, with_baselines=True,
-                    results=None):
+                    results=None, models=KeptModels(None, "")):
     import numpy as np
 
     x, y_all, test = mnist_transductive(path)
@@ -291,7 +329,7 @@ def mnist_benchmark(path, sizes, label_seeds, epochs=None, model=None, with_base
 
             def semi_supervised():
                 results, train_seconds = semi_supervised_rows(x, given_labels(y_all, rows),
-                                                              epochs, seed)
+                                                              epochs, seed, models)
                 wrong = {r: result.labels[test] != y_test.astype(str)
                          for r, result in results.items()}
                 return {"errors": {r: 100 * float(w.mean()) for r, w in wrong.items()},
@@ -333,6 +371,9 @@ def main():
     parser.add_argument("--no-baselines", action="store_true",
                         help="--mnist: only the default path, no baselines (they need an unsupervised VAE too)")
     parser.add_argument("--epochs", type=int, help="semi-supervised epochs (default: by data size)")
+    parser.add_argument("--models", help="--mnist, --mnist-suggest: a folder that keeps each "
+                        "trained semi-supervised VAE; a rerun on the same labels, seed and epochs "
+                        "loads it instead of training")
     parser.add_argument("--results", help="--mnist: a JSON file that keeps each finished cell; a "
                         "rerun reuses the cells made by the same vae_apps source and settings")
     args = parser.parse_args()
@@ -360,12 +401,14 @@ def main():
         train = range(test[0])
         suggest_benchmark("MNIST", x, y, unsupervised_codes("MNIST", x, args.model),
                           args.seeds or 1, 50, lambda n, seed: balanced_subset(y[train], n, seed),
-                          args.epochs, pool=train, scored=test)
+                          args.epochs, pool=train, scored=test,
+                          models=KeptModels(args.models, Path(args.data).stem))
     if args.mnist:
         seeds = ([int(s) for s in args.seed_list.split(",")] if args.seed_list
                  else list(range(args.seeds or 3)))
         mnist_benchmark(args.data, [int(s) for s in args.sizes.split(",")], seeds, args.epochs,
-                        args.model, with_baselines=not args.no_baselines, results=args.results)
+                        args.model, with_baselines=not args.no_baselines, results=args.results,
+                        models=KeptModels(args.models, Path(args.data).stem))
 
 
 if __name__ == "__main__":
