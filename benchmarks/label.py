@@ -4,13 +4,16 @@
     python benchmarks/label.py --faces           # skimage's 200 grey faces / non-faces, 4 labels
     python benchmarks/label.py --suggest         # digits: two rounds of suggested labels vs random
     python benchmarks/label.py --mnist --sizes 100,600 --seeds 3   # Kingma et al.'s protocol
-    python benchmarks/label.py --mnist --results mnist_rows.json  # the full table, resumable
+    python benchmarks/label.py --mnist --results benchmarks/results/label_mnist.json \
+        --models MODELS_DIR    # the full table over several sessions: finished cells and
+                               # trained models are kept and reused by a rerun
     python benchmarks/label.py --mnist-suggest --seeds 1  # 2 x 50 suggested vs 100 random labels
 
 Rows, all on the same labels: raw-pixel 1-NN, raw-pixel label spreading, PCA + label
 spreading, the latent-space methods on the codes of a VAE trained without labels
 (``vae_apps.pipelines.train_labeling_vae``), and the default ``vae-apps label`` path
-(``vae_apps.pipelines.recover_dataset_labels``: the semi-supervised VAE). Small sets score the
+(``vae_apps.pipelines.recover_dataset_labels``: the semi-supervised VAE, its q(y|x) smoothed over
+the images' neighbours), and the same trained model's q(y|x) alone. Small sets score the
 accuracy on the unlabelled images; MNIST trains transductively on its 70,000 images (the
 test images' labels unseen) and scores the 10,000 test images, next to the published rows.
 Each semi-supervised run also prints a reliability table of its confidence column.
