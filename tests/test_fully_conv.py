@@ -150,3 +150,14 @@ def test_patch_training_on_a_messy_folder_skips_the_broken_file_and_picks_grey(t
     captured = capsys.readouterr()
     assert "broken.jpg" in captured.err and "trained 1 epochs on patches of 4 images" in captured.out
     assert load_vae(out).channels == 1  # a folder of grey scans gives a grey model
+
+
+def test_fewer_patches_than_one_batch_is_a_clear_error():
+    from vae_apps.errors import UserError
+    from vae_apps.noise import parse_noise
+    from vae_apps.training import train_patch_denoiser
+
+    images = [np.zeros((32, 32, 1), "float32")]
+    with pytest.raises(UserError, match="1 images x 4 patches per image make less than one batch of 8"):
+        train_patch_denoiser(images, parse_noise("gaussian:0.1"), patches_per_image=4, batch_size=8,
+                             epochs=1, validation_patches=4)

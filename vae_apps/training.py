@@ -453,7 +453,12 @@ def train_patch_denoiser(images, noise, *, channels=None,
     if model is None:
         model = FullyConvVAE(channels=channels, seed=seed, dtype=dtype_policy(precision),
                              **model_kwargs)
-    steps = epochs * (len(images) * patches_per_image // batch_size)
+    steps_per_epoch = len(images) * patches_per_image // batch_size
+    if steps_per_epoch < 1:
+        raise UserError(f"{len(images)} images x {patches_per_image} patches per image make less "
+                        f"than one batch of {batch_size}: lower --batch-size or raise "
+                        "--patches-per-image")
+    steps = epochs * steps_per_epoch
     if not model.compiled:
         model.compile(optimizer=keras.optimizers.Adam(
             learning_rate_schedule(learning_rate, "cosine", steps)))
@@ -474,9 +479,12 @@ def train_patch_denoiser(images, noise, *, channels=None,
         raise UserError("none of the training images could be read")
     clean = np.stack(clean[:validation_patches])
     val_ds = tf.data.Dataset.from_tensor_slices((noise.apply(clean, seed=seed + 1), clean))
-    result = fit_keeping_best(model, train_ds, val_ds.batch(batch_size), epochs=epochs, out=out,
-                              overwrite=overwrite, logdir=logdir, resume_dir=resume_dir,
-                              verbose=verbose, callbacks=callbacks)
+    # Endless, with the epoch's length given: the patch generator's length is unknown to
+    # Keras, which otherwise ends the first epoch with "Your input ran out of data;
+    # interrupting training". Each repetition is one epoch's patches, as before.
+    result = fit_keeping_best(model, train_ds.repeat(), val_ds.batch(batch_size), epochs=epochs,
+                              out=out, overwrite=overwrite, logdir=logdir, resume_dir=resume_dir,
+                              verbose=verbose, callbacks=callbacks, steps_per_epoch=steps_per_epoch)
     keep_float32(result, out)
     return result
 
