@@ -136,3 +136,14 @@ def test_smoothing_outvotes_a_classifiers_isolated_mistakes(rng):
     assert (unchanged.argmax(axis=1)[wrong] != y_true[wrong]).all()
     np.testing.assert_array_equal(unchanged[labelled], np.eye(4)[y[labelled]])
     assert smooth_over_neighbours(X[:2], proba[:2], [0], [0]).shape == (2, 4)  # tiny set
+
+
+def test_neighbour_features_are_50_components_or_the_pixels(rng):
+    from vae_apps.pipelines import GRAPH_COMPONENTS, neighbour_features
+
+    images = rng.random((80, 8, 8, 1)).astype("float32")
+    features = neighbour_features(images, seed=3)
+    assert features.shape == (80, GRAPH_COMPONENTS)
+    np.testing.assert_array_equal(features, neighbour_features(images, seed=3))
+    small = rng.random((80, 5, 5, 1)).astype("float32")  # 25 pixels: kept as they are
+    np.testing.assert_array_equal(neighbour_features(small), small.reshape(80, 25))
