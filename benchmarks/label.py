@@ -196,12 +196,12 @@ def small_set_benchmark(name, x, y, n_labels, label_seeds, epochs=None):
         for method, predicted in baselines(x, y, rows, seed, codes).items():
             accuracy.setdefault(method, []).append(100 * np.mean(predicted[rest] == y[rest]))
         results, train_seconds = semi_supervised_rows(x, given_labels(y, rows), epochs, seed)
-        for row, result in results.items():
-            accuracy.setdefault(row, []).append(100 * np.mean(result.labels[rest] == y[rest].astype(str)))
+        right = {row: result.labels[rest] == y[rest].astype(str) for row, result in results.items()}
+        for row, ok in right.items():
+            accuracy.setdefault(row, []).append(100 * ok.mean())
         seconds.setdefault(DEFAULT_ROW, []).append(train_seconds)
-        ok = results[DEFAULT_ROW].labels[rest] == y[rest].astype(str)
         confidence.append(results[DEFAULT_ROW].confidence[rest])
-        correct.append(ok)
+        correct.append(right[DEFAULT_ROW])
         print(f"{name}, label seed {seed}: default {accuracy[DEFAULT_ROW][-1]:.1f} %, q(y|x) alone "
               f"{accuracy[Q_ALONE_ROW][-1]:.1f} % ({train_seconds:.0f} s)", flush=True)
     print(f"\n{name}: {n_labels} labelled images ({n_labels / len(y):.1%}), accuracy (%) on the "
