@@ -107,16 +107,20 @@ def reliability(confidence, correct):
             for b in BINS]
 
 
-def unsupervised_codes(name, x, model=None):
-    """The codes of ``x`` by a VAE trained without labels (``train_labeling_vae``, seed 0)
-    or loaded from ``model``; prints how long that took."""
+def unsupervised_codes(name, x, model=None, models=None):
+    """The codes of ``x`` by a VAE trained without labels (``train_labeling_vae``, seed 0),
+    loaded from ``model`` or kept in ``models`` (a ``KeptModels``); prints how long that took."""
     from vae_apps.loading import load_vae
     from vae_apps.pipelines import train_labeling_vae
 
     with Timer() as t:
-        vae = load_vae(model) if model else train_labeling_vae(x, seed=0)
-    print(f"{name}: unsupervised VAE {'loaded' if model else 'trained'} in {t.seconds:.0f} s",
-          flush=True)
+        if model:
+            vae = load_vae(model)
+        elif models is not None:
+            vae = models.unsupervised(x)
+        else:
+            vae = train_labeling_vae(x, seed=0)
+    print(f"{name}: unsupervised VAE ready in {t.seconds:.0f} s", flush=True)
     return vae.encode(x)[0]
 
 
@@ -169,6 +173,24 @@ class KeptModels:
             return result.model, result.seconds
         print(f"{path.name}: kept model loaded", flush=True)
         return load_vae(path), json.loads(info.read_text())["seconds"]
+
+    def unsupervised(self, x):
+        """``train_labeling_vae(x, seed=0)``'s model, loaded when kept."""
+        from vae_apps.loading import load_vae
+        from vae_apps.pipelines import train_labeling_vae
+
+        if self.folder is None:
+            return train_labeling_vae(x, seed=0)
+        path = self.folder / f"{self.data_name}_unsupervised_seed0.keras"
+        if path.exists():
+            print(f"{path.name}: kept model loaded", flush=True)
+            return load_vae(path)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        vae = train_labeling_vae(x, seed=0)
+        partial = path.with_name(path.stem + ".partial.keras")
+        vae.save(partial)
+        partial.replace(path)
+        return vae
 
 
 def semi_supervised_rows(x, given, epochs, seed, models=KeptModels(None, "")):
@@ -234,7 +256,7 @@ def suggest_benchmark(name, x, y, codes, label_seeds, round_size, random_rows, e
     # Rows outside the pool count as labelled already, so they are never suggested.
     outside = np.setdiff1d(np.arange(len(x)), np.arange(len(x)) if pool is None else pool)
     scores = {"random": [], "two suggested rounds": []}
-    for seed in range(label_seeds):
+    for seed in label_seeds:
         with Timer() as t:
             first = suggest_labels(codes, np.full((len(x), 1), 1.0), outside, round_size, seed)
             model_round = semi_supervised_rows(x, given_labels(y, first), epochs, seed,
@@ -253,7 +275,7 @@ def suggest_benchmark(name, x, y, codes, label_seeds, round_size, random_rows, e
                   f"({seconds:.0f} s; round 1, training and suggesting: {round_one_seconds:.0f} s)",
                   flush=True)
     print(f"\n{name}: {2 * round_size} labels, accuracy (%) on the "
-          f"{'rest' if scored is None else f'{len(scored)} scored images'}, {label_seeds} seeds")
+          f"{'rest' if scored is None else f'{len(scored)} scored images'}, seeds {list(label_seeds)}")
     print(table([[k, f"{np.mean(v):.2f} ± {np.std(v):.2f}", f"{np.min(v):.2f}"]
                  for k, v in scores.items()], ["labels chosen by", "accuracy %", "worst %"]))
 
@@ -312,7 +334,7 @@ def mnist_benchmark(path, sizes, label_seeds, epochs=None, model=None, with_base
 
     def unsupervised():
         if not codes:
-            codes.append(unsupervised_codes("MNIST", x, model))
+            codes.append(unsupervised_codes("MNIST", x, model, models))
         return codes[0]
 
     if with_baselines:
@@ -356,6 +378,13 @@ def mnist_benchmark(path, sizes, label_seeds, epochs=None, model=None, with_base
     print(table(rows, ["method", *(f"{n} labels" for n in sizes)]))
 
 
+def seed_list(args, default):
+    """The label seeds: ``--seed-list``, else ``range(--seeds or default)``."""
+    if args.seed_list:
+        return [int(s) for s in args.seed_list.split(",")]
+    return list(range(args.seeds or default))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--digits", action="store_true", help="8x8 digits, 36 labels (2 %%)")
@@ -370,7 +399,8 @@ def main():
     parser.add_argument("--model", help="--mnist, --mnist-suggest: an unsupervised VAE (.keras) instead of training one")
     parser.add_argument("--sizes", default="100,600,1000,3000")
     parser.add_argument("--seeds", type=int, help="label seeds (default: 5 small sets, 3 MNIST)")
-    parser.add_argument("--seed-list", help="--mnist: these label seeds, e.g. 1,2 (instead of --seeds)")
+    parser.add_argument("--seed-list", help="--mnist, --mnist-suggest: these label seeds, e.g. 1,2 "
+                        "(instead of --seeds)")
     parser.add_argument("--no-baselines", action="store_true",
                         help="--mnist: only the default path, no baselines (they need an unsupervised VAE too)")
     parser.add_argument("--epochs", type=int, help="semi-supervised epochs (default: by data size)")
@@ -397,19 +427,17 @@ def main():
 
         images = load_data("digits").all()
         codes = unsupervised_codes("digits", images.x)
-        suggest_benchmark("digits", images.x, images.y, codes, args.seeds or 3, 18,
+        suggest_benchmark("digits", images.x, images.y, codes, range(args.seeds or 3), 18,
                           lambda n, seed: stratified_rows(images.y, n, seed), args.epochs)
     if args.mnist_suggest:
         x, y, test = mnist_transductive(args.data)
         train = range(test[0])
-        suggest_benchmark("MNIST", x, y, unsupervised_codes("MNIST", x, args.model),
-                          args.seeds or 1, 50, lambda n, seed: balanced_subset(y[train], n, seed),
-                          args.epochs, pool=train, scored=test,
-                          models=KeptModels(args.models, Path(args.data).stem))
+        models = KeptModels(args.models, Path(args.data).stem)
+        suggest_benchmark("MNIST", x, y, unsupervised_codes("MNIST", x, args.model, models),
+                          seed_list(args, 1), 50, lambda n, seed: balanced_subset(y[train], n, seed),
+                          args.epochs, pool=train, scored=test, models=models)
     if args.mnist:
-        seeds = ([int(s) for s in args.seed_list.split(",")] if args.seed_list
-                 else list(range(args.seeds or 3)))
-        mnist_benchmark(args.data, [int(s) for s in args.sizes.split(",")], seeds, args.epochs,
+        mnist_benchmark(args.data, [int(s) for s in args.sizes.split(",")], seed_list(args, 3), args.epochs,
                         args.model, with_baselines=not args.no_baselines, results=args.results,
                         models=KeptModels(args.models, Path(args.data).stem))
 
