@@ -101,13 +101,16 @@ def train_plain(images, channels, workdir, epochs, seed=0):
         model.load_weights(path)
         return model, json.loads(info.read_text())["seconds"]
     d = PATCH_DEFAULTS
-    steps = epochs * (len(images) * d["patches_per_image"] // d["batch_size"])
+    steps_per_epoch = len(images) * d["patches_per_image"] // d["batch_size"]
+    steps = epochs * steps_per_epoch
     schedule = keras.optimizers.schedules.CosineDecay(d["learning_rate"], steps, alpha=0.01)
     model.compile(keras.optimizers.Adam(schedule), "mse")
     ds = make_patch_dataset(images, d["patch_size"], channels, d["patches_per_image"],
                             d["batch_size"], parse_noise("gaussian:0-0.2"), seed)
     start = time.perf_counter()
-    model.fit(ds, epochs=epochs, verbose=2)
+    # Endless patches with the epoch's length given, as train_patch_denoiser does (a finite
+    # dataset ends each epoch with Keras' "ran out of data" warning).
+    model.fit(ds.repeat(), epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=2)
     seconds = time.perf_counter() - start
     model.save_weights(path)
     info.write_text(json.dumps({"seconds": seconds}))
