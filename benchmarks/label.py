@@ -334,7 +334,7 @@ class KeptRows:
 
 
 def mnist_benchmark(path, sizes, label_seeds, epochs=None, model=None, with_baselines=True,
-                    results=None, models=KeptModels(None, "")):
+                    results=None, models=KeptModels(None, ""), with_semi_supervised=True):
     import numpy as np
 
     x, y_all, test = mnist_transductive(path)
@@ -372,6 +372,8 @@ def mnist_benchmark(path, sizes, label_seeds, epochs=None, model=None, with_base
                         "reliability": reliability(results[DEFAULT_ROW].confidence[test],
                                                    ~wrong[DEFAULT_ROW])}
 
+            if not with_semi_supervised:
+                continue
             cell = kept.get(f"{n} labels, seed {seed}, semi-supervised", semi_supervised)
             for row, error in cell["errors"].items():
                 errors.setdefault(row, {}).setdefault(n, []).append(error)
@@ -413,6 +415,9 @@ def main():
                         "(instead of --seeds)")
     parser.add_argument("--no-baselines", action="store_true",
                         help="--mnist: only the default path, no baselines (they need an unsupervised VAE too)")
+    parser.add_argument("--baselines-only", action="store_true",
+                        help="--mnist: only the baselines (with --results, to fill their cells "
+                             "while the semi-supervised trainings run elsewhere)")
     parser.add_argument("--epochs", type=int, help="semi-supervised epochs (default: by data size)")
     parser.add_argument("--models", help="--mnist, --mnist-suggest: a folder that keeps each "
                         "trained semi-supervised VAE; a rerun on the same labels, seed and epochs "
@@ -449,7 +454,8 @@ def main():
     if args.mnist:
         mnist_benchmark(args.data, [int(s) for s in args.sizes.split(",")], seed_list(args, 3), args.epochs,
                         args.model, with_baselines=not args.no_baselines, results=args.results,
-                        models=KeptModels(args.models, Path(args.data).stem))
+                        models=KeptModels(args.models, Path(args.data).stem),
+                        with_semi_supervised=not args.baselines_only)
 
 
 if __name__ == "__main__":
