@@ -138,6 +138,27 @@ def test_smoothing_outvotes_a_classifiers_isolated_mistakes(rng):
     assert smooth_over_neighbours(X[:2], proba[:2], [0], [0]).shape == (2, 4)  # tiny set
 
 
+def test_smoothed_labels_keep_confident_predictions_and_mend_unsure_ones(rng):
+    from vae_apps.labeling import smooth_over_neighbours, smoothed_labels
+
+    X, y, y_true = _blobs(rng)
+    proba = np.eye(4)[y_true] * 0.7 + 0.075  # right, with confidence 0.775
+    unlabelled = np.flatnonzero(y == -1)
+    unsure, sure = rng.choice(unlabelled, (2, 6), replace=False)
+    proba[unsure] = np.roll(proba[unsure], 1, axis=1)  # wrong at 0.775: below trusted=0.9
+    proba[sure] = np.roll(np.eye(4)[y_true[sure]] * 0.96 + 0.01, 1, axis=1)  # wrong at 0.97
+    labelled = np.flatnonzero(y != -1)
+    chosen = smoothed_labels(X, proba, labelled, y[labelled], trusted=0.9)
+    assert (chosen[unsure] == y_true[unsure]).all()  # the neighbours outvote them
+    assert (chosen[sure] == proba[sure].argmax(axis=1)).all()  # confident: kept
+    everywhere = smoothed_labels(X, proba, labelled, y[labelled], trusted=1.1)
+    np.testing.assert_array_equal(
+        everywhere, smooth_over_neighbours(X, proba, labelled, y[labelled]).argmax(axis=1))
+    alone = smoothed_labels(None, proba, labelled, y[labelled], alpha=0)
+    np.testing.assert_array_equal(alone[unlabelled], proba[unlabelled].argmax(axis=1))
+    np.testing.assert_array_equal(alone[labelled], y[labelled])
+
+
 def test_neighbour_features_are_50_components_or_the_pixels(rng):
     from vae_apps.pipelines import GRAPH_COMPONENTS, neighbour_features
 

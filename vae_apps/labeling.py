@@ -383,6 +383,39 @@ def smooth_over_neighbours(features, proba, labelled_rows, labelled_index, n_nei
     return spread / spread.sum(axis=1, keepdims=True)
 
 
+def smoothed_labels(features, proba, labelled_rows, labelled_index, *, n_neighbors=10,
+                    alpha=0.9, trusted=0.9):
+    """Class indices: the classifier's own where it is confident, its probabilities smoothed
+    over the neighbours (``smooth_over_neighbours``) where it is not, the labels where given.
+
+    Args:
+        features: np.ndarray or None. (n_images, d): what neighbours are found by (None
+            when ``alpha`` is 0).
+        proba: np.ndarray. (n_images, n_classes) predicted class probabilities.
+        labelled_rows: array-like of int. Rows whose class is known.
+        labelled_index: array-like of int. Their class indices.
+        n_neighbors: int. Neighbours per image.
+        alpha: float. In [0, 1): the neighbours' weight; 0 keeps every own choice.
+        trusted: float. Rows whose top probability is at least this keep their own
+            choice (above 1: the smoothing decides every row).
+
+    Returns:
+        (n_images,) int class indices.
+
+    Examples:
+    >>> chosen = smoothed_labels(pixels, model.predict_proba(x), given_rows, given_index)
+    """
+    proba = np.asarray(proba)
+    chosen = proba.argmax(axis=1)
+    unsure = proba.max(axis=1) < trusted
+    if alpha and unsure.any():
+        smoothed = smooth_over_neighbours(features, proba, labelled_rows, labelled_index,
+                                          n_neighbors, alpha)
+        chosen[unsure] = smoothed[unsure].argmax(axis=1)
+    chosen[np.asarray(labelled_rows, int)] = np.asarray(labelled_index, int)
+    return chosen
+
+
 def write_predictions(path, names, key, labels, confidence, given, overwrite=False):
     """Write PREDICTIONS.csv atomically: one row per image: path|index, label, confidence,
     labelled.
