@@ -18,8 +18,11 @@ def add_parser(commands):
                                         "was best on the validation split.")
     add_data_options(p)
     p.add_argument("--out", default="vae.keras", metavar="MODEL.keras", help="default vae.keras")
-    p.add_argument("--epochs", type=positive_int, help="default 6 (30 with --patch-size)")
-    p.add_argument("--batch-size", type=positive_int, help="default 128 (32 with --patch-size)")
+    p.add_argument("--epochs", type=positive_int,
+                   help="default 6, more on small data for at least 2,500 updates (at most 100); "
+                        "30 with --patch-size")
+    p.add_argument("--batch-size", type=positive_int,
+                   help="default 128; 32 below 5,000 images or with --patch-size")
     p.add_argument("--learning-rate", type=float,
                    help="Adam's (peak) learning rate (default 3e-3; 1e-3 with --patch-size or --labels)")
     p.add_argument("--schedule", choices=("constant", "cosine"),

@@ -11,6 +11,21 @@ import numpy as np
 import pytest
 
 
+def test_small_data_sets_get_enough_updates_and_large_ones_keep_the_defaults():
+    from vae_apps.pipelines import MAX_EPOCHS, MIN_UPDATES, TRAINING_DEFAULTS, training_defaults
+
+    mnist = training_defaults(54_000)
+    assert (mnist["epochs"], mnist["batch_size"]) == (6, 128)  # the tuned MNIST recipe
+    assert mnist["learning_rate"] == TRAINING_DEFAULTS["learning_rate"]
+    for n in (1_617, 4_999, 5_000, 20_000):  # digits' training split, ..., a mid-sized set
+        settings = training_defaults(n)
+        updates = settings["epochs"] * -(-n // settings["batch_size"])
+        assert MIN_UPDATES <= updates < MIN_UPDATES + -(-n // settings["batch_size"])
+    assert training_defaults(1_617)["batch_size"] == 32
+    assert training_defaults(100)["epochs"] == MAX_EPOCHS  # tiny sets: capped
+    assert training_defaults(1_617, batch_size=256)["batch_size"] == 256  # the user's batch
+    assert training_defaults(1_617, batch_size=256)["epochs"] == MAX_EPOCHS
+
 
 def test_diverging_training_names_epoch_and_step_and_keeps_the_last_good_model(digits, tmp_path):
     from vae_apps.loading import load_vae

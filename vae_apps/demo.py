@@ -17,10 +17,9 @@ from vae_apps.files import atomic_path, ensure_folder
 
 log = logging.getLogger("vae_apps")
 
-SMALL_DATA = 5000  # below this many images, train longer on smaller batches
-
-
 def _settings(n_images, epochs, batch_size):
+    from vae_apps.pipelines import SMALL_DATA
+
     small = n_images < SMALL_DATA
     return {"epochs": epochs or (40 if small else 3), "batch_size": batch_size or (32 if small else 128)}
 
