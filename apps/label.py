@@ -28,14 +28,15 @@ def add_parser(commands):
                    help="a trained model (default: train one on DATA and the labels first)")
     p.add_argument("--method", choices=LABEL_METHODS,
                    help="semi-supervised (default): the classifier of a VAE trained with the "
-                        "labels, smoothed over each image's neighbours (--smoothing); spread, knn, "
+                        "labels; where it is unsure (below 0.9), smoothed over each image's "
+                        "neighbours (--smoothing); spread, knn, "
                         "centroids, gmm: spread the labels over the codes of a VAE trained without "
                         "them (default for such a --model)")
     p.add_argument("--neighbors", type=positive_int, default=10,
                    help="neighbours for knn, spread and the semi-supervised smoothing")
     p.add_argument("--smoothing", type=weight_below_one, default=NEIGHBOUR_SMOOTHING, metavar="W",
-                   help="semi-supervised: the weight of the neighbours' vote on each image's "
-                        "class (0: the classifier's own choice)")
+                   help="semi-supervised: the weight of the neighbours' vote on the class of "
+                        "each image the classifier is unsure of (0: the classifier's own choice)")
     p.add_argument("--epochs", type=positive_int,
                    help="training epochs when --model is omitted (default: by data size)")
     p.add_argument("--suggest", type=positive_int, metavar="N",
