@@ -1,7 +1,7 @@
 """``vae-apps label``: recover the labels of a mostly unlabelled dataset from a few given ones."""
 
 # vae_apps.pipelines imports no Keras at the top, so --help stays instant.
-from vae_apps.pipelines import LABEL_METHODS, NEIGHBOUR_SMOOTHING
+from vae_apps.pipelines import LABEL_METHODS, NEIGHBOUR_SMOOTHING, TRUSTED_CONFIDENCE
 
 from .common import (add_common_options, add_data_options, add_engine_options,
                      load_data_from_args, load_model_for, positive_int, weight_below_one)
@@ -28,7 +28,7 @@ def add_parser(commands):
                    help="a trained model (default: train one on DATA and the labels first)")
     p.add_argument("--method", choices=LABEL_METHODS,
                    help="semi-supervised (default): the classifier of a VAE trained with the "
-                        "labels; where it is unsure (below 0.9), smoothed over each image's "
+                        f"labels; where it is unsure (below {TRUSTED_CONFIDENCE}), smoothed over each image's "
                         "neighbours (--smoothing); spread, knn, "
                         "centroids, gmm: spread the labels over the codes of a VAE trained without "
                         "them (default for such a --model)")
