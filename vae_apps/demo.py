@@ -17,6 +17,7 @@ from vae_apps.files import atomic_path, ensure_folder
 
 log = logging.getLogger("vae_apps")
 
+
 def _settings(n_images, epochs, batch_size):
     from vae_apps.pipelines import SMALL_DATA
 
