@@ -7,7 +7,10 @@
     python benchmarks/label.py --mnist --results benchmarks/results/label_mnist.json \
         --models MODELS_DIR    # the full table over several sessions: finished cells and
                                # trained models are kept and reused by a rerun
-    python benchmarks/label.py --mnist-suggest --seeds 1  # 2 x 50 suggested vs 100 random labels
+    python benchmarks/label.py --mnist --baselines-only --results FILE.json --models DIR
+                               # only the baseline cells (while trainings run elsewhere)
+    python benchmarks/label.py --mnist-suggest --seed-list 0,1 --models DIR
+                               # 2 x 50 suggested vs 100 random labels, per seed
 
 Rows, all on the same labels: raw-pixel 1-NN, raw-pixel label spreading, PCA + label
 spreading, the latent-space methods on the codes of a VAE trained without labels
