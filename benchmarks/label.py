@@ -114,15 +114,9 @@ def unsupervised_codes(name, x, model=None, models=None):
     """The codes of ``x`` by a VAE trained without labels (``train_labeling_vae``, seed 0),
     loaded from ``model`` or kept in ``models`` (a ``KeptModels``); prints how long that took."""
     from vae_apps.loading import load_vae
-    from vae_apps.pipelines import train_labeling_vae
 
-    with Timer() as t:
-        if model:
-            vae = load_vae(model)
-        elif models is not None:
-            vae = models.unsupervised(x)
-        else:
-            vae = train_labeling_vae(x, seed=0)
+    with Timer() as t:  # KeptModels without a folder trains it
+        vae = load_vae(model) if model else (models or KeptModels(None, name)).unsupervised(x)
     print(f"{name}: unsupervised VAE ready in {t.seconds:.0f} s", flush=True)
     return vae.encode(x)[0]
 
