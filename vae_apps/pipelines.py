@@ -150,7 +150,8 @@ def train_labeling_vae(x, epochs=None, seed=0, verbose=0):
 # seeds: 95.1 % against 92.2 % for PCA + spreading and 91.8 % for spreading on VAE codes;
 # 200 faces, 4 labels: 92.1 % against 85.3 % for centroids on VAE codes and 79.2 % for pixel
 # 1-NN; MNIST test error, 100 labels (3 seeds): 2.71 % against 8.89 % for spreading on VAE
-# codes; 600 labels (3 seeds): 1.69 % against 4.14 %. README, benchmarks/label.py.
+# codes; 600 / 1000 / 3000 labels (3 seeds): 1.69 / 1.60 / 1.12 % against 4.14 / 3.84 / 3.17 %.
+# README, benchmarks/label.py.
 SEMI_SUPERVISED = "semi-supervised"
 
 # The semi-supervised path's labels: where q(y|x) is unsure (its top probability below
