@@ -7,6 +7,8 @@
     python benchmarks/label.py --mnist --results benchmarks/results/label_mnist.json \
         --models MODELS_DIR    # the full table over several sessions: finished cells and
                                # trained models are kept and reused by a rerun
+    python benchmarks/label.py --digits --faces --mnist --results benchmarks/results/label_mnist.json \
+        --models MODELS_DIR    # every dataset's table in one run (MNIST's cells kept: ~11 min)
     python benchmarks/label.py --mnist --baselines-only --results FILE.json --models DIR
                                # only the baseline cells (while trainings run elsewhere)
     python benchmarks/label.py --mnist-suggest --seed-list 0,1 --models DIR
