@@ -28,7 +28,7 @@ def build_parser():
     >>> build_parser().parse_args(["denoise", "scans/", "clean/"]).command
     'denoise'
     """
-    _import_vae_apps()  # without Keras: some options' help lists vae_apps.presets
+    _import_vae_apps()  # without Keras: some options' help lists vae_apps.denoising.presets
     parser = argparse.ArgumentParser(
         prog="vae-apps",
         description="One Variational Autoencoder, three jobs: denoise image folders, label "

@@ -120,7 +120,7 @@ def add_common_options(parser, seed=True, overwrite=True):
 
 
 def load_data_from_args(args):
-    """``vae_apps.data.load_data`` with the data options of ``args``.
+    """``vae_apps.io.data.load_data`` with the data options of ``args``.
 
     Args:
         args: argparse.Namespace. Parsed with ``add_data_options``.
@@ -128,7 +128,7 @@ def load_data_from_args(args):
     Examples:
     >>> data = load_data_from_args(args)  # doctest: +SKIP
     """
-    from vae_apps.data import load_data
+    from vae_apps.io.data import load_data
 
     return load_data(args.data, image_size=args.image_size, channels=args.channels)
 
@@ -143,9 +143,10 @@ def load_model_for(path, image_shape=None):
     Examples:
     >>> model = load_model_for("digits.keras", (8, 8, 1))  # doctest: +SKIP
     """
-    from vae_apps.loading import check_image_shape, load_for_inference
+    from vae_apps.denoising.presets import resolve_model
+    from vae_apps.loading import check_image_shape
 
-    model = load_for_inference(path)
+    model = resolve_model(path)
     if image_shape is not None:
         check_image_shape(model.image_shape, image_shape, path)
     return model

@@ -36,7 +36,7 @@ def run(args):
     >>> run(cli.build_parser().parse_args(["demo", ...]))  # doctest: +SKIP
     """
     from vae_apps.demo import run_demo
-    from vae_apps.files import check_new_output
+    from vae_apps.io.files import check_new_output
 
     check_new_output(f"{args.out}/index.html", args.overwrite)
     run_demo(args.data, args.out, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,

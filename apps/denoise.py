@@ -21,7 +21,7 @@ def add_parser(commands):
                                         "IN may also be a .npz/.npy file; OUT is then one too.")
     p.add_argument("input", metavar="IN", help="image folder or .npz/.npy file")
     p.add_argument("output", metavar="OUT", help="output folder (or file for arrays)")
-    from vae_apps.presets import PRESETS  # build_parser imported vae_apps without Keras
+    from vae_apps.denoising.presets import PRESETS  # build_parser imported vae_apps without Keras
 
     p.add_argument("--model", default="photo", metavar="MODEL",
                    help="a denoising model (.keras) or a shipped preset: photo (default: "
@@ -45,8 +45,8 @@ def run(args):
     Examples:
     >>> run(cli.build_parser().parse_args(["denoise", ...]))  # doctest: +SKIP
     """
-    from vae_apps import denoise
-    from vae_apps.data import read_array_file
+    from vae_apps.denoising import folders
+    from vae_apps.io.data import read_array_file
     from vae_apps.errors import UserError
     from vae_apps.plots import rows_figure
 
@@ -55,13 +55,13 @@ def run(args):
             raise UserError(f"{args.input}: --engine ray denoises image folders; an array file "
                             "is denoised here, without --engine ray")
         reference = read_array_file(args.reference) if args.reference else None
-        from vae_apps.denoise_arrays import denoise_array_file
+        from vae_apps.denoising.arrays import denoise_array_file
 
         report = denoise_array_file(load_model_for(args.model), args.input, args.output,
                                             overwrite=args.overwrite, batch_size=args.batch_size,
                                             reference=reference)
     elif args.engine == "ray":
-        from vae_apps.ray_engine import denoise_folder_ray
+        from vae_apps.scale.ray_data import denoise_folder_ray
 
         report = denoise_folder_ray(args.model, args.input, args.output, overwrite=args.overwrite,
                                     batch_size=args.batch_size, reference_dir=args.reference,
@@ -69,7 +69,7 @@ def run(args):
                                     model=load_model_for(args.model))
     else:
         # The model file, not the model: it loads while the first images are read.
-        report = denoise.denoise_folder(args.model, args.input, args.output, overwrite=args.overwrite,
+        report = folders.denoise_folder(args.model, args.input, args.output, overwrite=args.overwrite,
                                         batch_size=args.batch_size, reference_dir=args.reference)
     if args.figure and report.examples:
         rows_figure(args.figure, report.examples, title="before / after",

@@ -31,7 +31,7 @@ def run(args):
     Examples:
     >>> run(cli.build_parser().parse_args(["encode", ...]))  # doctest: +SKIP
     """
-    from vae_apps.codes import write_codes
+    from vae_apps.io.codes import write_codes
 
     images = load_data_from_args(args).all()
     model = load_model_for(args.model, images.x.shape[1:])

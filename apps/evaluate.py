@@ -37,8 +37,8 @@ def run(args):
     import json
     import sys
 
-    from vae_apps.evaluation import evaluate_model
-    from vae_apps.files import atomic_path, check_new_output
+    from vae_apps.generation.likelihoods import evaluate_model
+    from vae_apps.io.files import atomic_path, check_new_output
 
     check_new_output(args.json, args.overwrite)
     data = load_data_from_args(args)

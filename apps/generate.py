@@ -49,10 +49,10 @@ def run(args):
     Examples:
     >>> run(cli.build_parser().parse_args(["generate", ...]))  # doctest: +SKIP
     """
-    from vae_apps import generation
+    from vae_apps.generation import grids as generation
 
     from vae_apps.errors import UserError
-    from vae_apps.semi_supervised import SemiSupervisedVAE
+    from vae_apps.models.semi_supervised import SemiSupervisedVAE
 
     model = load_model_for(args.model)
     labelled = isinstance(model, SemiSupervisedVAE)

@@ -61,8 +61,8 @@ def run(args):
     from pathlib import Path
 
     from vae_apps.errors import UserError
-    from vae_apps.files import check_new_output
-    from vae_apps.labeling import (read_label_csv, suggest_labels, write_predictions,
+    from vae_apps.io.files import check_new_output
+    from vae_apps.labelling.recovery import (read_label_csv, suggest_labels, write_predictions,
                                    write_suggestions)
     from vae_apps.pipelines import recover_dataset_labels
 
@@ -79,7 +79,7 @@ def run(args):
     model = load_model_for(args.model, images.x.shape[1:]) if args.model else None
     codes = None
     if args.engine == "ray":
-        from vae_apps.ray_engine import encode_ray
+        from vae_apps.scale.ray_data import encode_ray
 
         codes, _ = encode_ray(args.model, images.x, address=args.ray_address,
                               actors=args.ray_actors)

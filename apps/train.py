@@ -87,7 +87,7 @@ def run(args):
     Examples:
     >>> run(cli.build_parser().parse_args(["train", ...]))  # doctest: +SKIP
     """
-    from vae_apps.distribute import make_strategy
+    from vae_apps.scale.distribute import make_strategy
     from vae_apps.pipelines import train_from_dataset
 
     if args.patch_size:
@@ -132,7 +132,7 @@ def _run_labelled_training(args):
     """``run`` for ``--labels``: a semi-supervised labeller."""
     from pathlib import Path
 
-    from vae_apps.labeling import read_label_csv
+    from vae_apps.labelling.recovery import read_label_csv
     from vae_apps.pipelines import train_labeller_from_csv
 
     images = load_data_from_args(args).all()

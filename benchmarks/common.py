@@ -16,15 +16,15 @@ PREVIOUS_TRAINING = dict(epochs=10, batch_size=128, learning_rate=1e-3, schedule
 
 
 def load_mnist(path=DEFAULT_MNIST):
-    from vae_apps.data import load_data
+    from vae_apps.io.data import load_data
 
     return load_data(str(path))
 
 
 def write_noisy_pngs(x, y, folder, noise="gaussian:0.5", seed=0, chunk=5000):
     """Write noisy copies of images ``x`` as ``folder/<label>/<index>.png``."""
-    from vae_apps.images import save_uint8
-    from vae_apps.noise import parse_noise
+    from vae_apps.io.images import save_uint8
+    from vae_apps.denoising.noise import parse_noise
 
     noise = parse_noise(noise)
     for first in range(0, len(x), chunk):

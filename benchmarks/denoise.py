@@ -74,9 +74,9 @@ def main():
 
     import keras
 
-    from vae_apps.data import make_dataset
-    from vae_apps.evaluation import image_quality
-    from vae_apps.noise import parse_noise
+    from vae_apps.io.data import make_dataset
+    from vae_apps.denoising.quality import image_quality
+    from vae_apps.denoising.noise import parse_noise
     from vae_apps.pipelines import TRAINING_DEFAULTS
     from vae_apps.training import train_vae
 

@@ -40,7 +40,7 @@ SCRATCH_PHOTOS = ("chelsea", "rocket", "immunohistochemistry", "brick", "grass",
 
 
 def noisy_copy(clean, sigma, seed):
-    from vae_apps.noise import parse_noise
+    from vae_apps.denoising.noise import parse_noise
 
     return parse_noise(f"gaussian:{sigma / 255}").apply(clean[None], seed=seed)[0]
 
@@ -75,7 +75,7 @@ def plain_autoencoder(channels, dtype):
     """vae_apps' denoising network without the VAE: z is the encoder's mean, MSE loss."""
     import keras
 
-    from vae_apps.fully_conv import FullyConvVAE
+    from vae_apps.models.fully_conv import FullyConvVAE
 
     vae = FullyConvVAE(channels=channels, dtype=dtype)
     image = keras.Input((None, None, channels))
@@ -89,9 +89,9 @@ def train_plain(images, channels, workdir, epochs, seed=0):
     import keras
     import numpy as np
 
-    from vae_apps.data import make_patch_dataset
+    from vae_apps.io.data import make_patch_dataset
     from vae_apps.hardware import dtype_policy
-    from vae_apps.noise import parse_noise
+    from vae_apps.denoising.noise import parse_noise
     from vae_apps.training import PATCH_DEFAULTS
 
     path, info = workdir / f"plain_{channels}.weights.h5", workdir / f"plain_{channels}.json"
@@ -120,7 +120,7 @@ def train_plain(images, channels, workdir, epochs, seed=0):
 def train_vae_apps(name, images, channels, workdir, noise, epochs):
     """``train_patch_denoiser`` with its defaults; return (model, seconds)."""
     from vae_apps.loading import load_vae
-    from vae_apps.noise import parse_noise
+    from vae_apps.denoising.noise import parse_noise
     from vae_apps.training import train_patch_denoiser
 
     path, info = workdir / f"{name}.keras", workdir / f"{name}.json"
@@ -132,7 +132,7 @@ def train_vae_apps(name, images, channels, workdir, noise, epochs):
 
 
 def as_method(model):
-    from vae_apps.full_resolution import denoise_full_resolution
+    from vae_apps.denoising.full_resolution import denoise_full_resolution
 
     if hasattr(model, "denoise_padded"):
         return lambda noisy, sigma: denoise_full_resolution(model, noisy)
@@ -153,7 +153,7 @@ def evaluate(methods, photos, sigmas, learned=()):
     """
     import numpy as np
 
-    from vae_apps.evaluation import psnr_ssim
+    from vae_apps.denoising.quality import psnr_ssim
 
     first = next(iter(photos.values()))
     for method in learned:
@@ -182,10 +182,10 @@ def impulse_rows(workdir, epochs):
     import numpy as np
     from scipy.ndimage import median_filter
 
-    from vae_apps.evaluation import psnr_ssim
-    from vae_apps.full_resolution import denoise_full_resolution
-    from vae_apps.noise import parse_noise
-    from vae_apps.photos import evaluation_photos, training_photos
+    from vae_apps.denoising.quality import psnr_ssim
+    from vae_apps.denoising.full_resolution import denoise_full_resolution
+    from vae_apps.denoising.noise import parse_noise
+    from vae_apps.io.photos import evaluation_photos, training_photos
 
     model, seconds = train_vae_apps("impulse_rgb", training_photos(), 3, workdir,
                                     "salt_pepper:0.2", epochs)
@@ -206,7 +206,7 @@ def large_photo_check(workdir):
     import numpy as np
     from PIL import Image
 
-    from vae_apps.photos import bundled_photo
+    from vae_apps.io.photos import bundled_photo
 
     folder, out = workdir / "large_in", workdir / "large_out"
     folder.mkdir(parents=True, exist_ok=True)
@@ -242,9 +242,9 @@ def main():
     workdir.mkdir(parents=True, exist_ok=True)
     sigmas = [int(s) for s in args.sigmas.split(",")]
 
-    from vae_apps.images import to_shape
-    from vae_apps.photos import bundled_photo, evaluation_photos
-    from vae_apps.presets import load_preset
+    from vae_apps.io.images import to_shape
+    from vae_apps.io.photos import bundled_photo, evaluation_photos
+    from vae_apps.denoising.presets import load_preset
 
     held_out = evaluation_photos()
     grey = {n: to_shape(p, *p.shape[:2], 1) for n, p in held_out.items()}

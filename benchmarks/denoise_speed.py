@@ -94,7 +94,7 @@ def main(argv=None):
         tmp = Path(tmp)
         model = args.model
         if model is None:
-            from vae_apps.noise import parse_noise
+            from vae_apps.denoising.noise import parse_noise
             from vae_apps.training import train_vae
 
             model = tmp / "denoiser.keras"

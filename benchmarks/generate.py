@@ -36,11 +36,11 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    from vae_apps.data import binarize_images
-    from vae_apps.evaluation import elbo_terms, iwae_nll
-    from vae_apps.generation import generate
+    from vae_apps.io.data import binarize_images
+    from vae_apps.generation.likelihoods import elbo_terms, iwae_nll
+    from vae_apps.generation.grids import generate
     from vae_apps.plots import save_grid
-    from vae_apps.samplers import GMMSampler, PriorSampler
+    from vae_apps.models.samplers import GMMSampler, PriorSampler
     from vae_apps.loading import load_vae
     from vae_apps.training import split_validation, train_vae
 

@@ -1,4 +1,4 @@
-"""IWAE evaluation speed: ``vae_apps.evaluation.iwae_nll`` against its previous version.
+"""IWAE evaluation speed: ``vae_apps.generation.likelihoods.iwae_nll`` against its previous version.
 
     python benchmarks/iwae_speed.py [--model mnist.keras] [--images 10000] [--samples 1000]
 
@@ -28,7 +28,7 @@ def previous_iwae_nll(model, x, num_samples=1000, batch_size=10, chunk=100, seed
     10 images per call, the encoder run again for every chunk of 100 samples."""
     import tensorflow as tf
 
-    from vae_apps.model import LOG_2PI, reparameterize
+    from vae_apps.models.base import LOG_2PI, reparameterize
 
     half_log_2pi = 0.5 * LOG_2PI
 
@@ -72,8 +72,8 @@ def main():
                         help="also time iwae_nll(precision='float32') (no bfloat16)")
     args = parser.parse_args()
 
-    from vae_apps.data import binarize_images
-    from vae_apps.evaluation import iwae_nll
+    from vae_apps.io.data import binarize_images
+    from vae_apps.generation.likelihoods import iwae_nll
     from vae_apps.loading import load_vae
     from vae_apps.training import split_validation, train_vae
 

@@ -61,7 +61,7 @@ def stratified_rows(y, n, seed):
 def given_labels(y, rows):
     import numpy as np
 
-    from vae_apps.labeling import GivenLabels
+    from vae_apps.labelling.recovery import GivenLabels
 
     return GivenLabels("index", np.asarray(rows), y[rows].astype(str).astype(object))
 
@@ -72,7 +72,7 @@ def baselines(x, y, rows, seed, unsupervised_codes):
     from sklearn.decomposition import PCA
     from sklearn.neighbors import KNeighborsClassifier
 
-    from vae_apps.labeling import METHODS, LatentLabeler
+    from vae_apps.labelling.recovery import METHODS, LatentLabeler
 
     pixels = x.reshape(len(x), -1)
     given = np.full(len(y), -1)
@@ -250,7 +250,7 @@ def suggest_benchmark(name, x, y, codes, label_seeds, round_size, random_rows, e
     may be asked for."""
     import numpy as np
 
-    from vae_apps.labeling import suggest_labels
+    from vae_apps.labelling.recovery import suggest_labels
 
     # Rows outside the pool count as labelled already, so they are never suggested.
     outside = np.setdiff1d(np.arange(len(x)), np.arange(len(x)) if pool is None else pool)
@@ -425,7 +425,7 @@ def main():
                         "rerun reuses the cells made by the same vae_apps source and settings")
     args = parser.parse_args()
     if args.digits:
-        from vae_apps.data import load_data
+        from vae_apps.io.data import load_data
 
         images = load_data("digits").all()
         small_set_benchmark("digits", images.x, images.y, 36, args.seeds or 5, args.epochs)
@@ -437,7 +437,7 @@ def main():
         y = np.repeat([0, 1], 100)
         small_set_benchmark("faces", x, y, 4, args.seeds or 5, args.epochs)
     if args.suggest:
-        from vae_apps.data import load_data
+        from vae_apps.io.data import load_data
 
         images = load_data("digits").all()
         codes = unsupervised_codes("digits", images.x)

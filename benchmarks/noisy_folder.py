@@ -23,8 +23,8 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    from vae_apps.images import save_uint8
-    from vae_apps.noise import parse_noise
+    from vae_apps.io.images import save_uint8
+    from vae_apps.denoising.noise import parse_noise
 
     test = load_mnist(args.data).test
     x, y = test.x[:args.count], test.y[:args.count]

@@ -20,9 +20,9 @@ def main():
     parser.add_argument("--sigma", type=float, default=25.0, help="noise level, of 255")
     args = parser.parse_args()
 
-    from vae_apps.images import save_uint8
-    from vae_apps.noise import parse_noise
-    from vae_apps.photos import evaluation_photos
+    from vae_apps.io.images import save_uint8
+    from vae_apps.denoising.noise import parse_noise
+    from vae_apps.io.photos import evaluation_photos
 
     root = Path(args.folder)
     for i, (name, clean) in enumerate(evaluation_photos().items()):

@@ -26,7 +26,7 @@ from common import DEFAULT_MNIST, load_mnist, table, write_noisy_pngs  # noqa: E
 MIRRORED_EPOCH = r"""
 import json, sys, time
 sys.path.insert(0, {benchmarks!r})
-from vae_apps.distribute import make_strategy
+from vae_apps.scale.distribute import make_strategy
 strategy = make_strategy("mirrored", {devices})
 from common import load_mnist
 from vae_apps.training import train_vae
@@ -59,9 +59,9 @@ def main(argv=None):
     import numpy as np
     from PIL import Image
 
-    from vae_apps.denoise import denoise_folder
-    from vae_apps.noise import parse_noise
-    from vae_apps.ray_engine import denoise_folder_ray
+    from vae_apps.denoising.folders import denoise_folder
+    from vae_apps.denoising.noise import parse_noise
+    from vae_apps.scale.ray_data import denoise_folder_ray
     from vae_apps.loading import load_vae
     from vae_apps.training import train_vae
 

@@ -93,7 +93,7 @@ class Clock:
 
 
 def vae_negative_elbo(x_test, seed=0):
-    from vae_apps.evaluation import elbo_terms
+    from vae_apps.generation.likelihoods import elbo_terms
     from vae_apps.loading import with_precision
 
     def evaluate(model):
@@ -139,7 +139,7 @@ def run_vae_apps(data, x_test, settings, target, budget, binarize, stop_at_targe
 def run_keras_io_example(data, x_test, budget):
     from train_speed import keras_io_example
 
-    from vae_apps.networks import build_decoder, build_encoder
+    from vae_apps.models.networks import build_decoder, build_encoder
 
     import keras
 
@@ -171,7 +171,7 @@ def main():
                         help='settings to change in (b), e.g. \'{"batch_size": 512}\'')
     args = parser.parse_args()
 
-    from vae_apps.data import binarize_images
+    from vae_apps.io.data import binarize_images
     from vae_apps.hardware import cpu_has_fast_bfloat16
 
     data = load_mnist(args.data)

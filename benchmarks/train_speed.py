@@ -101,8 +101,8 @@ def build_pair(network, seed=0):
     """(vae_apps VAE, keras.io-example model) with identical encoder/decoder layers."""
     import keras
 
-    from vae_apps.model import VAE
-    from vae_apps.networks import build_decoder, build_encoder
+    from vae_apps.models.vae import VAE
+    from vae_apps.models.networks import build_decoder, build_encoder
 
     keras.utils.set_random_seed(seed)
     ours = VAE((28, 28, 1), seed=seed, **network)
@@ -211,7 +211,7 @@ def main(argv=None):
     import numpy as np
     import tensorflow as tf
 
-    from vae_apps.model import VAE
+    from vae_apps.models.vae import VAE
     from vae_apps.training import split_validation
 
     print(f"TensorFlow {tf.__version__}, {len(tf.config.list_logical_devices('CPU'))} CPU "

@@ -12,7 +12,7 @@ SMALL_NET = dict(filters=(8, 16), hidden_units=(32,), latent_dim=4)
 
 @pytest.fixture(scope="session")
 def digits():
-    from vae_apps.data import load_data
+    from vae_apps.io.data import load_data
 
     return load_data("digits")
 
@@ -31,7 +31,7 @@ def trained_digits_model(digits, tmp_path_factory):
 @pytest.fixture(scope="session")
 def denoiser(digits, tmp_path_factory):
     """A small denoising VAE (Gaussian noise 0.3) trained on digits, saved once."""
-    from vae_apps.noise import parse_noise
+    from vae_apps.denoising.noise import parse_noise
     from vae_apps.training import train_vae
 
     path = tmp_path_factory.mktemp("denoiser") / "d.keras"
@@ -44,7 +44,7 @@ def denoiser(digits, tmp_path_factory):
 def noisy_folder(tmp_path, digits):
     from PIL import Image
 
-    from vae_apps.noise import parse_noise
+    from vae_apps.denoising.noise import parse_noise
 
     clean = digits.test.x[:24]
     noisy = parse_noise("gaussian:0.3").apply(clean, seed=0)

@@ -11,7 +11,7 @@ from PIL import Image
 
 from vae_apps_cli.cli import main
 from vae_apps.errors import UserError
-from vae_apps.files import atomic_path
+from vae_apps.io.files import atomic_path
 
 
 def _snapshot(root):
@@ -60,7 +60,7 @@ GOOD_FILES = {"good.png", "sub dir/ünï code.png", "sixteen.png", "alpha.png", 
 
 
 def test_messy_folder_trains_on_the_good_files_and_names_the_bad(messy_folder, tmp_path, capsys):
-    from vae_apps.data import load_data
+    from vae_apps.io.data import load_data
 
     before = _snapshot(messy_folder)
     data = load_data(messy_folder, image_size=(8, 8), channels=1)
@@ -88,8 +88,8 @@ def test_messy_folder_denoise_skips_bad_files_counts_them_and_keeps_inputs(
 
 
 def test_decompression_bomb_is_skipped_with_a_clear_reason(tmp_path, monkeypatch, caplog):
-    import vae_apps.images as images
-    from vae_apps.data import load_data
+    import vae_apps.io.images as images
+    from vae_apps.io.data import load_data
 
     Image.new("L", (64, 64)).save(tmp_path / "huge.png")
     Image.new("L", (8, 8)).save(tmp_path / "small.png")

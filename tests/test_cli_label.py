@@ -101,7 +101,7 @@ def test_a_model_trained_with_labels_labels_and_generates_by_class(digits, tmp_p
     assert "(semi-supervised;" in capsys.readouterr().out
     # The confidence column is q(label | x) with or without the neighbours' vote; without
     # it (--smoothing 0) every label is q(y|x)'s own choice.
-    from vae_apps.data import load_data
+    from vae_apps.io.data import load_data
     from vae_apps.loading import load_vae
 
     proba = load_vae(model).predict_proba(load_data("digits").all().x)

@@ -16,7 +16,7 @@ def test_train_then_load_in_a_new_process_and_encode(tmp_path, capsys):
     summary = capsys.readouterr().out.strip().splitlines()[-1]
     assert "trained 2 epochs" in summary and "test -ELBO" in summary and str(out) in summary
     assert not list(tmp_path.glob(".*"))  # no leftover checkpoint or temporary file
-    script = ("import keras, vae_apps; from vae_apps.data import load_data; "
+    script = ("import keras, vae_apps; from vae_apps.io.data import load_data; "
               f"m = keras.saving.load_model({str(out)!r}); "
               "print(m.encode(load_data('digits').test.x)[0].shape)")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
@@ -72,7 +72,7 @@ def test_help_lists_every_subcommand():
 
 
 def test_denoise_help_describes_the_shipped_presets():
-    from vae_apps.presets import PRESETS
+    from vae_apps.denoising.presets import PRESETS
 
     result = subprocess.run([sys.executable, "-m", "vae_apps_cli.cli", "denoise", "--help"],
                             capture_output=True, text=True, check=True)
@@ -98,13 +98,13 @@ def test_the_deferred_keras_import_is_an_explicit_switch():
 
 
 def test_every_cli_choice_list_equals_the_library_constant_it_mirrors():
-    from vae_apps.distribute import STRATEGIES
+    from vae_apps.scale.distribute import STRATEGIES
     from vae_apps.hardware import PRECISIONS
-    from vae_apps.labeling import METHODS
+    from vae_apps.labelling.recovery import METHODS
     from vae_apps.pipelines import LABEL_METHODS, SEMI_SUPERVISED
-    from vae_apps.presets import DEFAULT_DENOISER
-    from vae_apps.model import LIKELIHOODS
-    from vae_apps.networks import ARCHITECTURES
+    from vae_apps.denoising.presets import DEFAULT_DENOISER
+    from vae_apps.models.base import LIKELIHOODS
+    from vae_apps.models.networks import ARCHITECTURES
     from vae_apps.training import SCHEDULES
     from vae_apps_cli.cli import build_parser
 

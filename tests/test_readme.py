@@ -48,8 +48,8 @@ def _save(pixels, path):
 @pytest.fixture
 def workspace(tmp_path, monkeypatch, digits):
     """The folders README's commands name, made small."""
-    from vae_apps.noise import parse_noise
-    from vae_apps.photos import bundled_photo
+    from vae_apps.denoising.noise import parse_noise
+    from vae_apps.io.photos import bundled_photo
 
     photos = [bundled_photo("camera")[200:296, 180:300], bundled_photo("coffee")[100:196, 200:320]]
     for i, photo in enumerate(photos):

@@ -12,7 +12,7 @@ from vae_apps_cli.cli import main
 
 @pytest.fixture(scope="module")
 def genuine(tmp_path_factory):
-    from vae_apps.fully_conv import FullyConvVAE
+    from vae_apps.models.fully_conv import FullyConvVAE
 
     path = tmp_path_factory.mktemp("genuine") / "fc.keras"
     FullyConvVAE(channels=1, filters=8, latent_channels=4, blocks=(1, 1)).save(path)

@@ -78,8 +78,8 @@ def test_sigkill_mid_epoch_then_resume_continues_from_the_last_finished_epoch(tm
     epochs = [line.split()[1] for line in resumed.stdout.splitlines() if line.startswith("Epoch ")]
     assert epochs and epochs[0] == "2/3" and epochs[-1] == "3/3"
     assert "trained" in resumed.stdout and not backup.exists()  # removed after a clean finish
-    from vae_apps.data import load_data
-    from vae_apps.evaluation import elbo_terms
+    from vae_apps.io.data import load_data
+    from vae_apps.generation.likelihoods import elbo_terms
     from vae_apps.loading import load_vae
 
     test = load_data("digits").test.x

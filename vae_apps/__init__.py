@@ -13,22 +13,27 @@ __all__ = ["VAE", "FullyConvVAE", "SemiSupervisedVAE", "KLWarmup", "Sampling", "
 # importing vae_apps (Keras and TensorFlow take seconds to import): it imports a model
 # when a command needs it, and folder denoising starts its file workers first.
 if os.environ.get("VAE_APPS_DEFER_KERAS") != "1":
-    from vae_apps.fully_conv import FullyConvVAE  # noqa: E402,F401
-    from vae_apps.model import KLWarmup, Sampling, VAE  # noqa: E402,F401
-    from vae_apps.semi_supervised import SemiSupervisedVAE  # noqa: E402,F401
+    from vae_apps.models.fully_conv import FullyConvVAE  # noqa: E402,F401
+    from vae_apps.models.base import KLWarmup, Sampling  # noqa: E402,F401
+    from vae_apps.models.vae import VAE  # noqa: E402,F401
+    from vae_apps.models.semi_supervised import SemiSupervisedVAE  # noqa: E402,F401
 
 
 def __getattr__(name):
-    if name in ("VAE", "KLWarmup", "Sampling"):
-        from vae_apps import model
+    if name in ("KLWarmup", "Sampling"):
+        from vae_apps.models import base
 
-        return getattr(model, name)
+        return getattr(base, name)
+    if name == "VAE":
+        from vae_apps.models.vae import VAE
+
+        return VAE
     if name == "FullyConvVAE":
-        from vae_apps.fully_conv import FullyConvVAE
+        from vae_apps.models.fully_conv import FullyConvVAE
 
         return FullyConvVAE
     if name == "SemiSupervisedVAE":
-        from vae_apps.semi_supervised import SemiSupervisedVAE
+        from vae_apps.models.semi_supervised import SemiSupervisedVAE
 
         return SemiSupervisedVAE
     raise AttributeError(f"module 'vae_apps' has no attribute {name!r}")

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import expit
 
-from vae_apps.files import atomic_path, ensure_folder
+from vae_apps.io.files import atomic_path, ensure_folder
 
 log = logging.getLogger("vae_apps")
 
@@ -43,7 +43,7 @@ def plain_autoencoder(model):
     """
     import keras
 
-    from vae_apps.networks import build_decoder, build_encoder
+    from vae_apps.models.networks import build_decoder, build_encoder
 
     args = dict(image_shape=model.image_shape, latent_dim=model.latent_dim,
                 architecture=model.architecture, filters=model.filters,
@@ -69,7 +69,7 @@ def run_demo(data_spec="digits", out="demo", *, epochs=None, batch_size=None, se
         epochs: int or None. Training epochs (default: 40 below 5,000 images, else 3).
         batch_size: int or None. Default: 32 below 5,000 images, else 128.
         seed: int. Seeds every random choice: same seed, same report.
-        noise: str. The denoising task's noise (``vae_apps.noise.parse_noise`` spec).
+        noise: str. The denoising task's noise (``vae_apps.denoising.noise.parse_noise`` spec).
         label_fraction: float. The share of labels kept for label recovery.
         progress: callable. Called with one line per stage.
 
@@ -80,12 +80,14 @@ def run_demo(data_spec="digits", out="demo", *, epochs=None, batch_size=None, se
     """
     import keras
 
-    from vae_apps import generation, plots
-    from vae_apps.data import load_data
-    from vae_apps.evaluation import elbo_terms, image_quality
-    from vae_apps.noise import parse_noise
+    from vae_apps import plots
+    from vae_apps.generation import grids as generation
+    from vae_apps.io.data import load_data
+    from vae_apps.denoising.quality import image_quality
+    from vae_apps.generation.likelihoods import elbo_terms
+    from vae_apps.denoising.noise import parse_noise
     from vae_apps.pipelines import DENOISER_BETA
-    from vae_apps.samplers import GMMSampler, PriorSampler
+    from vae_apps.models.samplers import GMMSampler, PriorSampler
     from vae_apps.training import split_validation, train_vae
 
     start = time.perf_counter()
@@ -194,11 +196,11 @@ def _photo_stage(out, figures, seed, plots, crop=160):
     """camera (never trained on), Gaussian noise sigma 25/255: NL-means vs the preset."""
     from skimage.restoration import denoise_nl_means
 
-    from vae_apps.evaluation import psnr_ssim
-    from vae_apps.full_resolution import denoise_full_resolution
-    from vae_apps.noise import parse_noise
-    from vae_apps.photos import bundled_photo
-    from vae_apps.presets import load_preset
+    from vae_apps.denoising.quality import psnr_ssim
+    from vae_apps.denoising.full_resolution import denoise_full_resolution
+    from vae_apps.denoising.noise import parse_noise
+    from vae_apps.io.photos import bundled_photo
+    from vae_apps.denoising.presets import load_preset
 
     clean = bundled_photo("camera")
     sigma = PHOTO_SIGMA / 255
@@ -229,7 +231,7 @@ def _label_stage(images, fraction, seed, out, figures, plots, epochs=None):
     """``vae-apps label``'s own path (``recover_dataset_labels``) on a random ``fraction``."""
     from sklearn.metrics import ConfusionMatrixDisplay, accuracy_score
 
-    from vae_apps.labeling import GivenLabels
+    from vae_apps.labelling.recovery import GivenLabels
     from vae_apps.pipelines import recover_dataset_labels
 
     y = images.y

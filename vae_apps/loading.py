@@ -2,13 +2,16 @@
 
 Inference imports this module, never ``vae_apps.training``. Importing it does not
 import Keras (``saved_image_shape`` reads a model's shape before TensorFlow starts).
+Preset names are resolved by ``vae_apps.denoising.presets.resolve_model``, which calls this module.
 """
 
+import copy
+import functools
 import json
 import zipfile
 
 from vae_apps.errors import UserError
-from vae_apps.files import check_model_file
+from vae_apps.io.files import check_model_file
 
 
 def load_vae(path, compile=True, precision=None):
@@ -26,9 +29,10 @@ def load_vae(path, compile=True, precision=None):
     """
     import keras
 
-    from vae_apps.fully_conv import FullyConvVAE
-    from vae_apps.model import BaseVAE
-    from vae_apps.semi_supervised import SemiSupervisedVAE  # noqa: F401 (registers the class)
+    from vae_apps.models.fully_conv import FullyConvVAE
+    from vae_apps.models.base import BaseVAE
+    from vae_apps.models.semi_supervised import SemiSupervisedVAE  # noqa: F401 (registers the class)
+    from vae_apps.models.vae import VAE  # noqa: F401 (registers the class)
 
     path = check_model_file(path)
     read_model_config(path)  # refuses hostile or absurd archives before Keras reads them
@@ -93,7 +97,7 @@ def for_evaluation(model, precision="auto"):
     >>> fast.pixel_parameters(z, x, x)  # as model.pixel_parameters(z, x, x)
     """
     from vae_apps.hardware import dtype_policy
-    from vae_apps.networks import phase_decomposed
+    from vae_apps.models.networks import phase_decomposed
 
     copy = _copy_in(model, dtype_policy(precision))  # always a copy: its decoder is replaced
     # Keras forbids new sub-layers once a model is built; this copy is only ever
@@ -110,22 +114,17 @@ def _copy_in(model, policy):
     return copy
 
 
-def load_for_inference(model):
-    """A model for inference from a ``.keras`` path or a preset name (``photo`` ...):
-    no optimizer, fully convolutional models in the machine's fastest precision.
+def load_for_inference(path):
+    """A model for inference from a ``.keras`` file: no optimizer, fully convolutional
+    models in the machine's fastest precision (preset names: ``vae_apps.denoising.presets``).
 
     Args:
-        model: str or Path. A ``.keras`` file or a preset name (``vae_apps.presets``).
+        path: str or Path. A ``.keras`` file.
 
     Examples:
-    >>> model = load_for_inference("photo")
     >>> model = load_for_inference("my_denoiser.keras")
     """
-    from vae_apps.presets import is_preset, load_preset
-
-    if is_preset(model):
-        return load_preset(model)
-    return load_vae(model, compile=False, precision="auto")
+    return load_vae(path, compile=False, precision="auto")
 
 
 def check_image_shape(model_shape, data_shape, where):
@@ -149,23 +148,16 @@ def check_image_shape(model_shape, data_shape, where):
 
 
 def saved_image_shape(path):
-    """The image shape in a saved model's config (or a preset's), read without loading
-    TensorFlow: ``(H, W, C)``; ``(None, None, C)`` for a fully convolutional model;
-    ``(None, None, None)`` for the ``photo`` preset (grey or colour per image).
+    """The image shape in a saved model's config, read without loading TensorFlow:
+    ``(H, W, C)``; ``(None, None, C)`` for a fully convolutional model.
 
     Args:
-        path: str or Path. A ``.keras`` file or a preset name.
+        path: str or Path. A ``.keras`` file.
 
     Examples:
     >>> saved_image_shape("mnist.keras")  # doctest: +SKIP
     (28, 28, 1)
     """
-    from vae_apps.presets import PHOTO, is_preset, preset_path
-
-    if is_preset(path):
-        if path == PHOTO:
-            return (None, None, None)
-        path = preset_path(path)
     inner = read_model_config(path)["config"]
     if "image_shape" in inner:
         return tuple(int(s) for s in inner["image_shape"])
@@ -199,6 +191,15 @@ def read_model_config(path):
     'vae_apps>VAE'
     """
     path = check_model_file(path)
+    stat = path.stat()
+    # A model argument is resolved once: its shape is read before TensorFlow starts and
+    # the same checked config serves the load, so the archive is opened once per version.
+    return copy.deepcopy(_checked_config(str(path.resolve()), stat.st_mtime_ns, stat.st_size, path))
+
+
+@functools.lru_cache(maxsize=8)
+def _checked_config(_resolved, _mtime_ns, _size, path):
+    """``read_model_config``'s reading and checks, once per file version."""
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()

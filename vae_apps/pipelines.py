@@ -61,7 +61,7 @@ def train_from_dataset(data, out, *, validation_split=0.1, noise=None, seed=0, b
     one, is only used for the final test-set negative ELBO (or PSNR for denoisers).
 
     Args:
-        data: Dataset. From ``vae_apps.data.load_data``.
+        data: Dataset. From ``vae_apps.io.data.load_data``.
         out: str or Path or None. The ``.keras`` file to write (and its GMM sampler).
         validation_split: float. The share of the train split held out.
         noise: str or Noise or None. Train a denoiser against this noise.
@@ -77,9 +77,10 @@ def train_from_dataset(data, out, *, validation_split=0.1, noise=None, seed=0, b
     >>> print(line)  # doctest: +SKIP
     trained 20 epochs in 31 s, loss 27.01, val_loss 27.90, test -ELBO 27.64 nats; ...
     """
-    from vae_apps.data import binarize_images
-    from vae_apps.evaluation import elbo_terms, image_quality
-    from vae_apps.noise import parse_noise
+    from vae_apps.io.data import binarize_images
+    from vae_apps.denoising.quality import image_quality
+    from vae_apps.generation.likelihoods import elbo_terms
+    from vae_apps.denoising.noise import parse_noise
     from vae_apps.training import split_validation, train_vae
 
     noise = parse_noise(noise) if isinstance(noise, str) else noise
@@ -106,7 +107,7 @@ def train_from_dataset(data, out, *, validation_split=0.1, noise=None, seed=0, b
     status = "interrupted; best model so far" if result.interrupted else "best model"
     text = ", ".join(parts) + f"; {status} written to {out}"
     if noise is None:
-        from vae_apps.samplers import sampler_path
+        from vae_apps.models.samplers import sampler_path
 
         text += f" (GMM sampler: {sampler_path(out)})"
     return text, result
@@ -145,7 +146,7 @@ def train_labeling_vae(x, epochs=None, seed=0, verbose=0):
                      **LABELING_NETWORK).model
 
 
-# Label recovery's default: the semi-supervised VAE (vae_apps.semi_supervised), its q(y|x)
+# Label recovery's default: the semi-supervised VAE (vae_apps.models.semi_supervised), its q(y|x)
 # smoothed over the images' neighbours where it is unsure (below). Digits, 36 labels, 5
 # seeds: 95.1 % against 92.2 % for PCA + spreading and 91.8 % for spreading on VAE codes;
 # 200 faces, 4 labels: 92.1 % against 85.3 % for centroids on VAE codes and 79.2 % for pixel
@@ -307,7 +308,7 @@ def recover_dataset_labels(x, given, *, model=None, method=None, codes=None, epo
             semi-supervised VAE for ``method="semi-supervised"``, the labelling VAE
             otherwise).
         method: str or None. ``"semi-supervised"`` (the model's classifier q(y|x)) or
-            a latent-space method of ``vae_apps.labeling.METHODS`` applied to the
+            a latent-space method of ``vae_apps.labelling.recovery.METHODS`` applied to the
             model's codes. Default: semi-supervised, or ``"spread"`` for a model
             trained without labels.
         codes: np.ndarray or None. The latent codes of ``x`` when computed elsewhere
@@ -328,8 +329,8 @@ def recover_dataset_labels(x, given, *, model=None, method=None, codes=None, epo
     """
     import numpy as np
 
-    from vae_apps.labeling import recover_labels, smoothed_labels
-    from vae_apps.semi_supervised import SemiSupervisedVAE
+    from vae_apps.labelling.recovery import recover_labels, smoothed_labels
+    from vae_apps.models.semi_supervised import SemiSupervisedVAE
 
     if method is None:
         method = "spread" if model is not None and not isinstance(model, SemiSupervisedVAE) \
@@ -388,18 +389,18 @@ def patch_training_images(spec, channels=None):
     Examples:
     >>> images = patch_training_images("my_photos/")  # file paths, read while training
     """
-    from vae_apps.photos import BUNDLED_PHOTOS_SPEC, training_photos
+    from vae_apps.io.photos import BUNDLED_PHOTOS_SPEC, training_photos
 
     if spec == BUNDLED_PHOTOS_SPEC:
         return training_photos()
     if Path(spec).is_dir():
-        from vae_apps.images import list_images
+        from vae_apps.io.images import list_images
 
         files, _ = list_images(spec)
         if not files:
             raise UserError(f"{spec}: no image files found (formats: png, jpg, bmp, gif, webp, tiff)")
         return files
-    from vae_apps.data import load_data
+    from vae_apps.io.data import load_data
 
     data = load_data(spec, channels=channels)
     return list(data.train.x)
@@ -418,7 +419,7 @@ def folder_channels(files, sample=50):
     """
     from PIL import Image
 
-    from vae_apps.images import GREY_MODES
+    from vae_apps.io.images import GREY_MODES
 
     for path in files[:sample]:
         try:
@@ -447,7 +448,7 @@ def train_photo_denoiser(spec, out, *, noise="gaussian:0-0.2", channels=None, **
     >>> text, result = train_photo_denoiser("MY_CLEAN_PHOTOS/", "mine.keras",
     ...                                     noise="salt_pepper:0.05-0.3", epochs=30)
     """
-    from vae_apps.noise import parse_noise
+    from vae_apps.denoising.noise import parse_noise
     from vae_apps.training import train_patch_denoiser
 
     images = patch_training_images(spec, channels)

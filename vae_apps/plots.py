@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from vae_apps.files import atomic_path
-from vae_apps.images import save_uint8
+from vae_apps.io.files import atomic_path
+from vae_apps.io.images import save_uint8
 
 MAP_POINTS = 5000
 

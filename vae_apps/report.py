@@ -3,7 +3,7 @@
 import html
 import json
 
-from vae_apps.files import atomic_path
+from vae_apps.io.files import atomic_path
 
 _STYLE = """body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
 h1{margin-bottom:0}.sub{color:#666}table{border-collapse:collapse;margin:.5em 0}

@@ -12,12 +12,12 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from vae_apps.data import binarize_images, make_dataset
+from vae_apps.io.data import binarize_images, make_dataset
 from vae_apps.errors import UserError
-from vae_apps.files import atomic_path, check_new_output, ensure_folder
+from vae_apps.io.files import atomic_path, check_new_output, ensure_folder
 from vae_apps.hardware import dtype_policy
 from vae_apps.loading import check_image_shape, load_vae
-from vae_apps.model import VAE
+from vae_apps.models.vae import VAE
 
 log = logging.getLogger("vae_apps")
 
@@ -189,7 +189,7 @@ def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
         early_stopping: int or None. Stop after this many epochs without a better
             validation loss (``None``: train all ``epochs``); the best epoch's weights
             are kept.
-        noise: Noise or None. A ``vae_apps.noise.Noise``: train on (noisy, clean) pairs.
+        noise: Noise or None. A ``vae_apps.denoising.noise.Noise``: train on (noisy, clean) pairs.
         binarize: bool. Dynamic binarisation, drawn afresh every epoch.
         seed: int. Seeds the weights, the shuffling, the noise and the sampling.
         out: str or Path or None. ``.keras`` path; the best epoch's model is moved
@@ -201,7 +201,7 @@ def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
         resume_dir: str or Path or None. ``BackupAndRestore`` folder: a killed run
             started again with the same folder continues from its last finished epoch.
         steps_per_execution: int. Updates per compiled call (Keras').
-        strategy: tf.distribute.Strategy or None. See ``vae_apps.distribute``; the
+        strategy: tf.distribute.Strategy or None. See ``vae_apps.scale.distribute``; the
             model is created and compiled in its scope, ``batch_size`` is global.
         verbose: int or str. Keras' progress output.
         callbacks: tuple of keras.callbacks.Callback. More callbacks.
@@ -241,7 +241,7 @@ def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
                               steps_per_epoch=-(-len(x_train) // batch_size))
     keep_float32(result, out)
     if out is not None and noise is None:
-        from vae_apps.samplers import GMMSampler, sampler_path
+        from vae_apps.models.samplers import GMMSampler, sampler_path
 
         codes, _ = result.model.encode(x_train)
         GMMSampler.fit(codes, seed=seed).save(sampler_path(out))
@@ -336,7 +336,7 @@ def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch
         epochs: int. Passes over ``x``.
         batch_size: int. Images of the whole set per batch.
         labelled_per_batch: int. Labelled images added to every batch (see
-            ``vae_apps.data.make_labelled_dataset``).
+            ``vae_apps.io.data.make_labelled_dataset``).
         learning_rate: float. Adam's start; it follows a cosine decay to 1 % over training.
         precision: str. ``"auto"`` (bfloat16 where the CPU is fast at it), ``"float32"``
             or ``"mixed"``.
@@ -359,8 +359,8 @@ def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch
     >>> y = np.full(len(x), -1); y[rows] = labels
     >>> model = train_semi_supervised(x, y, epochs=30, out="labeller.keras").model
     """
-    from vae_apps.data import make_labelled_dataset
-    from vae_apps.semi_supervised import SemiSupervisedVAE
+    from vae_apps.io.data import make_labelled_dataset
+    from vae_apps.models.semi_supervised import SemiSupervisedVAE
 
     y = np.asarray(y, int)
     if not (y >= 0).any():
@@ -408,7 +408,7 @@ def train_patch_denoiser(images, noise, *, channels=None,
 
     Args:
         images: list. Image files (streamed: read one at a time) or H x W x C arrays.
-        noise: Noise. A ``vae_apps.noise.Noise`` (ranges such as ``gaussian:0.02-0.2`` make
+        noise: Noise. A ``vae_apps.denoising.noise.Noise`` (ranges such as ``gaussian:0.02-0.2`` make
             a blind denoiser); drawn afresh for every patch and epoch.
         channels: int or None. 1 or 3 (default: 3 if any array is colour; files: 3).
         patch_size: int. Square patch side, a multiple of 4.
@@ -439,9 +439,9 @@ def train_patch_denoiser(images, noise, *, channels=None,
     """
     import tensorflow as tf
 
-    from vae_apps.data import draw_patches, make_patch_dataset
-    from vae_apps.fully_conv import FullyConvVAE
-    from vae_apps.images import read_image, to_shape
+    from vae_apps.io.data import draw_patches, make_patch_dataset
+    from vae_apps.models.fully_conv import FullyConvVAE
+    from vae_apps.io.images import read_image, to_shape
 
     if patch_size % FullyConvVAE.stride:
         raise UserError(f"--patch-size must be a multiple of {FullyConvVAE.stride}, got {patch_size}")

@@ -1,0 +1,163 @@
+"""The fully convolutional VAE: any size, save/load, patches, tiles, channel rule."""
+
+import keras
+import numpy as np
+import pytest
+
+from vae_apps.io.data import draw_patches, make_patch_dataset
+from vae_apps.denoising.full_resolution import PhotoDenoiser, denoise_full_resolution
+from vae_apps.models.fully_conv import FullyConvVAE
+from vae_apps.denoising.noise import parse_noise
+
+TINY = dict(filters=8, latent_channels=4, blocks=(1, 1))
+
+
+def _photo(channels, height=70, width=90):
+    """A smooth test picture with edges, values in [0, 1]."""
+    y, x = np.mgrid[0:height, 0:width] / 40.0
+    base = 0.5 + 0.3 * np.sin(3 * x) * np.cos(2 * y) + 0.2 * (x > 1.0)
+    planes = [np.clip(base * (0.8 + 0.1 * c), 0, 1) for c in range(channels)]
+    return np.stack(planes, axis=-1).astype("float32")
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("size", [(5, 7), (37, 53), (64, 64)])
+def test_any_size_comes_back_the_same_size(channels, size):
+    model = FullyConvVAE(channels=channels, seed=0, **TINY)
+    x = np.random.default_rng(0).random((2, *size, channels), dtype="float32")
+    out = model.reconstruct(x)
+    assert out.shape == x.shape and out.dtype == np.float32
+    assert 0.0 <= out.min() and out.max() <= 1.0
+
+
+def test_save_load_gives_the_same_output_and_precision_is_chosen_at_load(tmp_path):
+    from vae_apps.loading import load_vae, with_precision
+
+    model = FullyConvVAE(channels=3, seed=0, **TINY)
+    model.compile(keras.optimizers.Adam(1e-3))
+    x = _photo(3, 32, 32)[None]
+    model.fit(x, x, epochs=1, verbose=0)
+    model.save(tmp_path / "fc.keras")
+    loaded = load_vae(tmp_path / "fc.keras")
+    np.testing.assert_allclose(loaded.reconstruct(x), model.reconstruct(x), atol=1e-6)
+    assert loaded.get_config() == model.get_config()
+    mixed = with_precision(loaded, "mixed")
+    assert mixed.dtype_policy.name == "mixed_bfloat16" and mixed is not loaded
+    np.testing.assert_allclose(mixed.reconstruct(x), model.reconstruct(x), atol=0.02)
+    assert with_precision(loaded, "float32") is loaded
+
+
+def test_train_step_on_pairs_learns_and_the_kl_is_summed_over_the_latent_map():
+    keras.utils.set_random_seed(0)
+    model = FullyConvVAE(channels=1, seed=0, **TINY)
+    model.compile(keras.optimizers.Adam(3e-3))
+    clean = np.stack([_photo(1, 32, 32)] * 16)
+    noisy = parse_noise("gaussian:0.2").apply(clean, seed=0)
+    nll, kl = model.compute_losses(noisy[:4], clean[:4])
+    assert tuple(nll.shape) == (4,) and tuple(kl.shape) == (4,)
+    history = model.fit(noisy, clean, epochs=30, batch_size=8, verbose=0).history
+    assert np.isfinite(history["loss"]).all()
+    assert history["loss"][-1] < 0.5 * history["loss"][0]
+    err_before = np.mean((noisy - clean) ** 2)
+    assert np.mean((model.reconstruct(noisy) - clean) ** 2) < 0.5 * err_before
+
+
+def test_patches_have_the_asked_shape_and_follow_the_seed():
+    image = _photo(3, 50, 70)
+    first = list(draw_patches(image, 16, 5, np.random.default_rng(1)))
+    again = list(draw_patches(image, 16, 5, np.random.default_rng(1)))
+    other = list(draw_patches(image, 16, 5, np.random.default_rng(2)))
+    assert [p.shape for p in first] == [(16, 16, 3)] * 5
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other))
+    small = list(draw_patches(_photo(1, 10, 12), 16, 2, np.random.default_rng(0)))
+    assert small[0].shape == (16, 16, 1)  # mirrored up to the patch size
+
+
+def test_patch_dataset_streams_files_and_arrays_as_noisy_clean_pairs(tmp_path):
+    from PIL import Image
+
+    paths = []
+    for i, (h, w) in enumerate([(40, 60), (90, 33)]):
+        path = tmp_path / f"p{i}.png"
+        Image.fromarray((_photo(3, h, w) * 255).astype("uint8")).save(path)
+        paths.append(path)
+    noise = parse_noise("gaussian:0.05-0.2")
+    for images in (paths, [_photo(1, 40, 60), _photo(3, 90, 33)]):
+        ds = make_patch_dataset(images, 24, channels=1, patches_per_image=8, batch_size=4,
+                                noise=noise, seed=3)
+        batches = list(ds)
+        assert len(batches) == 4  # 2 images x 8 patches / 4
+        noisy, clean = batches[0]
+        assert noisy.shape == clean.shape == (4, 24, 24, 1)
+        assert not np.allclose(noisy, clean)
+    again = [b[0].numpy() for b in make_patch_dataset(paths, 24, 1, 8, 4, noise, seed=3)]
+    first = [b[0].numpy() for b in make_patch_dataset(paths, 24, 1, 8, 4, noise, seed=3)]
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+
+
+def test_tiled_result_equals_the_untiled_one():
+    model = FullyConvVAE(channels=3, seed=0, **TINY)
+    photo = _photo(3, 150, 170)
+    whole = denoise_full_resolution(model, photo, tile=512)
+    tiled = denoise_full_resolution(model, photo, tile=64)
+    assert whole.shape == tiled.shape == photo.shape
+    assert np.abs(whole - tiled).max() <= 1 / 255
+
+
+def test_a_grey_model_cleans_colour_per_channel_and_a_colour_model_cleans_grey():
+    grey, colour = FullyConvVAE(channels=1, seed=0, **TINY), FullyConvVAE(channels=3, seed=0, **TINY)
+    rgb, mono = _photo(3, 40, 44), _photo(1, 40, 44)
+    per_channel = denoise_full_resolution(grey, rgb)
+    assert per_channel.shape == rgb.shape
+    np.testing.assert_allclose(per_channel[..., 1:2], denoise_full_resolution(grey, rgb[..., 1:2]),
+                               atol=1e-6)
+    assert denoise_full_resolution(colour, mono).shape == mono.shape
+    both = PhotoDenoiser(grey, colour)
+    np.testing.assert_allclose(denoise_full_resolution(both, rgb), denoise_full_resolution(colour, rgb))
+    np.testing.assert_allclose(denoise_full_resolution(both, mono), denoise_full_resolution(grey, mono))
+
+
+def test_train_patch_denoiser_writes_a_float32_model_that_loads(tmp_path):
+    from vae_apps.loading import load_vae
+    from vae_apps.training import train_patch_denoiser
+
+    images = [_photo(1, 48, 64), _photo(1, 70, 40)]
+    result = train_patch_denoiser(images, parse_noise("gaussian:0-0.2"), channels=1, patch_size=32,
+                                  patches_per_image=8, epochs=2, batch_size=4, precision="mixed",
+                                  validation_patches=8, out=tmp_path / "d.keras", verbose=0, **TINY)
+    assert result.epochs_run == 2 and "val_loss" in result.history
+    model = load_vae(tmp_path / "d.keras")
+    assert isinstance(model, FullyConvVAE) and model.dtype_policy.name == "float32"
+    with pytest.raises(Exception, match="multiple of 4"):
+        train_patch_denoiser(images, parse_noise("gaussian:0.1"), patch_size=30, epochs=1)
+
+
+def test_patch_training_on_a_messy_folder_skips_the_broken_file_and_picks_grey(tmp_path, capsys):
+    from PIL import Image
+
+    from vae_apps_cli.cli import main
+    from vae_apps.loading import load_vae
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for i, (h, w) in enumerate([(60, 80), (90, 50), (41, 77)]):
+        Image.fromarray((_photo(1, h, w)[..., 0] * 255).astype("uint8")).save(folder / f"s{i}.png")
+    (folder / "broken.jpg").write_bytes(b"not a jpeg")
+    out = tmp_path / "d.keras"
+    assert main(["train", str(folder), "--patch-size", "32", "--patches-per-image", "8",
+                 "--epochs", "1", "--batch-size", "4", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "broken.jpg" in captured.err and "trained 1 epochs on patches of 4 images" in captured.out
+    assert load_vae(out).channels == 1  # a folder of grey scans gives a grey model
+
+
+def test_fewer_patches_than_one_batch_is_a_clear_error():
+    from vae_apps.errors import UserError
+    from vae_apps.denoising.noise import parse_noise
+    from vae_apps.training import train_patch_denoiser
+
+    images = [np.zeros((32, 32, 1), "float32")]
+    with pytest.raises(UserError, match="1 images x 4 patches per image make less than one batch of 8"):
+        train_patch_denoiser(images, parse_noise("gaussian:0.1"), patches_per_image=4, batch_size=8,
+                             epochs=1, validation_patches=4)

@@ -1,0 +1,114 @@
+"""The semi-supervised VAE (M2): its train_step, predictions, generation, saving."""
+
+import keras
+import numpy as np
+import pytest
+
+from vae_apps.loading import load_vae
+from vae_apps.models.semi_supervised import SemiSupervisedVAE
+from vae_apps.training import train_semi_supervised
+
+TINY = dict(filters=(8, 16), hidden_units=(32,), classifier_units=(32,), latent_dim=4)
+
+
+def _separable(n=300, seed=0):
+    """Three classes of 8x8 images: a bright top, middle or bottom band, plus noise."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(3, size=n)
+    x = rng.uniform(0, 0.2, size=(n, 8, 8, 1)).astype("float32")
+    for k in range(3):
+        x[y == k, 1 + 2 * k:3 + 2 * k] += 0.7
+    return np.clip(x, 0, 1), y
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    x, y = _separable()
+    given = np.full(len(y), -1)
+    given[[np.flatnonzero(y == k)[0] for k in range(3)]] = range(3)  # one label per class
+    path = tmp_path_factory.mktemp("ss") / "ss.keras"
+    result = train_semi_supervised(x, given, epochs=12, batch_size=50, labelled_per_batch=6,
+                                   learning_rate=3e-3, seed=0, out=path, verbose=0, **TINY)
+    return x, y, given, result, path
+
+
+def test_mixed_labelled_and_unlabelled_batches_train_and_classify(trained):
+    x, y, given, result, _ = trained
+    losses = result.history["loss"]
+    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]
+    assert {"classification_loss", "reconstruction_loss", "kl_loss"} <= set(result.history)
+    predicted = result.model.predict_proba(x).argmax(axis=1)
+    assert np.all(predicted[given >= 0] == given[given >= 0])
+    # Three labels, 297 unlabelled images: the unlabelled ones are recovered too.
+    assert np.mean(predicted == y) > 0.9
+
+
+def test_a_batch_without_labels_trains(trained):
+    x, *_ = trained
+    model = SemiSupervisedVAE((8, 8, 1), n_classes=3, seed=0, **TINY)
+    model.compile(keras.optimizers.Adam(1e-3))
+    logs = model.train_on_batch(x[:20], -np.ones(20, "int32"), return_dict=True)
+    assert np.isfinite(logs["loss"]) and logs["classification_loss"] == 0.0
+
+
+def test_save_load_gives_the_same_predictions_and_images(trained):
+    x, _, _, result, path = trained
+    loaded = load_vae(path, compile=False)
+    assert isinstance(loaded, SemiSupervisedVAE) and loaded.get_config() == result.model.get_config()
+    np.testing.assert_allclose(loaded.predict_proba(x), result.model.predict_proba(x), atol=1e-6)
+    np.testing.assert_allclose(loaded.generate([0, 1, 2], seed=3),
+                               result.model.generate([0, 1, 2], seed=3), atol=1e-6)
+
+
+def test_generation_by_class_and_analogies(trained):
+    x, _, _, result, _ = trained
+    model = result.model
+    images = model.generate([2] * 6, seed=1)
+    assert images.shape == (6, 8, 8, 1) and images.min() >= 0 and images.max() <= 1
+    np.testing.assert_array_equal(images, model.generate([2] * 6, seed=1))
+    # The class decides the band: a generated "2" is brightest in the bottom rows.
+    rows = images.mean(axis=(0, 2, 3))
+    assert rows[5:7].mean() > rows[1:3].mean()
+    grid = model.analogies(x[:4])
+    assert grid.shape == (4, 3, 8, 8, 1)
+
+
+def test_the_elbo_of_unlabelled_images_is_a_bound_with_every_term(trained):
+    x, _, _, result, _ = trained
+    nll, kl = result.model.compute_losses(x[:16])
+    nll, kl = keras.ops.convert_to_numpy(nll), keras.ops.convert_to_numpy(kl)
+    assert nll.shape == kl.shape == (16,) and np.all(kl >= 0) and np.all(np.isfinite(nll))
+
+
+def test_no_labels_is_refused():
+    from vae_apps.errors import UserError
+
+    with pytest.raises(UserError, match="at least one labelled"):
+        train_semi_supervised(np.zeros((4, 8, 8, 1), "float32"), -np.ones(4), epochs=1)
+
+
+def test_the_class_prior_is_the_shrunk_share_of_the_given_labels(trained):
+    _, _, given, result, _ = trained
+    assert result.model.class_prior == pytest.approx([1 / 3] * 3)  # one label per class
+    x = np.zeros((6, 8, 8, 1), "float32")
+    y = np.array([0, 0, 0, 1, -1, -1])
+    model = train_semi_supervised(x, y, epochs=1, batch_size=6, labelled_per_batch=0,
+                                  verbose=0, **TINY).model
+    assert model.class_prior == pytest.approx([13 / 24, 11 / 24])  # (3 + 10) / (4 + 20), (1 + 10) / 24
+
+
+def test_the_balance_term_is_zero_at_the_prior_and_grows_as_predictions_collapse():
+    model = SemiSupervisedVAE((8, 8, 1), n_classes=2, class_prior=[3, 1], seed=0, **TINY)
+    assert model.class_prior == [0.75, 0.25]
+    with pytest.raises(ValueError, match="2 positive shares"):
+        SemiSupervisedVAE((8, 8, 1), n_classes=2, class_prior=[1, 1, 1], **TINY)
+    unlabelled = -np.ones(4, "int32")
+    at_prior = np.log(np.array([[0.75, 0.25]] * 4, "float32"))
+    collapsed = np.log(np.array([[0.01, 0.99]] * 4, "float32"))
+    as_float = lambda t: float(keras.ops.convert_to_numpy(t))
+    assert as_float(model._balance_loss(at_prior, unlabelled)) == pytest.approx(0, abs=1e-5)
+    # Only unlabelled rows count: labelled ones of one class are no collapse.
+    assert as_float(model._balance_loss(collapsed, np.array([1, 1, 1, 1]))) == pytest.approx(0, abs=1e-5)
+    # KL([0.01, 0.99] || [0.75, 0.25]) = 0.01 ln(0.01/0.75) + 0.99 ln(0.99/0.25)
+    expected = 0.01 * np.log(0.01 / 0.75) + 0.99 * np.log(0.99 / 0.25)
+    assert as_float(model._balance_loss(collapsed, unlabelled)) == pytest.approx(expected, rel=1e-4)

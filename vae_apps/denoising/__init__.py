@@ -1,0 +1,1 @@
+"""Denoising: noise models, folder and array denoising, full-resolution tiling, the presets."""

@@ -1,0 +1,139 @@
+"""Pretrained models that ship with the package, loaded by name (keras-hub style).
+
+Each preset's weights are package data, trained here by the command in its entry
+(README "Denoising photos" lists the figures); loading uses Keras ``safe_mode``.
+"""
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from vae_apps.errors import UserError
+from vae_apps.loading import load_for_inference, load_vae, saved_image_shape
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named, versioned set of weights shipped as package data.
+
+    Args:
+        file: str. The ``.keras`` file under ``vae_apps/denoising/weights``.
+        channels: int. 1 (grey) or 3 (colour).
+        description: str. What it is for (``vae-apps denoise --help`` lists the presets).
+        command: str. How the shipped file was trained (run from the repository root).
+
+    Examples:
+    >>> PRESETS["photo-grey"].channels
+    1
+    """
+
+    file: str
+    channels: int
+    description: str
+    command: str
+
+
+_TRAIN = ("vae-apps train bundled-photos --patch-size 64 {colour} --noise gaussian:0-0.2 "
+          "--epochs {epochs} --seed 0 --out vae_apps/denoising/weights/{file}")
+PRESETS = {
+    "photo-grey": Preset("photo_grey.keras", 1,
+                         "blind Gaussian denoiser for grey photos and scans (sigma 0-51 of 255)",
+                         _TRAIN.format(colour="--grayscale", epochs=100, file="photo_grey.keras")),
+    "photo-rgb": Preset("photo_rgb.keras", 3,
+                        "blind Gaussian denoiser for colour photos (sigma 0-51 of 255)",
+                        _TRAIN.format(colour="--rgb", epochs=60, file="photo_rgb.keras")),
+}
+# A name that picks the grey or the colour preset per image.
+PHOTO = "photo"
+DEFAULT_DENOISER = PHOTO
+
+
+def is_preset(name):
+    """True for a shipped preset's name (``photo``, ``photo-grey``, ``photo-rgb``).
+
+    Args:
+        name: str or Path. A model argument (a preset name or a file).
+
+    Examples:
+    >>> is_preset("photo"), is_preset("model.keras")
+    (True, False)
+    """
+    return isinstance(name, str) and (name == PHOTO or name in PRESETS)
+
+
+def preset_path(name):
+    """The shipped file of preset ``name``.
+
+    Args:
+        name: str. ``photo-grey`` or ``photo-rgb``.
+
+    Examples:
+    >>> preset_path("photo-grey").name
+    'photo_grey.keras'
+    """
+    if name not in PRESETS:
+        raise UserError(f"unknown preset {name!r}; presets: {', '.join([PHOTO, *PRESETS])}")
+    path = Path(str(resources.files("vae_apps.denoising") / "weights" / PRESETS[name].file))
+    if not path.is_file():
+        raise UserError(f"preset {name!r}: its weights file is missing from the installed package "
+                        f"({path}); reinstall vae_apps")
+    return path
+
+
+def load_preset(name, precision="auto"):
+    """Load a preset by name: ``photo-grey``, ``photo-rgb``, or ``photo`` (both, each
+    image gets the one that matches its channels).
+
+    Args:
+        name: str. The preset's name.
+        precision: str. ``"auto"``, ``"float32"`` or ``"mixed"`` (``vae_apps.hardware``).
+
+    Examples:
+    >>> denoiser = load_preset("photo")
+    >>> clean = denoise_full_resolution(denoiser, noisy_photo)
+    """
+    if name == PHOTO:
+        from vae_apps.denoising.full_resolution import PhotoDenoiser
+
+        return PhotoDenoiser(load_preset("photo-grey", precision), load_preset("photo-rgb", precision))
+    return load_vae(preset_path(name), compile=False, precision=precision)
+
+
+def resolve_model(model):
+    """The one resolution of a model argument: a loaded model is returned as it is, a
+    preset name loads the shipped preset, anything else is a ``.keras`` file loaded for
+    inference (safe mode).
+
+    Args:
+        model: BaseVAE or PhotoDenoiser or str or Path. A model, a preset name or a file.
+
+    Examples:
+    >>> resolve_model("photo-grey").channels
+    1
+    """
+    if hasattr(model, "image_shape"):
+        return model
+    if is_preset(model):
+        return load_preset(model)
+    return load_for_inference(model)
+
+
+def model_image_shape(model):
+    """The image shape a model argument takes, without loading TensorFlow: ``(H, W, C)``,
+    ``(None, None, C)`` for a fully convolutional model, ``(None, None, None)`` for the
+    ``photo`` preset (grey or colour per image).
+
+    Args:
+        model: BaseVAE or str or Path. A model, a preset name or a ``.keras`` file.
+
+    Examples:
+    >>> model_image_shape("photo-rgb")
+    (None, None, 3)
+    """
+    if hasattr(model, "image_shape"):
+        return tuple(model.image_shape)
+    if model == PHOTO:
+        return (None, None, None)
+    if is_preset(model):
+        return (None, None, PRESETS[model].channels)
+    return saved_image_shape(model)

@@ -1,0 +1,1 @@
+"""Generation: sample grids, interpolations, latent maps, and likelihoods (ELBO, IWAE)."""

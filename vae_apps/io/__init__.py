@@ -1,0 +1,1 @@
+"""Data and files: data specs, image files, safe atomic writes, latent codes, bundled photos."""

@@ -1,0 +1,538 @@
+"""Data specs -> images in [0, 1] with labels and names; the training input pipeline.
+
+A data spec is ``digits`` (scikit-learn's bundled 8x8 digits, no network),
+``mnist`` / ``fashion_mnist`` / ``cifar10`` (through ``keras.datasets``), a path
+to a ``.npz``/``.npy`` array file, or a path to an image folder.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from vae_apps.errors import UserError
+from vae_apps.io.images import describe_image_error, list_images, read_image, to_shape
+
+log = logging.getLogger("vae_apps")
+
+KERAS_DATASETS = ("mnist", "fashion_mnist", "cifar10")
+ARRAY_SUFFIXES = (".npz", ".npy")
+
+
+@dataclass
+class ImageSet:
+    """Images with optional integer labels and names.
+
+    Args:
+        x: np.ndarray. float32 images (N, H, W, C) in [0, 1].
+        y: np.ndarray or None. int64 labels (N,), -1 for unlabelled.
+        names: list of str. One name per image (a file path relative to its folder,
+            or the row index).
+        class_names: list of str or None. The names of labels 0, 1, ... (folder
+            names for a labelled folder).
+        skipped: list of (str, str). ``(name, reason)`` of the files not read.
+
+    Examples:
+    >>> images = load_data("digits").train
+    >>> images.take([0, 1, 2]).x.shape
+    (3, 8, 8, 1)
+    """
+
+    x: np.ndarray
+    y: np.ndarray | None = None
+    names: list = field(default_factory=list)
+    class_names: list | None = None
+    skipped: list = field(default_factory=list)  # (name, reason) of unreadable files
+
+    def __len__(self):
+        return len(self.x)
+
+    def take(self, index):
+        """The images at ``index`` (their labels and names with them)."""
+        index = np.asarray(index)
+        return ImageSet(self.x[index], None if self.y is None else self.y[index],
+                        [self.names[i] for i in index], self.class_names)
+
+
+@dataclass
+class Dataset:
+    """A train split and, when the source defines one, a test split.
+
+    Args:
+        train: ImageSet. The training images.
+        test: ImageSet or None. The source's own test split (MNIST's 10,000, the
+            fixed fifth of digits); ``None`` for folders and ``x``-only arrays.
+        source: str. The data spec it came from.
+
+    Examples:
+    >>> data = load_data("digits")
+    >>> data.image_shape, len(data.all())
+    ((8, 8, 1), 1797)
+    """
+
+    train: ImageSet
+    test: ImageSet | None
+    source: str
+
+    @property
+    def image_shape(self):
+        return tuple(self.train.x.shape[1:])
+
+    def all(self):
+        """Train then test, as one ImageSet (the order that array row indices follow)."""
+        if self.test is None:
+            return self.train
+        y = None if self.train.y is None else np.concatenate([self.train.y, self.test.y])
+        return ImageSet(np.concatenate([self.train.x, self.test.x]), y,
+                        self.train.names + self.test.names, self.train.class_names,
+                        self.train.skipped + self.test.skipped)
+
+
+def load_data(spec, image_size=None, channels=None, labels_from_folders=True):
+    """Load a data spec into a ``Dataset``.
+
+    Args:
+        spec: str or Path. ``digits``, ``mnist``, ``fashion_mnist``, ``cifar10``, a
+            ``.npz``/``.npy`` path or an image folder.
+        image_size: (int, int) or None. (height, width) to resize to; folders of mixed
+            sizes default to their most common size (with a warning).
+        channels: int or None. 1 or 3 to force grey or colour; default: from the data.
+        labels_from_folders: bool. Label folder images by their class sub-folder.
+
+    Examples:
+    >>> data = load_data("photos/", image_size=(64, 64), channels=1)
+    >>> data.train.x.shape  # (N, 64, 64, 1), and data.train.skipped lists bad files
+    """
+    spec = str(spec)
+    if spec in _NAMED_SOURCES:
+        data = _NAMED_SOURCES[spec](spec)
+    else:
+        path = Path(spec)
+        if not path.exists():
+            raise UserError(f"{spec}: no such file or folder (and not one of "
+                            f"{', '.join(_NAMED_SOURCES)})")
+        if path.is_dir():
+            data = _load_folder(path, image_size, channels, labels_from_folders)
+        elif path.suffix.lower() in ARRAY_SUFFIXES:
+            data = _load_array_file(path)
+        else:
+            raise UserError(f"{spec}: not a data source; give an image folder, a .npz/.npy file "
+                            f"or one of {', '.join(_NAMED_SOURCES)}")
+    if image_size is not None or channels is not None:
+        data = _reshape(data, image_size, channels)
+    return data
+
+
+def _load_digits(_name):
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = (bunch.images[..., None] / 16.0).astype("float32")
+    y = bunch.target.astype("int64")
+    # A fixed, stratified split so "the test split of digits" means one thing.
+    rng = np.random.default_rng(0)
+    test = np.zeros(len(x), bool)
+    for label in np.unique(y):
+        members = np.flatnonzero(y == label)
+        test[rng.choice(members, size=len(members) // 5, replace=False)] = True
+    names = [str(i) for i in range(len(x))]
+    train_idx, test_idx = np.flatnonzero(~test), np.flatnonzero(test)
+    full = ImageSet(x, y, names)
+    return Dataset(full.take(train_idx), full.take(test_idx), "digits")
+
+
+def _load_keras(name):
+    import keras
+
+    try:
+        (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, name).load_data()
+    except Exception as exc:  # the download fails in many ways offline
+        raise UserError(
+            f"{name}: could not download it through keras.datasets ({type(exc).__name__}); "
+            "offline, pass a local .npz with x_train, y_train, x_test, y_test, an image "
+            "folder, or 'digits'") from None
+    return _from_arrays(name, x_train, y_train, x_test, y_test)
+
+
+_NAMED_SOURCES = {"digits": _load_digits, **{name: _load_keras for name in KERAS_DATASETS}}
+
+
+def read_array_file(path):
+    """The arrays of a ``.npz`` (by key) or ``.npy`` (as ``x``), never unpickling anything.
+
+    Args:
+        path: str or Path. A ``.npz`` or ``.npy`` file.
+
+    Examples:
+    >>> sorted(read_array_file("mnist.npz"))
+    ['x_test', 'x_train', 'y_test', 'y_train']
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".npy":
+            return {"x": np.load(path, allow_pickle=False)}
+        with np.load(path, allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise UserError(f"{path}: holds Python objects; refusing to unpickle it "
+                            "(save plain numeric arrays)") from None
+        raise UserError(f"{path}: not a readable NumPy file ({exc})") from None
+    except (OSError, EOFError) as exc:
+        raise UserError(f"{path}: not a readable NumPy file ({exc})") from None
+
+
+def _load_array_file(path):
+    arrays = read_array_file(path)
+    if "x_train" in arrays:
+        missing = [k for k in ("x_test",) if k not in arrays]
+        if missing:
+            raise UserError(f"{path}: has x_train but no {', '.join(missing)} "
+                            "(keys found: " + ", ".join(arrays) + ")")
+        return _from_arrays(str(path), arrays["x_train"], arrays.get("y_train"),
+                            arrays["x_test"], arrays.get("y_test"), path)
+    if "x" in arrays:
+        return _from_arrays(str(path), arrays["x"], arrays.get("y"), source=path)
+    raise UserError(f"{path}: needs the keys x_train and x_test, or x "
+                    f"(keys found: {', '.join(arrays) or 'none'})")
+
+
+def _from_arrays(name, x_train, y_train, x_test=None, y_test=None, source=None):
+    source = source or name
+    x_train = to_unit_images(x_train, source)
+    y_train = _labels(y_train, len(x_train), source, "y_train" if x_test is not None else "y")
+    train = ImageSet(x_train, y_train, [str(i) for i in range(len(x_train))])
+    test = None
+    if x_test is not None:
+        x_test = to_unit_images(x_test, source)
+        if x_test.shape[1:] != x_train.shape[1:]:
+            raise UserError(f"{source}: x_test images {x_test.shape[1:]} differ from "
+                            f"x_train images {x_train.shape[1:]}")
+        y_test = _labels(y_test, len(x_test), source, "y_test")
+        if (y_train is None) != (y_test is None):
+            y_train = y_test = None
+        n = len(x_train)
+        test = ImageSet(x_test, y_test, [str(n + i) for i in range(len(x_test))])
+    return Dataset(train, test, str(name))
+
+
+def to_unit_images(x, source="array"):
+    """Validate an image array and return it as float32 N x H x W x C in [0, 1].
+
+    uint8 and integer arrays are read as 0..255 (uint16: 0..65535); float arrays
+    in [0, 1] are kept, in [0, 255] divided by 255.
+
+    Args:
+        x: array-like. Images (N, H, W) or (N, H, W, C) with C = 1 or 3.
+        source: str. Names the data in the error raised for a bad array.
+
+    Examples:
+    >>> float(to_unit_images(np.full((2, 4, 4), 255, "uint8")).max())
+    1.0
+    """
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf":
+        raise UserError(f"{source}: images have dtype {x.dtype}; expected numbers "
+                        "(uint8 0..255 or float 0..1)")
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[-1] not in (1, 3) or min(x.shape) == 0:
+        raise UserError(f"{source}: images have shape {x.shape}; expected N x H x W "
+                        "or N x H x W x C with C = 1 or 3")
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        raise UserError(f"{source}: images contain NaN or infinite values")
+    lo, hi = float(x.min()), float(x.max())
+    if lo < 0:
+        raise UserError(f"{source}: images have negative values (min {lo:g}); "
+                        "expected 0..255 or 0..1")
+    if x.dtype == np.uint16:
+        scale = 65535.0
+    elif x.dtype.kind in "iu" or hi > 1.0:
+        if hi > 255:
+            raise UserError(f"{source}: images go up to {hi:g}; expected 0..255 or 0..1")
+        scale = 255.0
+    else:
+        scale = 1.0
+    return (x.astype("float32") / scale).astype("float32")
+
+
+def _labels(y, n, source, key):
+    if y is None:
+        return None
+    y = np.asarray(y).reshape(-1) if np.ndim(y) == 2 and np.shape(y)[1] == 1 else np.asarray(y)
+    if y.ndim != 1 or len(y) != n:
+        raise UserError(f"{source}: {key} has shape {y.shape}; expected ({n},), one label per image")
+    if y.dtype.kind not in "iu":
+        raise UserError(f"{source}: {key} has dtype {y.dtype}; expected integer class labels")
+    return y.astype("int64")
+
+
+def _load_folder(root, image_size, channels, labels_from_folders):
+    paths, others = list_images(root)
+    skipped = [(str(p.relative_to(root)), "not an image file") for p in others]
+    pixels, names = [], []
+    for path in paths:
+        name = str(path.relative_to(root))
+        try:
+            img, _ = read_image(path)
+        except Exception as exc:  # PIL raises many types for broken files
+            skipped.append((name, describe_image_error(exc)))
+            continue
+        pixels.append(img)
+        names.append(name)
+    for name, reason in skipped:
+        log.warning("skipped %s: %s", Path(root) / name, reason)
+    if skipped and pixels:
+        log.warning("%s: read %d images, skipped %d files", root, len(pixels), len(skipped))
+    if not pixels:
+        raise UserError(f"{root}: no readable images found ({len(skipped)} files skipped)")
+    if image_size is None:
+        sizes = {p.shape[:2] for p in pixels}
+        if len(sizes) > 1:
+            image_size = max(sizes, key=lambda s: sum(p.shape[:2] == s for p in pixels))
+            log.warning("%s: images have %d different sizes; resizing all to %dx%d "
+                        "(set the size explicitly with --image-size)", root, len(sizes),
+                        image_size[0], image_size[1])
+    if channels is None:
+        channels = max(p.shape[-1] for p in pixels)
+    h, w = image_size or pixels[0].shape[:2]
+    x = np.stack([to_shape(p, h, w, channels) for p in pixels])
+    y, class_names = None, None
+    if labels_from_folders:
+        tops = [Path(n).parts[0] if len(Path(n).parts) > 1 else None for n in names]
+        if all(t is not None for t in tops):
+            class_names = sorted(set(tops))
+            y = np.array([class_names.index(t) for t in tops], "int64")
+    return Dataset(ImageSet(x, y, names, class_names, skipped), None, str(root))
+
+
+def _reshape(data, image_size, channels):
+    def fix(images):
+        if images is None:
+            return None
+        h, w = image_size or images.x.shape[1:3]
+        c = channels or images.x.shape[-1]
+        if images.x.shape[1:] == (h, w, c):
+            return images
+        images.x = np.stack([to_shape(p, h, w, c) for p in images.x])
+        return images
+
+    return Dataset(fix(data.train), fix(data.test), data.source)
+
+
+def binarize_images(x, seed=0):
+    """Draw each pixel as Bernoulli(grey level) once, reproducibly (fixed evaluation sets).
+
+    Args:
+        x: np.ndarray. Images in [0, 1].
+        seed: int. Same seed, same 0/1 images.
+
+    Examples:
+    >>> x_test_binary = binarize_images(x_test, seed=12345)
+    """
+    return (np.random.default_rng(seed).random(np.shape(x)) < x).astype("float32")
+
+
+def make_dataset(x, batch_size=128, shuffle=True, seed=0, noise=None, binarize=False,
+                 repeat=False):
+    """A ``tf.data`` pipeline over images ``x``: shuffle, batch, corrupt, prefetch.
+
+    Binarisation (each pixel ~ Bernoulli(grey level)) and noise are drawn afresh for
+    every batch and every epoch, from seeds derived from ``seed``, inside the graph.
+    With ``noise`` the pipeline yields (noisy input, clean target) pairs.
+
+    Args:
+        x: np.ndarray. float32 images (N, H, W, C) in [0, 1].
+        batch_size: int. Images per batch.
+        shuffle: bool. A new seeded order every epoch.
+        seed: int. Seeds the order, the binarisation and the noise.
+        noise: Noise or None. A ``vae_apps.denoising.noise.Noise``: yield (noisy, clean) pairs.
+        binarize: bool. Draw each pixel as Bernoulli(grey level) in every batch.
+        repeat: bool. One endless stream of shuffled epochs (train with
+            ``steps_per_epoch`` = ``ceil(len(x) / batch_size)``): Keras then keeps one
+            iterator for the whole training. A fresh iterator per epoch held the first
+            step of some epochs for 17-19 s on MNIST (an epoch trains in 21 s; 4 of 8
+            epoch starts, TensorFlow 2.21, 2 cores); with one iterator, none of 8.
+
+    Examples:
+    >>> ds = make_dataset(x_train, batch_size=128, noise=parse_noise("gaussian:0.5"))
+    >>> model.fit(ds, epochs=5)
+    """
+    import tensorflow as tf
+
+    images = tf.constant(np.asarray(x, "float32"))
+    if shuffle:
+        rows = shuffled_rows(len(x), batch_size, seed, repeat)
+    else:
+        rows = tf.data.Dataset.range(len(x)).batch(batch_size)
+        rows = rows.repeat() if repeat else rows
+    ds = rows.map(lambda index: tf.gather(images, index))
+    if noise is None and not binarize:
+        return ds.prefetch(tf.data.AUTOTUNE)
+    return corrupt_batches(ds, seed, noise, binarize)
+
+
+def shuffled_rows(n, batch_size, seed, repeat=False):
+    """Batches of row indices in ``range(n)``, a new seeded permutation every epoch
+    (``tf.random.experimental.index_shuffle``: no shuffle buffer holding a second copy
+    of the images).
+
+    Args:
+        n: int. Rows to permute.
+        batch_size: int. Indices per batch.
+        seed: int. Same seed, same permutations.
+        repeat: bool. Endless (one permutation after another); else one epoch.
+
+    Examples:
+    >>> rows = shuffled_rows(60000, 128, seed=0, repeat=True)
+    >>> batches = rows.map(lambda index: tf.gather(images, index))  # doctest: +SKIP
+    """
+    import tensorflow as tf
+
+    def epoch(epoch_seed):
+        key = tf.stack([epoch_seed, tf.constant(seed, tf.int64)])
+        return tf.data.Dataset.range(n).batch(batch_size).map(
+            lambda index: tf.random.experimental.index_shuffle(index, key, max(n - 1, 0)))
+
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    return (seeds if repeat else seeds.take(1)).flat_map(epoch)
+
+
+def make_labelled_dataset(x, y, batch_size=100, labelled_per_batch=32, seed=0):
+    """``(x, y)`` batches for semi-supervised training (``y == -1``: unlabelled).
+
+    Each batch is ``batch_size`` images of the whole set (shuffled; their labels
+    kept where given) plus ``labelled_per_batch`` labelled images drawn afresh from
+    the few labelled ones, so every step sees labels even at 100 in 70,000. One
+    epoch is one pass over ``x``.
+
+    Args:
+        x: float32 images (N, H, W, C) in [0, 1].
+        y: integer labels (N,), -1 for unlabelled.
+        batch_size: int. Images of the whole set per batch.
+        labelled_per_batch: int. Labelled images added to each batch (0: none added).
+        seed: int. Seeds both shuffles.
+
+    Examples:
+    >>> ds = make_labelled_dataset(x, y, batch_size=100, labelled_per_batch=32, seed=0)
+    >>> model.fit(ds, epochs=10)
+    """
+    import tensorflow as tf
+
+    x = np.asarray(x, "float32")
+    y = np.asarray(y, "int32")
+    labelled = np.flatnonzero(y >= 0)
+    everything = (tf.data.Dataset.from_tensor_slices((x, y))
+                  .shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(batch_size))
+    if not len(labelled) or not labelled_per_batch:
+        return everything.prefetch(tf.data.AUTOTUNE)
+    extra = (tf.data.Dataset.from_tensor_slices((x[labelled], y[labelled]))
+             .shuffle(len(labelled), seed=seed + 1, reshuffle_each_iteration=True).repeat()
+             .batch(labelled_per_batch))
+    ds = tf.data.Dataset.zip(everything, extra).map(
+        lambda a, b: (tf.concat([a[0], b[0]], 0), tf.concat([a[1], b[1]], 0)))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def corrupt_batches(ds, seed, noise=None, binarize=False):
+    """Binarise and/or corrupt every batch of ``ds`` from seeds drawn afresh each epoch.
+
+    Args:
+        ds: tf.data.Dataset. Batches of float32 images in [0, 1].
+        seed: int. Seeds the per-batch seeds.
+        noise: Noise or None. A ``vae_apps.denoising.noise.Noise``: yield (noisy input, clean
+            target) pairs.
+        binarize: bool. Draw each pixel as Bernoulli(grey level).
+
+    Examples:
+    >>> pairs = corrupt_batches(batches, seed=0, noise=parse_noise("mask:0.3"))
+    """
+    import tensorflow as tf
+
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+
+    def corrupt(batch, pair_seed):
+        if binarize:
+            u = tf.random.stateless_uniform(tf.shape(batch), pair_seed)
+            batch = tf.cast(u < batch, tf.float32)
+        if noise is None:
+            return batch
+        return noise(batch, tf.random.experimental.stateless_fold_in(pair_seed, 1)), batch
+
+    ds = tf.data.Dataset.zip(ds, seeds).map(corrupt, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def draw_patches(pixels, patch_size, count, rng):
+    """``count`` random ``patch_size`` crops of one H x W x C image, each turned by a
+    random multiple of 90 degrees and maybe mirrored (8 variants, all equally likely).
+
+    Images smaller than a patch are padded by reflection first.
+
+    Args:
+        pixels: np.ndarray. One image (H, W, C).
+        patch_size: int. Side of the square crops.
+        count: int. Crops to draw.
+        rng: np.random.Generator. Draws the places and the turns.
+
+    Examples:
+    >>> patches = list(draw_patches(photo, 64, 16, np.random.default_rng(0)))
+    """
+    height, width = pixels.shape[:2]
+    pad_h, pad_w = max(patch_size - height, 0), max(patch_size - width, 0)
+    if pad_h or pad_w:
+        pixels = np.pad(pixels, ((0, pad_h), (0, pad_w), (0, 0)), mode="symmetric")
+        height, width = pixels.shape[:2]
+    tops = rng.integers(0, height - patch_size + 1, count)
+    lefts = rng.integers(0, width - patch_size + 1, count)
+    variants = rng.integers(0, 8, count)
+    for top, left, variant in zip(tops, lefts, variants):
+        patch = np.rot90(pixels[top:top + patch_size, left:left + patch_size], variant % 4)
+        yield np.ascontiguousarray(patch[:, ::-1] if variant >= 4 else patch)
+
+
+def make_patch_dataset(images, patch_size, channels, patches_per_image=64, batch_size=32,
+                       noise=None, seed=0, shuffle_buffer=4096):
+    """A ``tf.data`` pipeline of random patches from images of any sizes.
+
+    Args:
+        images: list. A list of image files (read one at a time, so a folder of large
+            photos is never all in memory) or of H x W x C arrays in [0, 1].
+        patch_size: int. Side of the square patches.
+        channels: int. 1 or 3; colour images are turned grey (luma) or grey ones
+            repeated to match.
+        patches_per_image: int. Crops drawn from each image per epoch.
+        batch_size: int. Patches per batch.
+        noise: Noise or None. A ``vae_apps.denoising.noise.Noise``: yield (noisy, clean) pairs.
+        seed: int. The crops, turns, shuffling and noise of epoch e come from (seed, e).
+        shuffle_buffer: int. Patches mixed across images before batching.
+
+    Examples:
+    >>> ds = make_patch_dataset(["a.jpg", "b.png"], 64, channels=1,
+    ...                         noise=parse_noise("gaussian:0.02-0.2"))
+    """
+    import tensorflow as tf
+
+    epoch, unreadable = [0], set()
+
+    def generate():
+        rng = np.random.default_rng([seed, epoch[0]])
+        epoch[0] += 1
+        for index in rng.permutation(len(images)):
+            pixels = images[index]
+            if not isinstance(pixels, np.ndarray):
+                try:
+                    pixels, _ = read_image(pixels)
+                except Exception as exc:  # PIL raises many types for broken files
+                    if index not in unreadable:
+                        unreadable.add(index)
+                        log.warning("skipped %s: %s", images[index], describe_image_error(exc))
+                    continue
+            pixels = to_shape(pixels, *pixels.shape[:2], channels)
+            yield from draw_patches(pixels, patch_size, patches_per_image, rng)
+
+    ds = tf.data.Dataset.from_generator(
+        generate, output_signature=tf.TensorSpec((patch_size, patch_size, channels), tf.float32))
+    ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    return corrupt_batches(ds.batch(batch_size, drop_remainder=True), seed, noise)

@@ -1,0 +1,1 @@
+"""Labelling a mostly unlabelled dataset: the latent-space labeller, label CSVs, suggestions."""

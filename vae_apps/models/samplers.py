@@ -1,0 +1,104 @@
+"""Latent samplers, separate from the model: the prior, and a Gaussian mixture fitted
+on the training set's codes after training (often sharper samples than the prior).
+
+A fitted sampler saves to a small ``.npz`` of plain arrays (never pickled), by
+default beside its model: ``vae.keras`` -> ``vae.gmm.npz``.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from vae_apps.errors import UserError
+from vae_apps.io.files import atomic_path
+
+
+class PriorSampler:
+    """z ~ N(0, temperature^2 I), the VAE's prior.
+
+    Args:
+        latent_dim: int. Size of z.
+
+    Examples:
+    >>> z = PriorSampler(32).sample(64, seed=0, temperature=0.8)
+    >>> images = model.decode(z)
+    """
+
+    name = "prior"
+
+    def __init__(self, latent_dim):
+        self.latent_dim = int(latent_dim)
+
+    def sample(self, n, seed=None, temperature=1.0):
+        """``n`` codes (n, latent_dim) float32; same seed, same codes."""
+        return np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype("float32") * temperature
+
+
+class GMMSampler:
+    """A Gaussian mixture over latent codes; ``temperature`` scales each component's spread.
+
+    Args:
+        weights: np.ndarray. (k,) mixture weights.
+        means: np.ndarray. (k, d) component means.
+        covariances: np.ndarray. (k, d, d) full covariances.
+
+    Examples:
+    >>> sampler = GMMSampler.fit(model.encode(x_train)[0], n_components=10)
+    >>> sampler.save(sampler_path("vae.keras"))
+    >>> z = GMMSampler.load("vae.gmm.npz").sample(64, seed=0)
+    """
+
+    name = "gmm"
+
+    def __init__(self, weights, means, covariances):
+        self.weights = np.asarray(weights, "float64")
+        self.means = np.asarray(means, "float64")
+        self.covariances = np.asarray(covariances, "float64")
+        self.latent_dim = self.means.shape[1]
+
+    @classmethod
+    def fit(cls, codes, n_components=10, seed=0):
+        """Fit scikit-learn's ``GaussianMixture`` (full covariances) on ``codes`` (n, d)."""
+        from sklearn.mixture import GaussianMixture
+
+        n_components = min(n_components, len(codes))
+        gmm = GaussianMixture(n_components=n_components, covariance_type="full", reg_covar=1e-4,
+                              random_state=seed).fit(codes)
+        return cls(gmm.weights_, gmm.means_, gmm.covariances_)
+
+    def sample(self, n, seed=None, temperature=1.0):
+        """``n`` codes (n, d) float32; same seed, same codes."""
+        rng = np.random.default_rng(seed)
+        component = rng.choice(len(self.weights), size=n, p=self.weights / self.weights.sum())
+        chol = np.linalg.cholesky(self.covariances)
+        eps = rng.standard_normal((n, self.latent_dim))
+        z = self.means[component] + temperature * np.einsum("nij,nj->ni", chol[component], eps)
+        return z.astype("float32")
+
+    def save(self, path, overwrite=True):
+        """Write the three arrays to a ``.npz`` atomically (nothing pickled)."""
+        with atomic_path(path, overwrite) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, weights=self.weights, means=self.means, covariances=self.covariances)
+
+    @classmethod
+    def load(cls, path):
+        """Read a saved sampler (``allow_pickle=False``); UserError if it is not one."""
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                return cls(f["weights"], f["means"], f["covariances"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise UserError(f"{path}: not a saved GMM sampler ({exc})") from None
+
+
+def sampler_path(model_path):
+    """Where a model's fitted GMM sampler lives: ``vae.keras`` -> ``vae.gmm.npz``.
+
+    Args:
+        model_path: str or Path. The model's file.
+
+    Examples:
+    >>> sampler_path("runs/vae.keras")
+    PosixPath('runs/vae.gmm.npz')
+    """
+    path = Path(model_path)
+    return path.with_name(path.stem + ".gmm.npz")

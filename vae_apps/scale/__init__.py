@@ -1,0 +1,1 @@
+"""Scaling out: ``tf.distribute`` training and batch inference on Ray Data."""
