@@ -5,7 +5,7 @@
     python benchmarks/label.py --suggest         # digits: two rounds of suggested labels vs random
     python benchmarks/label.py --mnist --sizes 100,600 --seeds 3   # Kingma et al.'s protocol
     python benchmarks/label.py --mnist --results benchmarks/results/label_mnist.json \
-        --models MODELS_DIR    # the full table over several sessions: finished cells and
+        --models MODELS_DIR    # the full table over several runs: finished cells and
                                # trained models are kept and reused by a rerun
     python benchmarks/label.py --digits --faces --mnist --results benchmarks/results/label_mnist.json \
         --models MODELS_DIR    # every dataset's table in one run (MNIST's cells kept: ~11 min)
@@ -303,7 +303,7 @@ def code_fingerprint():
 
 class KeptRows:
     """Table cells kept in a JSON file (``--results``) so one command builds a table whose
-    trainings outlast a session (MNIST's 4 sizes x 3 seeds: 12 trainings of ~22 min here);
+    trainings outlast one sitting (MNIST's 4 sizes x 3 seeds: 12 trainings of ~22 min here);
     a kept cell is reused only for the same vae_apps source and the same settings.
 
     Args:
