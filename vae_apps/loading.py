@@ -29,10 +29,7 @@ def load_vae(path, compile=True, precision=None):
     """
     import keras
 
-    from vae_apps.models.fully_conv import FullyConvVAE
-    from vae_apps.models.base import BaseVAE
-    from vae_apps.models.semi_supervised import SemiSupervisedVAE  # noqa: F401 (registers the class)
-    from vae_apps.models.vae import VAE  # noqa: F401 (registers the class)
+    from vae_apps.models import BaseVAE, FullyConvVAE  # registers every model class
 
     path = check_model_file(path)
     read_model_config(path)  # refuses hostile or absurd archives before Keras reads them
