@@ -43,6 +43,25 @@ def int_list(text):
     return values
 
 
+def positive_float(text):
+    """The type of scales and levels (``--strength``): a number above 0.
+
+    Args:
+        text: str. The option's value.
+
+    Examples:
+    >>> positive_float("1.5")
+    1.5
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number above 0, like 1.5")
+    return value
+
+
 def positive_int(text):
     """The type of counts (``--epochs``): an integer of at least 1.
 

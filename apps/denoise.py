@@ -3,7 +3,8 @@
 import sys
 from pathlib import Path
 
-from .common import add_common_options, add_engine_options, load_model_for, positive_int
+from .common import (add_common_options, add_engine_options, load_model_for, positive_float,
+                     positive_int)
 
 
 def add_parser(commands):
@@ -30,6 +31,12 @@ def add_parser(commands):
                                     for name, preset in PRESETS.items()))
     p.add_argument("--reference", metavar="CLEAN", help="clean originals: report PSNR and SSIM")
     p.add_argument("--figure", metavar="FILE.png", help="write a before/after figure")
+    p.add_argument("--strength", type=positive_float, default=1.0, metavar="S",
+                   help="scale the noise level the model is given (default 1: as estimated); "
+                        "above 1 removes more noise, below 1 keeps more grain and fine detail")
+    p.add_argument("--sigma", type=positive_float, metavar="GREY_LEVELS",
+                   help="the noise standard deviation in grey levels of 255, if known "
+                        "(default: estimated from each image)")
     p.add_argument("--batch-size", type=positive_int, default=256)
     add_engine_options(p)
     add_common_options(p, seed=False)
@@ -50,6 +57,11 @@ def run(args):
     from vae_apps.errors import UserError
     from vae_apps.plots import rows_figure
 
+    noise_level = None if args.sigma is None else args.sigma / 255.0
+    if (args.strength != 1.0 or noise_level is not None) and (
+            Path(args.input).is_file() or args.engine == "ray"):
+        raise UserError("--strength and --sigma apply to image folders denoised here "
+                        "(not to array files or --engine ray)")
     if Path(args.input).is_file():
         if args.engine == "ray":
             raise UserError(f"{args.input}: --engine ray denoises image folders; an array file "
@@ -70,7 +82,8 @@ def run(args):
     else:
         # The model file, not the model: it loads while the first images are read.
         report = folders.denoise_folder(args.model, args.input, args.output, overwrite=args.overwrite,
-                                        batch_size=args.batch_size, reference_dir=args.reference)
+                                        batch_size=args.batch_size, reference_dir=args.reference,
+                                        strength=args.strength, noise_level=noise_level)
     if args.figure and report.examples:
         rows_figure(args.figure, report.examples, title="before / after",
                     actual_size=report.full_resolution)

@@ -83,3 +83,79 @@ def test_a_range_draws_one_level_per_image_within_it():
 def test_malformed_ranges_are_refused(spec, message):
     with pytest.raises(UserError, match=message):
         parse_noise(spec)
+
+
+RAMP = np.tile(np.linspace(0.05, 0.95, 32, dtype="float32")[None, None, :, None], (64, 32, 1, 3))
+
+
+def test_poisson_variance_grows_with_the_signal_and_its_mean_is_the_signal():
+    gain = 0.005  # the brightest column used (0.63) stays 5 standard deviations below 1
+    out = parse_noise(f"poisson:{gain}").apply(RAMP, seed=0)
+    dark, bright = (out - RAMP)[..., 4, :], (out - RAMP)[..., 20, :]
+    assert dark.var() == pytest.approx(gain * RAMP[0, 0, 4, 0], rel=0.1)
+    assert bright.var() == pytest.approx(gain * RAMP[0, 0, 20, 0], rel=0.1)
+    assert abs((out - RAMP)[..., :21, :].mean()) < 0.002
+
+
+def test_poisson_gaussian_chain_adds_both_variances():
+    out = parse_noise("poisson:0.01+gaussian:0.05").apply(RAMP, seed=0)
+    middle = (out - RAMP)[..., 14:18, :]
+    assert middle.var() == pytest.approx(0.01 * 0.5 + 0.05 ** 2, rel=0.1)
+
+
+def test_correlated_noise_has_the_spread_and_is_correlated_in_space_and_across_channels():
+    mid = np.full((64, 32, 32, 3), 0.5, "float32")
+    noise = parse_noise("correlated:0.05").apply(mid, seed=0) - mid
+    assert noise.std() == pytest.approx(0.05, rel=0.05)
+    right = np.corrcoef(noise[:, :, :-1].ravel(), noise[:, :, 1:].ravel())[0, 1]
+    across = np.corrcoef(noise[..., 0].ravel(), noise[..., 1].ravel())[0, 1]
+    white = parse_noise("gaussian:0.05").apply(mid, seed=0) - mid
+    assert right > 0.4 and across > 0.3
+    assert abs(np.corrcoef(white[:, :, :-1].ravel(), white[:, :, 1:].ravel())[0, 1]) < 0.02
+
+
+def test_jpeg_in_the_loop_matches_pil_and_subsampling_is_chosen_per_image():
+    import io
+
+    from PIL import Image
+
+    photo = np.random.default_rng(0).random((1, 32, 32, 3)).astype("float32")
+    photo = np.repeat(np.repeat(photo[:, ::4, ::4], 4, axis=1), 4, axis=2)  # blocky: JPEG keeps it
+    for name, subsampling in (("jpeg420", 2), ("jpeg444", 0)):
+        out = parse_noise(f"{name}:75").apply(photo, seed=0)[0]
+        buffer = io.BytesIO()
+        Image.fromarray(np.round(photo[0] * 255).astype("uint8")).save(
+            buffer, "JPEG", quality=75, subsampling=subsampling)
+        expected = np.asarray(Image.open(buffer), "float32") / 255
+        np.testing.assert_array_equal(out, expected)
+    mixed = parse_noise("jpeg:75").apply(np.repeat(photo, 40, axis=0), seed=0)
+    kinds = {bytes(np.round(m * 255).astype("uint8")) for m in mixed}
+    assert len(kinds) == 2  # both subsamplings occur
+    grey = parse_noise("jpeg:60-95").apply(photo[..., :1], seed=0)
+    assert grey.shape == (1, 32, 32, 1) and np.abs(grey - photo[..., :1]).max() > 0
+
+
+def test_a_mixture_gives_each_image_one_chain():
+    out = parse_noise("mask:1,gaussian:0.001-0.002").apply(GREY, seed=0)
+    masked = (out == 0).all(axis=(1, 2, 3))
+    assert 0.35 < masked.mean() < 0.65
+    assert np.abs(out[~masked] - 0.5).max() < 0.02  # the others got the faint Gaussian
+    np.testing.assert_array_equal(out, parse_noise("mask:1,gaussian:0.001-0.002").apply(GREY, seed=0))
+
+
+def test_the_photo_mix_parses_and_leaves_some_patches_clean():
+    from vae_apps.denoising.noise import PHOTO_NOISE
+
+    x = np.repeat(RAMP[:1], 120, axis=0)
+    out = parse_noise(PHOTO_NOISE).apply(x, seed=0)
+    spread = (out - x).reshape(len(x), -1).std(axis=1)
+    assert out.shape == x.shape and (spread < 0.004).mean() > 0.08 and spread.max() > 0.05
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("poisson:0", "gain"), ("jpeg:101", "JPEG quality"), ("jpeg:abc", "JPEG quality"),
+    ("gaussian:0.1,", "empty chain"),
+])
+def test_malformed_new_kinds_are_refused(spec, message):
+    with pytest.raises(UserError, match=message):
+        parse_noise(spec)

@@ -380,7 +380,8 @@ def recover_dataset_labels(x, given, *, model=None, method=None, codes=None, epo
 
 def patch_training_images(spec, channels=None):
     """Images to draw training patches from: a folder's files (streamed, any sizes),
-    the bundled photos (``bundled-photos``), or the images of any other data spec.
+    the bundled photos (``bundled-photos``), or the images of any other data spec;
+    several joined by ``+`` (``bundled-photos+photos/train``) are used together.
 
     Args:
         spec: str. An image folder, ``bundled-photos`` or any ``load_data`` spec.
@@ -391,6 +392,9 @@ def patch_training_images(spec, channels=None):
     """
     from vae_apps.io.photos import BUNDLED_PHOTOS_SPEC, training_photos
 
+    if "+" in str(spec) and not Path(spec).exists():  # several sources, in order
+        return [image for part in str(spec).split("+")
+                for image in patch_training_images(part, channels)]
     if spec == BUNDLED_PHOTOS_SPEC:
         return training_photos()
     if Path(spec).is_dir():

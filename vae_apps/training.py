@@ -392,6 +392,9 @@ def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch
 
 # The photo denoiser's recipe (vae-apps train --patch-size): measured on the bundled
 # photos, see README "Denoising photos".
+# New patch denoisers take a noise level (an FFDNet-style strength control, with
+# an estimator for blind use) and end at full resolution (no period-2 pattern).
+PATCH_MODEL_DEFAULTS = dict(noise_level_input=True, refine_filters=32)
 PATCH_DEFAULTS = dict(patch_size=64, patches_per_image=256, batch_size=32, epochs=30,
                       learning_rate=1e-3, validation_patches=512)
 
@@ -403,7 +406,7 @@ def train_patch_denoiser(images, noise, *, channels=None,
                          learning_rate=PATCH_DEFAULTS["learning_rate"],
                          validation_patches=PATCH_DEFAULTS["validation_patches"], precision="auto", seed=0, out=None, overwrite=False, logdir=None,
                          resume_dir=None, verbose="auto", callbacks=(), model=None,
-                         **model_kwargs):
+                         colour_augmentation=True, **model_kwargs):
     """Train a ``FullyConvVAE`` denoiser on random patches of images of any sizes.
 
     Args:
@@ -428,7 +431,11 @@ def train_patch_denoiser(images, noise, *, channels=None,
         verbose: int or str. Keras' progress output.
         callbacks: tuple of keras.callbacks.Callback. More callbacks.
         model: FullyConvVAE or None. A model to continue training.
-        **model_kwargs: ``FullyConvVAE`` arguments (filters, latent_channels, beta ...).
+        colour_augmentation: bool. Vary the colours of colour patches
+            (``vae_apps.io.data.augment_colours``).
+        **model_kwargs: ``FullyConvVAE`` arguments (filters, latent_channels, beta ...);
+            a new model takes a noise level and ends at full resolution
+            (``PATCH_MODEL_DEFAULTS``) unless told otherwise.
 
     Returns:
         ``TrainResult``; the model written to ``out`` computes in float32.
@@ -452,7 +459,7 @@ def train_patch_denoiser(images, noise, *, channels=None,
     keras.utils.set_random_seed(seed)
     if model is None:
         model = FullyConvVAE(channels=channels, seed=seed, dtype=dtype_policy(precision),
-                             **model_kwargs)
+                             **{**PATCH_MODEL_DEFAULTS, **model_kwargs})
     steps_per_epoch = len(images) * patches_per_image // batch_size
     if steps_per_epoch < 1:
         raise UserError(f"{len(images)} images x {patches_per_image} patches per image make less "
@@ -463,7 +470,7 @@ def train_patch_denoiser(images, noise, *, channels=None,
         model.compile(optimizer=keras.optimizers.Adam(
             learning_rate_schedule(learning_rate, "cosine", steps)))
     train_ds = make_patch_dataset(images, patch_size, channels, patches_per_image, batch_size,
-                                  noise, seed)
+                                  noise, seed, colour_augmentation=colour_augmentation)
     # Validation: fixed crops spread over the images, fixed noise.
     rng = np.random.default_rng([seed, 10**6])
     per_image = -(-validation_patches // len(images))
@@ -479,6 +486,8 @@ def train_patch_denoiser(images, noise, *, channels=None,
         raise UserError("none of the training images could be read")
     clean = np.stack(clean[:validation_patches])
     val_ds = tf.data.Dataset.from_tensor_slices((noise.apply(clean, seed=seed + 1), clean))
+    if model.noise_level_input:
+        train_ds, val_ds = (ds.map(with_true_noise_level) for ds in (train_ds, val_ds))
     # Endless, with the epoch's length given: the patch generator's length is unknown to
     # Keras, which otherwise ends the first epoch with "Your input ran out of data;
     # interrupting training". Each repetition is one epoch's patches, as before.
@@ -487,6 +496,23 @@ def train_patch_denoiser(images, noise, *, channels=None,
                               verbose=verbose, callbacks=callbacks, steps_per_epoch=steps_per_epoch)
     keep_float32(result, out)
     return result
+
+
+def with_true_noise_level(noisy, clean):
+    """(noisy + its noise-level channel, clean): the level is each patch's true noise
+    standard deviation, that of noisy - clean (0 for a clean patch), what
+    ``FullyConvVAE(noise_level_input=True)`` is trained with.
+
+    Examples:
+    >>> pairs = pairs.map(with_true_noise_level)
+    """
+    import tensorflow as tf
+
+    from vae_apps.models.fully_conv import NOISE_MAP_SCALE
+
+    level = tf.math.reduce_std(noisy - clean, axis=(-3, -2, -1), keepdims=True)
+    channel = tf.broadcast_to(level * NOISE_MAP_SCALE, tf.shape(noisy[..., :1]))
+    return tf.concat([noisy, channel], axis=-1), clean
 
 
 def keep_float32(result, out=None):

@@ -187,7 +187,7 @@ class FolderFiles:
             return str(exc)
 
 
-def denoise_loaded(model, loaded, full_resolution, batch_size=256):
+def denoise_loaded(model, loaded, full_resolution, batch_size=256, strength=1.0, noise_level=None):
     """The model side: outputs for ``FolderFiles.load`` results that were read.
 
     Args:
@@ -196,6 +196,9 @@ def denoise_loaded(model, loaded, full_resolution, batch_size=256):
         full_resolution: bool. Denoise each image at its own size (fully
             convolutional models) instead of the resized copies in one batch.
         batch_size: int. Images per model call at a fixed size.
+        strength: float. Multiplies the noise level of models that take one.
+        noise_level: float or None. The noise standard deviation (0-1 scale) for models
+            that take one; None estimates it per image.
 
     Examples:
     >>> outputs = denoise_loaded(model, [files.load(p) for p in paths], True)  # doctest: +SKIP
@@ -205,7 +208,11 @@ def denoise_loaded(model, loaded, full_resolution, batch_size=256):
     if full_resolution:
         from vae_apps.denoising.full_resolution import denoise_full_resolution
 
-        return [denoise_full_resolution(model, pixels) for _, _, pixels in loaded]
+        return [denoise_full_resolution(model, pixels, strength=strength, noise_level=noise_level)
+                for _, _, pixels in loaded]
+    if strength != 1.0 or noise_level is not None:
+        raise UserError("--strength and --sigma need a fully convolutional model that takes a "
+                        "noise level (the photo presets, or vae-apps train --patch-size)")
     return model.reconstruct(np.stack([resized for _, _, resized in loaded]), batch_size)
 
 
@@ -289,7 +296,8 @@ class FolderTally:
 
 
 def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, reference_dir=None,
-                   progress=True, figure_examples=FIGURE_COLUMNS, workers=None):
+                   progress=True, figure_examples=FIGURE_COLUMNS, workers=None, strength=1.0,
+                   noise_level=None):
     """Denoise every image under ``in_dir`` into the same relative path under ``out_dir``.
 
     Args:
@@ -307,6 +315,10 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
         workers: int. Processes that read and write the files while this process runs
             the model (default: one per CPU but one, at most 4); 0 does the file
             work in threads of this process instead.
+        strength: float. Multiplies the noise level of models that take one (the
+            presets): > 1 removes more, < 1 keeps more grain and detail.
+        noise_level: float or None. The noise standard deviation (0-1 scale); None
+            estimates it from each image (blind).
 
     Returns:
         a ``DenoiseReport`` (counts, skipped files with reasons, quality, timing).
@@ -360,7 +372,8 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
                 reads.append(pool.submit(_read_files, files, tasks[queued]))
                 queued += 1
             if len(loaded) >= batch_size or not reads:
-                outputs = denoise_loaded(model, loaded, files.full_resolution, batch_size)
+                outputs = denoise_loaded(model, loaded, files.full_resolution, batch_size,
+                                         strength, noise_level)
                 for first in range(0, len(loaded), files_per_task):
                     chunk = loaded[first:first + files_per_task]
                     paths_and_infos = [(path, info) for path, info, _ in chunk]

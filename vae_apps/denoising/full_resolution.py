@@ -12,13 +12,16 @@ model denoises a grey image as a grey colour image and returns its mean channel.
 
 import numpy as np
 
+from vae_apps.errors import UserError
+
 # Tile side in pixels: larger tiles waste less on margins but hold more activations
 # (a 4000 x 3000 colour photo peaked at 2.27 GB with 1024 and a padded copy; see README).
 TILE = 512
 TILE_MARGIN = 40
 
 
-def denoise_full_resolution(model, pixels, tile=TILE, margin=TILE_MARGIN):
+def denoise_full_resolution(model, pixels, tile=TILE, margin=TILE_MARGIN, strength=1.0,
+                            noise_level=None):
     """Denoise one H x W x C image (float32 in [0, 1]) at its own size.
 
     Args:
@@ -27,6 +30,10 @@ def denoise_full_resolution(model, pixels, tile=TILE, margin=TILE_MARGIN):
         tile: int. Side of the tiles an image larger than ``tile`` x ``tile`` is cut
             into (bounds the memory: a 4000 x 3000 colour photo peaked at 2.27 GB).
         margin: int. Context each tile sees beyond its own pixels.
+        strength: float. For a model that takes a noise level: multiplies it (> 1
+            removes more, < 1 keeps more of the grain and detail).
+        noise_level: float or None. The noise standard deviation on the 0-1 scale
+            (25 grey levels: 0.098); None estimates it from the image (blind).
 
     Returns:
         float32 H x W x C in [0, 1].
@@ -40,20 +47,49 @@ def denoise_full_resolution(model, pixels, tile=TILE, margin=TILE_MARGIN):
     if isinstance(model, PhotoDenoiser):
         model = model.for_channels(pixels.shape[-1])
     channels = pixels.shape[-1]
+    run = dict(tile=tile, margin=margin, strength=strength, noise_level=noise_level)
     if channels == model.channels:
-        return _tiled(model, pixels, tile, margin)
+        return _denoised(model, pixels, **run)
     if model.channels == 1:
-        return np.concatenate([_tiled(model, pixels[..., c:c + 1], tile, margin)
+        return np.concatenate([_denoised(model, pixels[..., c:c + 1], **run)
                                for c in range(channels)], axis=-1)
     colour = np.repeat(pixels[..., :1], model.channels, axis=-1)
-    return _tiled(model, colour, tile, margin).mean(axis=-1, keepdims=True)
+    return _denoised(model, colour, **run).mean(axis=-1, keepdims=True)
 
 
-def _tiled(model, pixels, tile, margin):
+def estimate_noise_level(model, pixels, tile=TILE, margin=TILE_MARGIN):
+    """The noise standard deviation (0-1 scale) a noise-level model's estimator sees
+    in one H x W x C image: its map's mean over the whole image, tile by tile.
+
+    Examples:
+    >>> round(255 * estimate_noise_level(model, noisy_photo))  # doctest: +SKIP
+    25
+    """
+    total = 0.0
+    for window, (h, w), crop, _ in _windows(pixels, model.stride, tile, margin):
+        level = model.noise_level_map(window[None])[0]
+        total += level[crop // 2:crop // 2 + -(-h // 2), crop // 2:crop // 2 + -(-w // 2)].sum()
+    height, width = pixels.shape[:2]
+    return float(total / (-(-height // 2) * -(-width // 2)))
+
+
+def _denoised(model, pixels, tile, margin, strength, noise_level):
+    if not getattr(model, "noise_level_input", False):
+        if strength != 1.0 or noise_level is not None:
+            raise UserError("this model takes no noise level: --strength and --sigma need a "
+                            "model trained with one (the photo presets, or vae-apps train "
+                            "--patch-size)")
+        return _tiled(model, pixels, tile, margin, None)
+    if noise_level is None:
+        noise_level = estimate_noise_level(model, pixels, tile, margin)
+    return _tiled(model, pixels, tile, margin, float(noise_level) * float(strength))
+
+
+def _windows(pixels, stride, tile, margin):
+    """(window, (h, w), margin, (top, left)) per tile: the tile's pixels plus ``margin`` of context,
+    mirrored at the image's borders, padded to a multiple of ``stride``."""
     height, width, _ = pixels.shape
-    stride = model.stride
     tile, margin = tile - tile % stride, margin + -margin % stride
-    out = np.empty_like(pixels)
     for top in range(0, height, tile):
         for left in range(0, width, tile):
             h, w = min(tile, height - top), min(tile, width - left)
@@ -61,8 +97,16 @@ def _tiled(model, pixels, tile, margin):
             # the whole image (a 4000 x 3000 colour photo is 144 MB in float32).
             rows = _mirrored(np.arange(top - margin, top + h + -h % stride + margin), height)
             cols = _mirrored(np.arange(left - margin, left + w + -w % stride + margin), width)
-            result = model.denoise_padded(pixels[np.ix_(rows, cols)][None])[0]
-            out[top:top + h, left:left + w] = result[margin:margin + h, margin:margin + w]
+            yield pixels[np.ix_(rows, cols)], (h, w), margin, (top, left)
+
+
+def _tiled(model, pixels, tile, margin, noise_level):
+    out = np.empty_like(pixels)
+    for window, (h, w), crop, (top, left) in _windows(pixels, model.stride, tile, margin):
+        batch = window[None] if noise_level is None else model.with_noise_level(window[None],
+                                                                                 noise_level)
+        result = model.denoise_padded(batch)[0]
+        out[top:top + h, left:left + w] = result[crop:crop + h, crop:crop + w]
     return np.clip(out, 0.0, 1.0, out=out)
 
 
@@ -96,6 +140,8 @@ class PhotoDenoiser:
         """The model for images with ``channels`` channels (colour for 3, else grey)."""
         return self.models[3 if channels == 3 else 1]
 
-    def reconstruct(self, x, batch_size=None):
+    def reconstruct(self, x, batch_size=None, strength=1.0, noise_level=None):
         """Denoise a batch of same-size images (N x H x W x C)."""
-        return np.stack([denoise_full_resolution(self, image) for image in np.asarray(x, "float32")])
+        return np.stack([denoise_full_resolution(self, image, strength=strength,
+                                                 noise_level=noise_level)
+                         for image in np.asarray(x, "float32")])

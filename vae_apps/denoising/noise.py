@@ -1,11 +1,16 @@
 """Corruption models for denoising, selected by spec strings.
 
-A spec is ``name:value`` (``gaussian:0.5``, ``salt_pepper:0.2``, ``mask:0.3``,
-``block:8``) or several joined by ``+`` (``gaussian:0.3+mask:0.1``), applied in
-order. ``gaussian``, ``salt_pepper`` and ``mask`` also take a range ``LOW-HIGH``
-(``gaussian:0.02-0.2``): each image then gets its own value, drawn uniformly, so
-one denoiser learns every level in the range (blind denoising). Every corruption is a pure function of the images and a stateless seed,
-so the same seed gives the same noise, inside a ``tf.data`` pipeline or on arrays.
+A spec is ``name:value`` (``gaussian:0.5``, ``poisson:0.01``, ``jpeg:90``,
+``salt_pepper:0.2``) or several joined by ``+`` (``poisson:0.01+gaussian:0.02``:
+Poisson-Gaussian noise; ``gaussian:0.1+jpeg:90``: a noisy photo saved as JPEG),
+applied in order. Most kinds also take a range ``LOW-HIGH`` (``gaussian:0-0.2``):
+each image then gets its own value, drawn uniformly, so one denoiser learns every
+level in the range (blind denoising; a range from 0 leaves some images clean).
+Several chains joined by ``,`` make a mixture: each image gets one of them, drawn
+uniformly (the photo presets train on such a mix of users' degradations).
+
+Every corruption is a pure function of the images and a stateless seed, so the
+same seed gives the same noise, inside a ``tf.data`` pipeline or on arrays.
 """
 
 from dataclasses import dataclass
@@ -28,6 +33,112 @@ def gaussian(x, sigma, seed):
     >>> noisy = gaussian(x, 0.5, tf.constant([0, 1]))
     """
     return tf.clip_by_value(x + sigma * tf.random.stateless_normal(tf.shape(x), seed), 0.0, 1.0)
+
+
+def poisson(x, gain, seed):
+    """Signal-dependent (shot) noise: ``gain * Poisson(x / gain)``, clipped to [0, 1].
+
+    The variance is ``gain * x``: a pixel at full scale has ``1 / gain`` photons
+    (``poisson:0.033`` is a peak of about 30 photons, photon-limited microscopy).
+    Chained with ``gaussian`` it is the Poisson-Gaussian model of camera sensors.
+
+    Args:
+        x: tf.Tensor. float32 images (N, H, W, C) in [0, 1].
+        gain: float or tf.Tensor. Variance per unit of signal (per image: (N, 1, 1, 1)).
+        seed: tf.Tensor. A stateless seed, shape (2,).
+
+    Examples:
+    >>> noisy = poisson(x, 0.01, tf.constant([0, 1]))
+    """
+    # Below 1e-5 (100,000 photons) the noise is under 1/255 everywhere: left clean.
+    gain = tf.broadcast_to(tf.cast(gain, tf.float32), tf.shape(x))
+    safe = tf.maximum(gain, 1e-5)
+    counts = tf.random.stateless_poisson(tf.shape(x), seed, x / safe, dtype=tf.float32)
+    return tf.where(gain < 1e-5, x, tf.clip_by_value(counts * safe, 0.0, 1.0))
+
+
+# Camera pipelines interpolate colour from a mosaic and filter: their noise is
+# correlated between neighbouring pixels and between channels. A 3 x 3 binomial
+# blur and a shared component across channels give both; the result is rescaled to
+# the requested standard deviation per pixel.
+_BINOMIAL = np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0]) / 16.0
+CHANNEL_CORRELATION = 0.5
+
+
+def correlated(x, sigma, seed):
+    """Gaussian noise correlated across neighbouring pixels and colour channels, as
+    after demosaicing: per-pixel standard deviation ``sigma``, clipped to [0, 1].
+
+    Args:
+        x: tf.Tensor. float32 images (N, H, W, C) in [0, 1].
+        sigma: float or tf.Tensor. The per-pixel standard deviation (per image: (N, 1, 1, 1)).
+        seed: tf.Tensor. A stateless seed, shape (2,).
+
+    Examples:
+    >>> noisy = correlated(x, 0.05, tf.constant([0, 1]))
+    """
+    shape = tf.shape(x)
+    white = tf.random.stateless_normal(shape, seed)
+    channels = x.shape[-1]
+    if channels > 1:  # a shared component: a correlation of CHANNEL_CORRELATION
+        shared = tf.random.stateless_normal(
+            tf.concat([shape[:3], [1]], 0), tf.random.experimental.stateless_fold_in(seed, 1))
+        rho = CHANNEL_CORRELATION
+        white = np.sqrt(1 - rho) * white + np.sqrt(rho) * shared
+    kernel = tf.constant(np.tile(_BINOMIAL[:, :, None, None], (1, 1, channels, 1)), tf.float32)
+    blurred = tf.nn.depthwise_conv2d(white, kernel, [1, 1, 1, 1], "SAME")
+    blurred /= float(np.sqrt(np.sum(_BINOMIAL ** 2)))  # back to unit variance
+    return tf.clip_by_value(x + sigma * blurred, 0.0, 1.0)
+
+
+# JPEG's chroma subsampling, as PIL names it: 0 keeps colour at full resolution
+# (4:4:4), 2 halves it both ways (4:2:0, what most cameras and editors write).
+SUBSAMPLING = {"444": 0, "420": 2}
+
+
+def _jpeg_numpy(x, quality, seed, subsampling):
+    import io
+
+    from PIL import Image
+
+    rng = np.random.default_rng(np.asarray(seed).astype("uint64"))
+    quality = np.broadcast_to(np.asarray(quality).reshape(-1), (len(x),))
+    out = np.empty_like(x)
+    for i, image in enumerate(x):
+        pixels = np.round(np.clip(image, 0.0, 1.0) * 255).astype("uint8")
+        grey = pixels.shape[-1] == 1
+        chosen = subsampling if subsampling is not None else rng.choice([0, 2])
+        buffer = io.BytesIO()
+        Image.fromarray(pixels[..., 0] if grey else pixels).save(
+            buffer, "JPEG", quality=int(round(float(quality[i]))), subsampling=int(chosen))
+        decoded = np.asarray(Image.open(buffer), "float32") / 255.0
+        out[i] = decoded[..., None] if grey else decoded
+    return out
+
+
+def _jpeg_with(subsampling):
+    def jpeg(x, quality, seed):
+        out = tf.numpy_function(lambda a, q, s: _jpeg_numpy(a, q, s, subsampling),
+                                [x, tf.cast(quality, tf.float32), seed], tf.float32,
+                                stateful=False)
+        return tf.ensure_shape(out, x.shape)
+
+    return jpeg
+
+
+jpeg = _jpeg_with(None)
+jpeg.__doc__ = """Save as JPEG at ``quality`` and decode (through PIL, as users' files are):
+    colour images get 4:2:0 or 4:4:4 chroma subsampling, drawn per image from the seed
+    (``jpeg420`` and ``jpeg444`` fix it).
+
+    Args:
+        x: tf.Tensor. float32 images (N, H, W, C) in [0, 1], rounded to 8 bits first.
+        quality: float or tf.Tensor. JPEG quality, 1-100 (per image: (N, 1, 1, 1)).
+        seed: tf.Tensor. A stateless seed, shape (2,).
+
+    Examples:
+    >>> saved = jpeg(x, 90, tf.constant([0, 1]))
+    """
 
 
 def salt_pepper(x, p, seed):
@@ -85,9 +196,26 @@ def block(x, size, seed):
     return tf.where(square, 0.0, x)
 
 
+# The photo presets' training mix, one chain per patch: what users' folders hold.
+PHOTO_NOISE = ",".join([
+    "gaussian:0-0.004",  # clean (under 1 grey level): a clean photo must come back unchanged
+    "gaussian:0-0.2",  # i.i.d. Gaussian, 0-51 grey levels
+    "poisson:0.0005-0.03+gaussian:0-0.04",  # a camera sensor: shot noise and read noise
+    "correlated:0-0.15",  # after demosaicing: across neighbours and channels
+    "gaussian:0-0.2+jpeg:60-95",  # a noisy photo saved as JPEG (4:2:0 or 4:4:4)
+    "poisson:0.0005-0.02+correlated:0-0.08+jpeg:60-95",  # a camera's JPEG
+])
+
 # name -> (function, parameter type, valid range description, check, takes LOW-HIGH)
 CORRUPTIONS = {
     "gaussian": (gaussian, float, "a standard deviation > 0", lambda v: v > 0, True),
+    "poisson": (poisson, float, "a gain > 0 (variance per unit of signal)", lambda v: v > 0, True),
+    "correlated": (correlated, float, "a standard deviation > 0", lambda v: v > 0, True),
+    "jpeg": (jpeg, int, "a JPEG quality in 1-100", lambda v: 1 <= v <= 100, True),
+    "jpeg420": (_jpeg_with(SUBSAMPLING["420"]), int, "a JPEG quality in 1-100",
+                lambda v: 1 <= v <= 100, True),
+    "jpeg444": (_jpeg_with(SUBSAMPLING["444"]), int, "a JPEG quality in 1-100",
+                lambda v: 1 <= v <= 100, True),
     "salt_pepper": (salt_pepper, float, "a fraction in (0, 1]", lambda v: 0 < v <= 1, True),
     "mask": (mask, float, "a fraction in (0, 1]", lambda v: 0 < v <= 1, True),
     "block": (block, int, "a square size >= 1 in pixels", lambda v: v >= 1, False),
@@ -96,36 +224,37 @@ CORRUPTIONS = {
 
 @dataclass(frozen=True)
 class Noise:
-    """A parsed noise spec: a sequence of (corruption, value) applied in order.
+    """A parsed noise spec: one or more chains of (corruption, value) steps.
 
     Made by ``parse_noise``; ``apply(x, seed)`` corrupts NumPy images reproducibly,
     calling it on a tensor batch with a stateless seed corrupts inside ``tf.data``.
+    With several chains (a mixture) each image gets one chain, drawn uniformly.
 
     Args:
-        spec: str. The spec it was parsed from (``"gaussian:0.1-0.3+mask:0.2"``).
-        steps: tuple. ``(function, value or (low, high))`` pairs, applied in order; a
-            range draws each image's strength uniformly.
+        spec: str. The spec it was parsed from (``"gaussian:0-0.2,gaussian:0.1+jpeg:90"``).
+        chains: tuple. Per chain, ``(function, value or (low, high))`` steps applied in
+            order; a range draws each image's strength uniformly.
 
     Examples:
     >>> noisy = parse_noise("salt_pepper:0.2").apply(x, seed=0)
     """
 
     spec: str
-    steps: tuple  # (function, value or (low, high))
+    chains: tuple  # of tuples of (function, value or (low, high))
 
     def __call__(self, x, seed):
         """Corrupt a float32 batch (N, H, W, C) with a stateless seed of shape (2,)."""
         x = tf.convert_to_tensor(x, tf.float32)
         seed = tf.cast(seed, tf.int64)
-        for i, (fn, value) in enumerate(self.steps):
-            step_seed = tf.random.experimental.stateless_fold_in(seed, i)
-            if isinstance(value, tuple):  # a range: one value per image
-                low, high = value
-                value = tf.random.stateless_uniform(
-                    (tf.shape(x)[0], 1, 1, 1), tf.random.experimental.stateless_fold_in(step_seed, -1),
-                    minval=low, maxval=high)
-            x = fn(x, value, step_seed)
-        return x
+        if len(self.chains) == 1:
+            return _apply_chain(self.chains[0], x, seed)
+        outputs = [_apply_chain(chain, x, tf.random.experimental.stateless_fold_in(seed, c))
+                   for c, chain in enumerate(self.chains)]
+        choice = tf.random.stateless_uniform(
+            (tf.shape(x)[0],), tf.random.experimental.stateless_fold_in(seed, -2),
+            maxval=len(self.chains), dtype=tf.int32)
+        picked = tf.one_hot(choice, len(self.chains), dtype=tf.float32)  # (N, chains)
+        return tf.einsum("nk,knhwc->nhwc", picked, tf.stack(outputs))
 
     def apply(self, x, seed=0, batch_size=1024):
         """Corrupt a NumPy array reproducibly: the same seed gives the same noise."""
@@ -136,37 +265,58 @@ class Noise:
         return out
 
 
+def _apply_chain(chain, x, seed):
+    for i, (fn, value) in enumerate(chain):
+        step_seed = tf.random.experimental.stateless_fold_in(seed, i)
+        if isinstance(value, tuple):  # a range: one value per image
+            low, high = value
+            value = tf.random.stateless_uniform(
+                (tf.shape(x)[0], 1, 1, 1), tf.random.experimental.stateless_fold_in(step_seed, -1),
+                minval=float(low), maxval=float(high))
+        x = fn(x, value, step_seed)
+    return x
+
+
 def parse_noise(spec):
     """Parse a noise spec into a ``Noise``; raise UserError if malformed.
 
     Args:
-        spec: str. ``NAME:VALUE`` corruptions joined by ``+``; NAME one of ``CORRUPTIONS``
-            (gaussian, salt_pepper, mask, block); a range ``LOW-HIGH`` draws the level
-            afresh per image where the kind allows it.
+        spec: str. ``NAME:VALUE`` corruptions joined by ``+`` (applied in order), and
+            such chains joined by ``,`` (a mixture: one chain per image); NAME one of
+            ``CORRUPTIONS`` (gaussian, poisson, correlated, jpeg, jpeg420, jpeg444,
+            salt_pepper, mask, block); a range ``LOW-HIGH`` draws the level afresh per
+            image where the kind allows it.
 
     Examples:
     >>> noise = parse_noise("gaussian:0.5+mask:0.1")
+    >>> camera = parse_noise("poisson:0.001-0.02+gaussian:0-0.03+jpeg:60-95")
     >>> noisy = noise.apply(x, seed=0)
     """
-    steps = []
-    for part in str(spec).split("+"):
-        name, _, raw = part.strip().partition(":")
-        if name not in CORRUPTIONS:
-            raise UserError(f"noise {part!r}: unknown kind {name!r}; use one of "
-                            f"{', '.join(CORRUPTIONS)} as NAME:VALUE, e.g. gaussian:0.5")
-        fn, kind, expected, valid, ranged = CORRUPTIONS[name]
-        low, dash, high = raw.partition("-")
-        if dash and not ranged:
-            raise UserError(f"noise {part!r}: {name} takes one value, not a range")
-        try:
-            values = [kind(v) for v in ((low, high) if dash else (raw,))]
-        except ValueError:
-            example = "8" if kind is int else "0.2 or a range such as 0.02-0.2"
-            raise UserError(f"noise {part!r}: {name} takes {expected}, e.g. {name}:{example}") from None
-        # A range may start at 0 (some images left clean); its top must be valid.
-        if not valid(values[-1]) or values[0] < 0:
-            raise UserError(f"noise {part!r}: {name} takes {expected}")
-        if dash and values[0] >= values[1]:
-            raise UserError(f"noise {part!r}: a range LOW-HIGH needs LOW < HIGH")
-        steps.append((fn, tuple(values) if dash else values[0]))
-    return Noise(spec=str(spec), steps=tuple(steps))
+    chains = []
+    for chain in str(spec).split(","):
+        if not chain.strip():
+            raise UserError(f"noise {spec!r}: an empty chain between commas")
+        chains.append(tuple(_parse_step(part) for part in chain.split("+")))
+    return Noise(spec=str(spec), chains=tuple(chains))
+
+
+def _parse_step(part):
+    name, _, raw = part.strip().partition(":")
+    if name not in CORRUPTIONS:
+        raise UserError(f"noise {part!r}: unknown kind {name!r}; use one of "
+                        f"{', '.join(CORRUPTIONS)} as NAME:VALUE, e.g. gaussian:0.5")
+    fn, kind, expected, valid, ranged = CORRUPTIONS[name]
+    low, dash, high = raw.partition("-")
+    if dash and not ranged:
+        raise UserError(f"noise {part!r}: {name} takes one value, not a range")
+    try:
+        values = [kind(v) for v in ((low, high) if dash else (raw,))]
+    except ValueError:
+        example = "8" if kind is int else "0.2 or a range such as 0.02-0.2"
+        raise UserError(f"noise {part!r}: {name} takes {expected}, e.g. {name}:{example}") from None
+    # A range may start at 0 (some images left clean); its top must be valid.
+    if not valid(values[-1]) or values[0] < 0:
+        raise UserError(f"noise {part!r}: {name} takes {expected}")
+    if dash and values[0] >= values[1]:
+        raise UserError(f"noise {part!r}: a range LOW-HIGH needs LOW < HIGH")
+    return fn, tuple(values) if dash else values[0]

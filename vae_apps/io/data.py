@@ -492,8 +492,32 @@ def draw_patches(pixels, patch_size, count, rng):
         yield np.ascontiguousarray(patch[:, ::-1] if variant >= 4 else patch)
 
 
+def augment_colours(patch, seed):
+    """A random change of colours, on half of the patches: a channel permutation, a hue
+    rotation, a saturation factor of 0.5-2 and an exposure change (gain 0.7-1.3,
+    gamma 0.75-1.35), so that no hue or saturation is rare in training.
+
+    Args:
+        patch: tf.Tensor. One float32 colour patch (H, W, 3) in [0, 1].
+        seed: tf.Tensor. A stateless seed, shape (2,).
+
+    Examples:
+    >>> varied = augment_colours(patch, tf.constant([0, 1]))
+    """
+    import tensorflow as tf
+
+    fold = tf.random.experimental.stateless_fold_in
+    u = tf.random.stateless_uniform((5,), fold(seed, 0))
+    orders = tf.constant([[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]])
+    varied = tf.gather(patch, orders[tf.cast(u[0] * 6, tf.int32) % 6], axis=-1)
+    varied = tf.image.stateless_random_hue(varied, 0.5, fold(seed, 1))
+    varied = tf.image.stateless_random_saturation(varied, 0.5, 2.0, fold(seed, 2))
+    varied = tf.clip_by_value(varied, 0.0, 1.0) ** (0.75 + 0.6 * u[1]) * (0.7 + 0.6 * u[2])
+    return tf.where(u[3] < 0.5, tf.clip_by_value(varied, 0.0, 1.0), patch)
+
+
 def make_patch_dataset(images, patch_size, channels, patches_per_image=64, batch_size=32,
-                       noise=None, seed=0, shuffle_buffer=4096):
+                       noise=None, seed=0, shuffle_buffer=4096, colour_augmentation=False):
     """A ``tf.data`` pipeline of random patches from images of any sizes.
 
     Args:
@@ -507,6 +531,7 @@ def make_patch_dataset(images, patch_size, channels, patches_per_image=64, batch
         noise: Noise or None. A ``vae_apps.denoising.noise.Noise``: yield (noisy, clean) pairs.
         seed: int. The crops, turns, shuffling and noise of epoch e come from (seed, e).
         shuffle_buffer: int. Patches mixed across images before batching.
+        colour_augmentation: bool. Vary the colours of colour patches (``augment_colours``).
 
     Examples:
     >>> ds = make_patch_dataset(["a.jpg", "b.png"], 64, channels=1,
@@ -535,4 +560,8 @@ def make_patch_dataset(images, patch_size, channels, patches_per_image=64, batch
     ds = tf.data.Dataset.from_generator(
         generate, output_signature=tf.TensorSpec((patch_size, patch_size, channels), tf.float32))
     ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if colour_augmentation and channels == 3:
+        seeds = tf.data.Dataset.random(seed=seed + 7, rerandomize_each_iteration=True).batch(2)
+        ds = tf.data.Dataset.zip(ds, seeds).map(augment_colours,
+                                                num_parallel_calls=tf.data.AUTOTUNE)
     return corrupt_batches(ds.batch(batch_size, drop_remainder=True), seed, noise)

@@ -199,6 +199,11 @@ class BaseVAE(keras.Model):
         (and, for conditional models, the input ``x_input``)."""
         raise NotImplementedError
 
+    def auxiliary_loss(self, x_input, x_target, training=False):
+        """A per-image loss of parts outside the ELBO (None: there are none), added to
+        the training loss; ``FullyConvVAE``'s noise-level estimator uses it."""
+        return None
+
     def negative_log_likelihood(self, x_target, pixel_parameters):
         """-log p(x_target | z) per image, from ``pixel_parameters``."""
         return self._nll(ops.cast(x_target, "float32"), ops.cast(pixel_parameters, "float32"),
@@ -226,6 +231,9 @@ class BaseVAE(keras.Model):
         with tf.GradientTape() as tape:
             nll, kl = self.compute_losses(x_input, x_target, training=True)
             loss = ops.mean(nll + self.kl_weight * kl)
+            auxiliary = self.auxiliary_loss(x_input, x_target, training=True)
+            if auxiliary is not None:
+                loss = loss + ops.mean(auxiliary)
             # A hand-written mean is per replica: scale so gradients sum correctly.
             scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
         grads = tape.gradient(scaled, self.trainable_weights)
@@ -237,7 +245,11 @@ class BaseVAE(keras.Model):
         nll, kl = self.compute_losses(x_input, x_target, training=False)
         # The full beta, not the warm-up's weight: validation losses of all epochs compare,
         # so the best-epoch checkpoint cannot prefer a warm-up epoch.
-        return self._update_trackers(ops.mean(nll + self.beta * kl), nll, kl)
+        loss = ops.mean(nll + self.beta * kl)
+        auxiliary = self.auxiliary_loss(x_input, x_target, training=False)
+        if auxiliary is not None:
+            loss = loss + ops.mean(auxiliary)
+        return self._update_trackers(loss, nll, kl)
 
     def fit(self, *args, callbacks=None, **kwargs):
         callbacks = list(callbacks or [])

@@ -2,7 +2,14 @@
 
 The latent is a map of diagonal Gaussians, ``latent_channels`` per 2 x 2 block of
 pixels; the decoder turns a code map into a correction that is added to the input
-(``residual``), so the likelihood's mean is ``noisy + decoded correction``. Being
+(``residual``), so the likelihood's mean is ``noisy + decoded correction``.
+
+With ``noise_level_input`` the model also takes a noise level, as FFDNet (Zhang et
+al. 2018) does: the networks see it as an extra constant input channel, trained with
+each patch's true noise level (the standard deviation of noisy - clean), so a
+larger level asks for more smoothing. A small estimator network, trained beside
+them on the same patches (as CBDNet's, Guo et al. 2019), supplies the level when the
+user gives none; ``strength`` scales it. Being
 convolutional throughout, one model trained on small patches runs on photos of any
 size (height and width padded to a multiple of ``FULLY_CONV_STRIDE``, then cropped).
 """
@@ -12,7 +19,11 @@ import numpy as np
 
 from vae_apps.models.base import BaseVAE
 from vae_apps.models.networks import (FULLY_CONV_STRIDE, build_fully_conv_decoder,
-                               build_fully_conv_encoder)
+                                     build_fully_conv_encoder, build_noise_level_estimator)
+
+# The noise level enters the networks as level x NOISE_MAP_SCALE, so that the levels
+# of photos (0-0.2 on the 0-1 scale) span about the range of the pixels.
+NOISE_MAP_SCALE = 5.0
 
 
 @keras.saving.register_keras_serializable(package="vae_apps")
@@ -34,6 +45,10 @@ class FullyConvVAE(BaseVAE):
         gaussian_sigma: float. The likelihood's fixed standard deviation (0.01: 2.5 grey
             levels of 255).
         learn_sigma: bool. Learn sigma with the rest.
+        noise_level_input: bool. The networks also take a noise level (an extra input
+            channel: ``with_noise_level``), and a noise-level estimator is trained beside them.
+        refine_filters: int. End the decoder with full-resolution convolutions of this
+            width (0: depth-to-space alone, which leaves a period-2 pattern).
         **kwargs: the likelihood, beta, K samples, KL warm-up and seed of
             ``BaseVAE``; ``dtype="mixed_bfloat16"`` computes in bfloat16 (several
             times faster where the CPU has AMX or AVX-512 BF16).
@@ -49,7 +64,7 @@ class FullyConvVAE(BaseVAE):
 
     def __init__(self, channels=1, filters=64, latent_channels=16, blocks=(2, 2), residual=True,
                  conditional=True, likelihood="gaussian", gaussian_sigma=0.01, learn_sigma=False,
-                 **kwargs):
+                 noise_level_input=False, refine_filters=0, **kwargs):
         super().__init__(likelihood=likelihood, gaussian_sigma=gaussian_sigma,
                          learn_sigma=learn_sigma, **kwargs)
         self.channels = int(channels)
@@ -58,47 +73,131 @@ class FullyConvVAE(BaseVAE):
         self.blocks = tuple(int(b) for b in blocks)
         self.residual = bool(residual)
         self.conditional = bool(conditional)
+        self.noise_level_input = bool(noise_level_input)
+        self.refine_filters = int(refine_filters)
+        self.input_channels = self.channels + self.noise_level_input
         networks = dict(channels=self.channels, filters=self.filters,
                         latent_channels=self.latent_channels, blocks=self.blocks,
-                        dtype=self.dtype_policy)
+                        dtype=self.dtype_policy, input_channels=self.input_channels)
         self.encoder = build_fully_conv_encoder(**networks)
-        self.decoder = build_fully_conv_decoder(**networks, conditional=self.conditional)
+        self.decoder = build_fully_conv_decoder(**networks, conditional=self.conditional,
+                                                refine_filters=self.refine_filters)
+        self.noise_estimator = (build_noise_level_estimator(self.channels, dtype=self.dtype_policy)
+                                if self.noise_level_input else None)
         self._inference = None
-        self.build((None, None, None, self.channels))
+        self._estimate = None
+        if self.noise_level_input:
+            self.noise_tracker = keras.metrics.Mean(name="noise_level_error")
+        self.build((None, None, None, self.input_channels))
 
     @property
     def image_shape(self):
         """(None, None, channels): any height and width."""
         return (None, None, self.channels)
 
+    @property
+    def metrics(self):
+        extra = [self.noise_tracker] if self.noise_level_input else []
+        return super().metrics + extra
+
     def pixel_parameters(self, z, x_input, x_target, training=False):
         out = self.decoder([z, x_input] if self.conditional else z, training=training)
-        return keras.ops.cast(x_input, "float32") + out if self.residual else out
+        if not self.residual:
+            return out
+        return keras.ops.cast(x_input[..., :self.channels], "float32") + out
 
-    def reconstruct(self, x, batch_size=16):
-        """Denoise same-size images ``x`` (N x H x W x C, any H and W) from the posterior
-        mean: mirrored to a multiple of ``stride`` at the bottom and right, cropped
-        back, in [0, 1]. For large photos use ``vae_apps.denoising.full_resolution``, which tiles."""
+    def auxiliary_loss(self, x_input, x_target, training=False):
+        """The noise-level estimator's squared error, in grey levels of 255 (its
+        weights are its own: this term trains only the estimator)."""
+        if not self.noise_level_input:
+            return None
+        ops = keras.ops
+        images = x_input[..., :self.channels]
+        estimate = ops.mean(self.noise_estimator(images, training=training), axis=(1, 2, 3))
+        true = ops.mean(ops.cast(x_input[..., self.channels], "float32"), axis=(1, 2))
+        error = 255.0 / NOISE_MAP_SCALE * (estimate - true)
+        self.noise_tracker.update_state(ops.sqrt(ops.mean(ops.square(error))))
+        return ops.square(error)
+
+    def with_noise_level(self, x, noise_level):
+        """``x`` (N, H, W, C) with the constant noise-level channel the networks take.
+
+        Args:
+            x: array. Images in [0, 1].
+            noise_level: float or array. Per image (N,) or one for all, on the 0-1 scale.
+        """
+        x = np.asarray(x, "float32")
+        level = np.broadcast_to(np.asarray(noise_level, "float32").reshape(-1), (len(x),))
+        channel = np.broadcast_to(level[:, None, None, None] * NOISE_MAP_SCALE, x.shape[:3] + (1,))
+        return np.concatenate([x, channel.astype("float32")], axis=-1)
+
+    def noise_level_map(self, x):
+        """The estimator's map (N, H/2, W/2) for images whose sides are multiples of
+        ``stride``; its mean is the image's estimated noise level (0-1 scale)."""
+        if self._estimate is None:
+            import tensorflow as tf
+
+            self._estimate = tf.function(
+                lambda batch: self.noise_estimator(batch, training=False), reduce_retracing=True,
+                input_signature=[tf.TensorSpec((None, None, None, self.channels), tf.float32)])
+        return self._estimate(np.asarray(x, "float32")).numpy()[..., 0] / NOISE_MAP_SCALE
+
+    def estimate_noise_level(self, x):
+        """One estimated noise level per image (N,), on the 0-1 scale.
+
+        Examples:
+        >>> model.estimate_noise_level(noisy_photos)  # doctest: +SKIP
+        array([0.098, 0.101], dtype=float32)
+        """
+        return self.noise_level_map(self._padded(x)).mean(axis=(1, 2))
+
+    def _padded(self, x):
         x = np.asarray(x, "float32")
         height, width = x.shape[1:3]
-        x = np.pad(x, ((0, 0), (0, -height % self.stride), (0, -width % self.stride), (0, 0)),
-                   mode="symmetric")
+        return np.pad(x, ((0, 0), (0, -height % self.stride), (0, -width % self.stride), (0, 0)),
+                      mode="symmetric")
+
+    def reconstruct(self, x, batch_size=16, noise_level=None, strength=1.0):
+        """Denoise same-size images ``x`` (N x H x W x C, any H and W) from the posterior
+        mean: mirrored to a multiple of ``stride`` at the bottom and right, cropped
+        back, in [0, 1]. For large photos use ``vae_apps.denoising.full_resolution``, which tiles.
+
+        Args:
+            x: array. The images.
+            batch_size: int. Images per forward pass.
+            noise_level: float, array or None. For a ``noise_level_input`` model: the
+                level per image (0-1 scale); estimated from each image if None.
+            strength: float. Multiplies the noise level (> 1 smooths more).
+        """
+        x = np.asarray(x, "float32")
+        height, width = x.shape[1:3]
+        x = self._padded(x)
+        if self.noise_level_input:
+            if noise_level is None:
+                noise_level = np.concatenate([self.estimate_noise_level(x[i:i + batch_size])
+                                              for i in range(0, len(x), batch_size)])
+            levels = np.broadcast_to(np.asarray(noise_level, "float32").reshape(-1), (len(x),))
+            x = self.with_noise_level(x, levels * float(strength))
         out = [self.denoise_padded(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
         return self._mean(np.concatenate(out)[:, :height, :width])
 
     def denoise_padded(self, x):
         """The posterior-mean output for a batch whose height and width are multiples
-        of ``stride`` (float32 NumPy, not clipped)."""
+        of ``stride`` (float32 NumPy, not clipped); with ``noise_level_input`` ``x``
+        carries the noise-level channel (``with_noise_level``)."""
         if self._inference is None:
             import tensorflow as tf
 
             # One traced function for every image size (predict_on_batch retraces per size).
             self._inference = tf.function(
                 lambda batch: self(batch, training=False), reduce_retracing=True,
-                input_signature=[tf.TensorSpec((None, None, None, self.channels), tf.float32)])
+                input_signature=[tf.TensorSpec((None, None, None, self.input_channels),
+                                               tf.float32)])
         return self._inference(np.asarray(x, "float32")).numpy()
 
     def get_config(self):
         return {**super().get_config(), "channels": self.channels, "filters": self.filters,
                 "latent_channels": self.latent_channels, "blocks": self.blocks,
-                "residual": self.residual, "conditional": self.conditional}
+                "residual": self.residual, "conditional": self.conditional,
+                "noise_level_input": self.noise_level_input,
+                "refine_filters": self.refine_filters}

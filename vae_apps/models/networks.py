@@ -129,7 +129,7 @@ def _two_scale_block(h, filters, blocks, dtype):
 
 
 def build_fully_conv_encoder(channels, filters=64, latent_channels=16, blocks=(2, 2),
-                             dtype=None, name="encoder"):
+                             dtype=None, name="encoder", input_channels=None):
     """Return ``image -> (z_mean, z_log_var)``: maps of Gaussians at 1/2 resolution.
 
     Args:
@@ -140,6 +140,8 @@ def build_fully_conv_encoder(channels, filters=64, latent_channels=16, blocks=(2
         dtype: str or None. A Keras dtype policy (``"mixed_bfloat16"`` computes in
             bfloat16); the latent parameters are always float32.
         name: str. The model's name.
+        input_channels: int or None. Channels of its input, if more than the image's
+            (``channels + 1`` for a model that also takes a noise-level map).
 
     Works for any height and width that are multiples of ``FULLY_CONV_STRIDE``.
 
@@ -147,7 +149,7 @@ def build_fully_conv_encoder(channels, filters=64, latent_channels=16, blocks=(2
     >>> encoder = build_fully_conv_encoder(channels=3, filters=64)
     >>> z_mean, z_log_var = encoder(photos)  # (N, H/2, W/2, 16) each
     """
-    inputs = keras.Input(shape=(None, None, channels), name="image")
+    inputs = keras.Input(shape=(None, None, input_channels or channels), name="image")
     # A 2 x 2 stride-2 convolution: space-to-depth and a 1 x 1 convolution in one layer.
     h = layers.Conv2D(filters, 2, strides=2, activation="relu", dtype=dtype)(inputs)
     h = _two_scale_block(h, filters, blocks, dtype)
@@ -162,7 +164,8 @@ def build_fully_conv_encoder(channels, filters=64, latent_channels=16, blocks=(2
 
 
 def build_fully_conv_decoder(channels, filters=64, latent_channels=16, blocks=(2, 2),
-                             conditional=False, dtype=None, name="decoder"):
+                             conditional=False, dtype=None, name="decoder", input_channels=None,
+                             refine_filters=0):
     """Return ``z -> image-sized output`` (or ``[z, image] -> output`` if ``conditional``).
 
     Args:
@@ -174,6 +177,14 @@ def build_fully_conv_decoder(channels, filters=64, latent_channels=16, blocks=(2
             2 x 2 stride-2 convolution), not only z.
         dtype: str or None. A Keras dtype policy; the output is always float32.
         name: str. The model's name.
+        input_channels: int or None. Channels of the conditioning input, if more than
+            the image's (``channels + 1`` with a noise-level map).
+        refine_filters: int. If > 0, the decoder ends at full resolution: up to
+            ``refine_filters`` features, joined with the input image, then two 3 x 3
+            convolutions. Without it each 2 x 2 block of output pixels comes from one
+            feature vector through its own weights (depth-to-space), which lays a
+            period-2 pattern over photos; the full-resolution convolutions mix the
+            four phases and see the pixels themselves.
 
     Examples:
     >>> decoder = build_fully_conv_decoder(channels=1, conditional=True)
@@ -183,15 +194,52 @@ def build_fully_conv_decoder(channels, filters=64, latent_channels=16, blocks=(2
     h = layers.Conv2D(filters, 3, padding="same", dtype=dtype)(z)
     inputs = [z]
     if conditional:
-        image = keras.Input(shape=(None, None, channels), name="image")
+        image = keras.Input(shape=(None, None, input_channels or channels), name="image")
         inputs.append(image)
         seen = layers.Conv2D(filters, 2, strides=2, dtype=dtype)(image)
         h = layers.Add(dtype=dtype)([h, seen])
     h = layers.ReLU(dtype=dtype)(h)
     h = _two_scale_block(h, filters, blocks, dtype)
-    # Depth-to-space and a 1 x 1 convolution in one layer, back to full resolution.
-    out = layers.Conv2DTranspose(channels, 2, strides=2, dtype="float32", name="pixels")(h)
+    if refine_filters:
+        h = layers.Conv2DTranspose(refine_filters, 2, strides=2, activation="relu", dtype=dtype)(h)
+        if conditional:
+            h = layers.Concatenate(dtype=dtype)([h, image])
+        h = layers.Conv2D(refine_filters, 3, padding="same", activation="relu", dtype=dtype)(h)
+        out = layers.Conv2D(channels, 3, padding="same", dtype="float32", name="pixels")(h)
+    else:
+        # Depth-to-space and a 1 x 1 convolution in one layer, back to full resolution.
+        out = layers.Conv2DTranspose(channels, 2, strides=2, dtype="float32", name="pixels")(h)
     return keras.Model(inputs if conditional else z, out, name=name)
+
+
+def build_noise_level_estimator(channels, filters=32, dtype=None, name="noise_level"):
+    """Return ``image -> per-pixel noise level map`` (N, H/2, W/2, 1), >= 0, in the
+    units of the networks' noise-level channel (``NOISE_MAP_SCALE`` x the level).
+
+    The image's noise level is the map's mean: computed tile by tile it is the same
+    for the whole image whatever the tiling. Three 3 x 3 convolutions at 1/2
+    resolution see about 14 x 14 pixels: enough to tell grain from edges locally.
+
+    Args:
+        channels: int. 1 (grey) or 3 (colour).
+        filters: int. Width.
+        dtype: str or None. A Keras dtype policy; the map is float32.
+        name: str. The model's name.
+
+    Examples:
+    >>> estimator = build_noise_level_estimator(channels=3)
+    >>> sigma = estimator(photos).mean(axis=(1, 2, 3))  # one level per photo
+    """
+    inputs = keras.Input(shape=(None, None, channels), name="image")
+    h = layers.Conv2D(filters, 2, strides=2, activation="relu", dtype=dtype)(inputs)
+    for _ in range(3):
+        h = layers.Conv2D(filters, 3, padding="same", activation="relu", dtype=dtype)(h)
+    # Starts at softplus(-2) = 0.13 (in NOISE_MAP_SCALE units, about 6 grey levels): a
+    # start of softplus(0), 35 grey levels, drove every unit below zero within a few
+    # hundred steps, and the estimator answered 0 for every image.
+    out = layers.Conv2D(1, 1, activation="softplus", dtype="float32", name="level",
+                        bias_initializer=keras.initializers.Constant(-2.0))(h)
+    return keras.Model(inputs, out, name=name)
 
 
 @keras.saving.register_keras_serializable(package="vae_apps")
