@@ -48,3 +48,24 @@ def table(rows, headers):
     line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
     return "\n".join([line(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|",
                       *(line(r) for r in rows)])
+
+
+def describe_machine():
+    """The CPU, core count and library versions a result was measured with."""
+    import platform
+
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = []
+    for name in ("tensorflow", "keras", "numpy", "skimage"):
+        try:
+            versions.append(f"{name} {__import__(name).__version__}")
+        except ImportError:
+            pass
+    return f"{model}, {os.cpu_count()} cores; " + ", ".join(versions)

@@ -1,303 +1,230 @@
-"""Photo denoising at full resolution: vae_apps against what users would use instead.
+"""The photo presets on held-out photos, against what users would run instead.
 
-    python benchmarks/denoise_photos.py [--workdir runs/photos] [--sigmas 15,25,50]
+    scripts/fetch_photos.sh PHOTOS            # once: the six held-out opencv-doc photos
+    python benchmarks/denoise_photos.py --photos PHOTOS [--skip bm3d] [--cases ...]
 
-Held-out photos (never used to train a shipped model): camera, astronaut, coffee and
-coins from scikit-image, as grey; astronaut and coffee in colour. Gaussian noise of
-sigma/255 (clipped to [0, 1], a fixed seed per photo). Methods, in one run:
+Photos never used to train a shipped model: scikit-image's camera, astronaut, coffee
+and coins and opencv-doc's baboon, building, fruits, leuvenA, smarties and
+squirrel_cls, each at its own size. Grey: all ten as grey (luma); colour: the eight
+colour ones. Cases (a fixed seed per photo): clean (no noise at all); Gaussian sigma
+5, 10, 25 and 50 of 255; Poisson-Gaussian (variance 0.01 x + 0.02^2); Gaussian 25 then
+saved as JPEG quality 75 and 90 (PIL, 4:2:0).
 
-* the noisy input; scikit-image non-local means (given the true sigma, h = 0.8 sigma,
-  5 x 5 patches, 13 x 13 search, the scikit-image example's recipe), total variation
-  (Chambolle, weight = sigma) and wavelet (BayesShrink) denoising; BM3D (``bm3d``);
-* grey (and with --scratch-colour, colour): a plain convolutional denoising autoencoder of
-  the same network as vae_apps' model (the same layers, z = its mean, no sampling, no KL,
-  MSE loss), trained the same way on the same patches (``vae-apps train``'s defaults,
-  12 bundled photos), and vae_apps trained from scratch with the defaults on them;
-* the shipped presets ``photo-grey`` / ``photo-rgb``.
+Rows, in one run: the noisy input; scikit-image non-local means (h = 0.8 sigma, 5 x 5
+patches, 13 x 13 search, fast mode: the scikit-image example's recipe) given a blind
+sigma (``skimage.restoration.estimate_sigma``, what a user who does not know sigma
+runs) and given the true one (the standard deviation of noisy - clean); BM3D (``bm3d``)
+with the blind sigma on the sigma 25 and JPEG cases; the presets (``vae-apps denoise``'s
+default, blind). Columns: mean PSNR and SSIM, the worst photo's PSNR margin over
+non-local means (blind), the largest per-channel mean colour shift (grey levels of
+255; what a cast would show, on clean inputs), and megapixels per second.
 
-Trained models are kept in --workdir with their training seconds, so a rerun evaluates
-the same models; delete the folder to train again. Also: impulse noise on colour crops
-(a vae_apps model trained on salt_pepper:0.2 against a 3 x 3 median filter) and one
-4000 x 3000 colour photo through ``vae-apps denoise`` (size, mode and peak memory).
-Last lines: the preset's PSNR margin over NL-means and its speed ratio over BM3D.
+Results go to benchmarks/results/denoise_photos.json (the README table is rendered
+from it); the last lines check the figures the presets must reach.
 """
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import table  # noqa: E402
+import common  # noqa: E402,F401  (quiet TensorFlow)
 
-# A dozen of the bundled training photos, for the from-scratch rows ("about a dozen").
-SCRATCH_PHOTOS = ("chelsea", "rocket", "immunohistochemistry", "brick", "grass", "gravel", "moon",
-                  "page", "cell", "motorcycle_left", "china", "grace_hopper")
+HELD_OUT_SKIMAGE = ("camera", "astronaut", "coffee", "coins")
+HELD_OUT_OPENCV = ("baboon", "building", "fruits", "leuvenA", "smarties", "squirrel_cls")
+CASES = {
+    "clean": None,
+    "gaussian 5": "gaussian:{}".format(5 / 255),
+    "gaussian 10": "gaussian:{}".format(10 / 255),
+    "gaussian 25": "gaussian:{}".format(25 / 255),
+    "gaussian 50": "gaussian:{}".format(50 / 255),
+    "poisson-gaussian": "poisson:0.01+gaussian:0.02",
+    "gaussian 25 + jpeg 75": "gaussian:{}+jpeg420:75".format(25 / 255),
+    "gaussian 25 + jpeg 90": "gaussian:{}+jpeg420:90".format(25 / 255),
+}
+BM3D_CASES = ("gaussian 25", "gaussian 25 + jpeg 75", "gaussian 25 + jpeg 90")
+RESULTS = Path(__file__).resolve().parent / "results" / "denoise_photos.json"
 
 
-def noisy_copy(clean, sigma, seed):
-    from vae_apps.denoising.noise import parse_noise
+def held_out_photos(photos_dir):
+    """{name: H x W x C float32} for the grey and the colour set."""
+    import numpy as np
 
-    return parse_noise(f"gaussian:{sigma / 255}").apply(clean[None], seed=seed)[0]
+    from vae_apps.io.images import read_image
+    from vae_apps.io.photos import bundled_photo
+
+    found = {}
+    for name in HELD_OUT_SKIMAGE:
+        found[name] = bundled_photo(name)
+    for name in HELD_OUT_OPENCV:
+        matches = sorted(Path(photos_dir, "heldout").glob(f"{name}.*"))
+        if not matches:
+            raise SystemExit(f"{photos_dir}/heldout/{name}.*: not found; run "
+                             f"scripts/fetch_photos.sh {photos_dir} first")
+        found[name] = read_image(matches[0])[0]
+    luma = np.array([0.299, 0.587, 0.114], "float32")
+    grey = {n: (p if p.shape[-1] == 1 else (p @ luma)[..., None]).astype("float32")
+            for n, p in found.items()}
+    colour = {n: p for n, p in found.items() if p.shape[-1] == 3}
+    return {"grey": grey, "colour": colour}
 
 
-def classic_methods(colour):
+def methods(colour, with_bm3d):
     import bm3d
     import numpy as np
-    from skimage.restoration import denoise_nl_means, denoise_tv_chambolle, denoise_wavelet
+    from skimage.restoration import denoise_nl_means, estimate_sigma
+
+    from vae_apps.denoising.full_resolution import denoise_full_resolution
+    from vae_apps.denoising.presets import load_preset
 
     axis = -1 if colour else None
 
-    def squeeze(f):
-        def run(noisy, sigma):
-            x = noisy if colour else noisy[..., 0]
-            out = np.asarray(f(x, sigma), "float32")
-            return out if colour else out[..., None]
-        return run
+    def image(x):
+        return x if colour else x[..., 0]
 
-    return {
-        "non-local means (scikit-image)": squeeze(lambda x, s: denoise_nl_means(
-            x, h=0.8 * s, sigma=s, patch_size=5, patch_distance=6, fast_mode=True, channel_axis=axis)),
-        "total variation (scikit-image)": squeeze(lambda x, s: denoise_tv_chambolle(
-            x, weight=s, channel_axis=axis)),
-        "wavelet BayesShrink (scikit-image)": squeeze(lambda x, s: denoise_wavelet(
-            x, sigma=s, method="BayesShrink", mode="soft", rescale_sigma=True,
-            channel_axis=axis, convert2ycbcr=colour)),
-        "BM3D (bm3d)": squeeze(lambda x, s: bm3d.bm3d_rgb(x, s) if colour else bm3d.bm3d(x, s)),
+    def back(out):
+        out = np.clip(np.asarray(out, "float32"), 0, 1)
+        return out if colour else out[..., None]
+
+    def blind(x):
+        return float(estimate_sigma(image(x), channel_axis=axis, average_sigmas=True))
+
+    def nlm(x, sigma):
+        return back(denoise_nl_means(image(x), h=0.8 * sigma, sigma=sigma, patch_size=5,
+                                     patch_distance=6, fast_mode=True, channel_axis=axis))
+
+    preset = load_preset("photo")
+    rows = {
+        "noisy input": None,
+        "non-local means, blind sigma": lambda noisy, true: nlm(noisy, blind(noisy)),
+        "non-local means, true sigma": lambda noisy, true: nlm(noisy, true),
+        "vae_apps photo preset (blind)": lambda noisy, true: denoise_full_resolution(preset, noisy),
     }
-
-
-def plain_autoencoder(channels, dtype):
-    """vae_apps' denoising network without the VAE: z is the encoder's mean, MSE loss."""
-    import keras
-
-    from vae_apps.models.fully_conv import FullyConvVAE
-
-    vae = FullyConvVAE(channels=channels, dtype=dtype)
-    image = keras.Input((None, None, channels))
-    z, _ = vae.encoder(image)
-    out = keras.layers.Add(dtype="float32")([image, vae.decoder([z, image])])
-    return keras.Model(image, out)
-
-
-def train_plain(images, channels, workdir, epochs, seed=0):
-    """Train the plain autoencoder with vae-apps' patch recipe; return (model, seconds)."""
-    import keras
-    import numpy as np
-
-    from vae_apps.io.data import make_patch_dataset
-    from vae_apps.hardware import dtype_policy
-    from vae_apps.denoising.noise import parse_noise
-    from vae_apps.training import PATCH_DEFAULTS
-
-    path, info = workdir / f"plain_{channels}.weights.h5", workdir / f"plain_{channels}.json"
-    keras.utils.set_random_seed(seed)
-    model = plain_autoencoder(channels, dtype_policy("auto"))
-    if path.exists():
-        model.load_weights(path)
-        return model, json.loads(info.read_text())["seconds"]
-    d = PATCH_DEFAULTS
-    steps_per_epoch = len(images) * d["patches_per_image"] // d["batch_size"]
-    steps = epochs * steps_per_epoch
-    schedule = keras.optimizers.schedules.CosineDecay(d["learning_rate"], steps, alpha=0.01)
-    model.compile(keras.optimizers.Adam(schedule), "mse")
-    ds = make_patch_dataset(images, d["patch_size"], channels, d["patches_per_image"],
-                            d["batch_size"], parse_noise("gaussian:0-0.2"), seed)
-    start = time.perf_counter()
-    # Endless patches with the epoch's length given, as train_patch_denoiser does (a finite
-    # dataset ends each epoch with Keras' "ran out of data" warning).
-    model.fit(ds.repeat(), epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=2)
-    seconds = time.perf_counter() - start
-    model.save_weights(path)
-    info.write_text(json.dumps({"seconds": seconds}))
-    return model, seconds
-
-
-def train_vae_apps(name, images, channels, workdir, noise, epochs):
-    """``train_patch_denoiser`` with its defaults; return (model, seconds)."""
-    from vae_apps.loading import load_vae
-    from vae_apps.denoising.noise import parse_noise
-    from vae_apps.training import train_patch_denoiser
-
-    path, info = workdir / f"{name}.keras", workdir / f"{name}.json"
-    if not path.exists():
-        result = train_patch_denoiser(images, parse_noise(noise), channels=channels, epochs=epochs,
-                                      out=path, verbose=2)
-        info.write_text(json.dumps({"seconds": result.seconds}))
-    return load_vae(path, compile=False, precision="auto"), json.loads(info.read_text())["seconds"]
-
-
-def as_method(model):
-    from vae_apps.denoising.full_resolution import denoise_full_resolution
-
-    if hasattr(model, "denoise_padded"):
-        return lambda noisy, sigma: denoise_full_resolution(model, noisy)
-
-    def plain(noisy, sigma):  # the plain autoencoder: same padding, no tiling needed here
-        import numpy as np
-
-        h, w = noisy.shape[:2]
-        x = np.pad(noisy, ((0, -h % 4), (0, -w % 4), (0, 0)), mode="symmetric")
-        return np.clip(model.predict_on_batch(x[None])[0, :h, :w], 0, 1)
-    return plain
-
-
-def evaluate(methods, photos, sigmas, learned=()):
-    """{(method, sigma): (mean PSNR, mean SSIM, megapixels per second)}.
-
-    ``learned`` methods run once untimed first (TensorFlow traces its function then).
-    """
-    import numpy as np
-
-    from vae_apps.denoising.quality import psnr_ssim
-
-    first = next(iter(photos.values()))
-    for method in learned:
-        methods[method](first, 0.1)
-    results = {}
-    for sigma in sigmas:
-        noisy = {n: noisy_copy(p, sigma, seed=i) for i, (n, p) in enumerate(photos.items())}
-        for method, run in methods.items():
-            scores, seconds, pixels = [], 0.0, 0
-            for name, clean in photos.items():
-                start = time.perf_counter()
-                out = noisy[name] if run is None else run(noisy[name], sigma / 255)
-                seconds += time.perf_counter() - start
-                pixels += clean.shape[0] * clean.shape[1]
-                scores.append(psnr_ssim(clean, np.clip(out, 0, 1)))
-            psnr, ssim = np.mean(scores, axis=0)
-            rate = pixels / 1e6 / seconds if run is not None else float("nan")
-            results[method, sigma] = (psnr, ssim, rate)
-            print(f"  sigma {sigma:>2}  {method:<40} PSNR {psnr:6.2f}  SSIM {ssim:.3f}  "
-                  f"{rate:7.3f} MP/s", flush=True)
-    return results
-
-
-def impulse_rows(workdir, epochs):
-    """Colour crops with salt_pepper:0.2: a trained vae_apps model vs a 3 x 3 median."""
-    import numpy as np
-    from scipy.ndimage import median_filter
-
-    from vae_apps.denoising.quality import psnr_ssim
-    from vae_apps.denoising.full_resolution import denoise_full_resolution
-    from vae_apps.denoising.noise import parse_noise
-    from vae_apps.io.photos import evaluation_photos, training_photos
-
-    model, seconds = train_vae_apps("impulse_rgb", training_photos(), 3, workdir,
-                                    "salt_pepper:0.2", epochs)
-    crops = [p[:128, :128] for p in evaluation_photos().values() if p.shape[-1] == 3]
-    crops += [p[-128:, -128:] for p in evaluation_photos().values() if p.shape[-1] == 3]
-    noisy = [parse_noise("salt_pepper:0.2").apply(c[None], seed=i)[0] for i, c in enumerate(crops)]
-    rows = []
-    for method, run in [("noisy input", lambda x: x),
-                        ("median 3x3", lambda x: median_filter(x, size=(3, 3, 1))),
-                        (f"vae_apps, trained {seconds / 60:.0f} min", lambda x: denoise_full_resolution(model, x))]:
-        scores = np.mean([psnr_ssim(c, run(n)) for c, n in zip(crops, noisy)], axis=0)
-        rows.append([method, f"{scores[0]:.2f}", f"{scores[1]:.3f}"])
+    if with_bm3d:
+        rows["BM3D, blind sigma"] = lambda noisy, true: back(
+            bm3d.bm3d_rgb(image(noisy), blind(noisy)) if colour
+            else bm3d.bm3d(image(noisy), blind(noisy)))
     return rows
 
 
-def large_photo_check(workdir):
-    """A 4000 x 3000 colour JPEG through the command: size, mode, peak memory."""
+def run_case(rows, photos, case, spec):
     import numpy as np
-    from PIL import Image
 
-    from vae_apps.io.photos import bundled_photo
+    from vae_apps.denoising.noise import parse_noise
+    from vae_apps.denoising.quality import psnr_ssim
 
-    folder, out = workdir / "large_in", workdir / "large_out"
-    folder.mkdir(parents=True, exist_ok=True)
-    photo = Image.fromarray((bundled_photo("astronaut") * 255).astype("uint8")).resize((4000, 3000))
-    noisy = np.asarray(photo, "float32") + np.random.default_rng(0).normal(0, 25, (3000, 4000, 3))
-    Image.fromarray(np.clip(noisy, 0, 255).astype("uint8")).save(folder / "big.jpg", quality=90)
-    # Measured by a small launcher: this (large) process's own children would count the
-    # pages they share with it between fork and exec (2.2 GB seen that way, 1.8 GB really).
-    launcher = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
-                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    start = time.perf_counter()
-    run = subprocess.run([sys.executable, "-c", launcher, sys.executable, "-m", "vae_apps_cli.cli",
-                          "denoise", str(folder), str(out), "--overwrite"],
-                         check=True, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    peak = int(run.stdout.strip().splitlines()[-1]) / 1024
-    with Image.open(out / "big.jpg") as result:
-        return result.size, result.mode, peak, seconds
+    results = {}
+    noisy = {n: (p if spec is None else parse_noise(spec).apply(p[None], seed=i)[0])
+             for i, (n, p) in enumerate(photos.items())}
+    for method, run in rows.items():
+        if method.startswith("BM3D") and case not in BM3D_CASES:
+            continue
+        if case == "clean" and method.startswith("non-local means, true"):
+            continue  # sigma 0: nothing to run
+        per_photo, seconds, pixels = {}, 0.0, 0
+        for name, clean in photos.items():
+            true = float((noisy[name] - clean).std())
+            start = time.perf_counter()
+            out = noisy[name] if run is None else run(noisy[name], true)
+            seconds += time.perf_counter() - start
+            pixels += clean.shape[0] * clean.shape[1]
+            psnr, ssim = (psnr_ssim(clean, out) if spec is not None or run is not None
+                          else (float("inf"), 1.0))
+            shift = float(np.abs((out - clean).mean(axis=(0, 1))).max() * 255)
+            per_photo[name] = {"psnr": float(psnr), "ssim": float(ssim), "shift": shift}
+        results[method] = {
+            "psnr": float(np.mean([p["psnr"] for p in per_photo.values()])),
+            "ssim": float(np.mean([p["ssim"] for p in per_photo.values()])),
+            "worst_shift": max(p["shift"] for p in per_photo.values()),
+            "mp_per_s": pixels / 1e6 / seconds if run is not None else None,
+            "photos": per_photo,
+        }
+    reference = results.get("non-local means, blind sigma")
+    for method, row in results.items():
+        if reference and method != "non-local means, blind sigma":
+            row["worst_margin_over_nlm_blind"] = min(
+                row["photos"][n]["psnr"] - reference["photos"][n]["psnr"] for n in photos)
+    return results
+
+
+def print_case(kind, case, results):
+    for method, row in results.items():
+        margin = row.get("worst_margin_over_nlm_blind")
+        rate = row["mp_per_s"]
+        print(f"  {kind:<6} {case:<22} {method:<32} PSNR {row['psnr']:6.2f}  SSIM "
+              f"{row['ssim']:.3f}  worst vs NLM {'' if margin is None else f'{margin:+6.2f}':>6}  "
+              f"shift {row['worst_shift']:5.2f}  {'' if rate is None else f'{rate:6.3f} MP/s'}",
+              flush=True)
+
+
+def checks(all_results):
+    """The figures the presets must reach (printed, not asserted: a benchmark)."""
+    preset = "vae_apps photo preset (blind)"
+    lines = []
+    colour = all_results.get("colour", {})
+    grey = all_results.get("grey", {})
+    for kind, cases in (("grey", grey), ("colour", colour)):
+        clean = cases.get("clean", {}).get(preset)
+        if clean:
+            worst_psnr = min(p["psnr"] for p in clean["photos"].values())
+            lines.append(f"{kind} clean: worst shift {clean['worst_shift']:.2f} grey levels "
+                         f"(< 0.5), worst PSNR {worst_psnr:.1f} dB (>= 40)")
+    for case in ("gaussian 10", "gaussian 25", "gaussian 50", "poisson-gaussian",
+                 "gaussian 25 + jpeg 90"):
+        rows = colour.get(case)
+        if not rows:
+            continue
+        ours, nlm, noisy = rows[preset], rows["non-local means, blind sigma"], rows["noisy input"]
+        above_noisy = all(ours["photos"][n]["psnr"] > noisy["photos"][n]["psnr"] for n in ours["photos"])
+        lines.append(f"colour {case}: preset - NLM(blind) {ours['psnr'] - nlm['psnr']:+.2f} dB "
+                     f"(>= +0.5), worst photo {ours['worst_margin_over_nlm_blind']:+.2f} (>= -0.5), "
+                     f"every photo above its noisy input: {above_noisy}")
+    rows = colour.get("gaussian 25", {})
+    if "BM3D, blind sigma" in rows:
+        ours, bm = rows[preset], rows["BM3D, blind sigma"]
+        lines.append(f"colour gaussian 25: preset - BM3D(blind) {ours['psnr'] - bm['psnr']:+.2f} dB "
+                     f"(>= -0.3); speed {ours['mp_per_s'] / bm['mp_per_s']:.0f}x BM3D (>= 20x), "
+                     f"{ours['mp_per_s'] / rows['non-local means, blind sigma']['mp_per_s']:.1f}x "
+                     f"NL-means (>= 1x)")
+    g25 = grey.get("gaussian 25", {}).get(preset)
+    if g25:
+        four = [g25["photos"][n]["psnr"] for n in HELD_OUT_SKIMAGE]
+        lines.append(f"grey gaussian 25 on camera, astronaut, coffee, coins: "
+                     f"{sum(four) / 4:.2f} dB (>= 29.29)")
+    return lines
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", default="runs/photos")
-    parser.add_argument("--sigmas", default="15,25,50")
-    parser.add_argument("--epochs", type=int, default=30, help="from-scratch epochs (the default)")
-    parser.add_argument("--impulse-epochs", type=int, default=30, help="the default settings")
-    parser.add_argument("--scratch-colour", action="store_true",
-                        help="also train the from-scratch models in colour (about 17 more minutes)")
-    parser.add_argument("--skip", default="", help="comma list: grey, colour, bm3d, impulse, large")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--photos", required=True, help="scripts/fetch_photos.sh's folder")
+    parser.add_argument("--cases", default=",".join(CASES), help="comma list of " + ", ".join(CASES))
+    parser.add_argument("--kinds", default="grey,colour")
+    parser.add_argument("--skip", default="", help="comma list: bm3d")
+    parser.add_argument("--results", default=str(RESULTS))
     args = parser.parse_args()
-    skip = set(filter(None, args.skip.split(",")))
-    workdir = Path(args.workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    sigmas = [int(s) for s in args.sigmas.split(",")]
-
-    from vae_apps.io.images import to_shape
-    from vae_apps.io.photos import bundled_photo, evaluation_photos
-    from vae_apps.denoising.presets import load_preset
-
-    held_out = evaluation_photos()
-    grey = {n: to_shape(p, *p.shape[:2], 1) for n, p in held_out.items()}
-    colour = {n: p for n, p in held_out.items() if p.shape[-1] == 3}
-    scratch = [bundled_photo(n) for n in SCRATCH_PHOTOS]
-
-    tables = {}
-    for label, photos, channels in (("grey", grey, 1), ("colour", colour, 3)):
-        if label in skip:
-            continue
-        methods = {"noisy input": None, **classic_methods(channels == 3)}
-        if "bm3d" in skip:
-            methods.pop("BM3D (bm3d)")
-        preset = "photo-grey" if channels == 1 else "photo-rgb"
-        learned = {}
-        if channels == 1 or args.scratch_colour:
-            print(f"== {label}: training (or reloading) the from-scratch models", flush=True)
-            plain, plain_s = train_plain(scratch, channels, workdir, args.epochs)
-            ours, ours_s = train_vae_apps(f"scratch_{channels}", scratch, channels, workdir,
-                                          "gaussian:0-0.2", args.epochs)
-            learned = {f"plain conv denoising AE, trained {plain_s / 60:.1f} min": as_method(plain),
-                       f"vae_apps from scratch, trained {ours_s / 60:.1f} min": as_method(ours)}
-        learned[f"vae_apps preset {preset}"] = as_method(load_preset(preset))
-        methods.update(learned)
-        print(f"== {label}: evaluating on {', '.join(photos)}", flush=True)
-        tables[label] = (evaluate(methods, photos, sigmas, learned), list(methods))
-
-    for label, (results, methods) in tables.items():
-        print(f"\n### {label} held-out photos (mean over {len(grey) if label == 'grey' else len(colour)})\n")
-        headers = ["method"] + [f"σ={s} PSNR / SSIM" for s in sigmas] + ["MP/s (σ=25)"]
-        rows = [[m] + [f"{results[m, s][0]:.2f} / {results[m, s][1]:.3f}" for s in sigmas]
-                + [f"{results[m, sigmas[len(sigmas) // 2]][2]:.3f}"] for m in methods]
-        print(table(rows, headers))
-    if "impulse" not in skip:
-        print("\n### impulse noise (salt_pepper:0.2), colour crops 128 x 128 of the held-out photos\n")
-        print(table(impulse_rows(workdir, args.impulse_epochs), ["method", "PSNR", "SSIM"]))
-    if "large" not in skip:
-        size, mode, peak, seconds = large_photo_check(workdir)
-        print(f"\n4000 x 3000 colour JPEG: output {size[0]} x {size[1]} {mode}, "
-              f"peak RSS {peak:.0f} MiB, {seconds:.1f} s end to end")
-    if "grey" not in tables:
-        return
-    results, methods = tables["grey"]
-    s = 25 if 25 in sigmas else sigmas[0]
-    nlm, preset = "non-local means (scikit-image)", "vae_apps preset photo-grey"
-    print(f"\ngrey sigma={s}: preset PSNR margin over NL-means: "
-          f"{results[preset, s][0] - results[nlm, s][0]:+.2f} dB "
-          f"(speed {results[preset, s][2] / results[nlm, s][2]:.2f}x NL-means')")
-    if ("BM3D (bm3d)", s) in results:
-        print(f"grey sigma={s}: preset vs BM3D: {results[preset, s][0] - results['BM3D (bm3d)', s][0]:+.2f} dB, "
-              f"speed ratio over BM3D: {results[preset, s][2] / results['BM3D (bm3d)', s][2]:.1f}x")
+    sets = held_out_photos(args.photos)
+    all_results = {}
+    for kind in args.kinds.split(","):
+        rows = methods(kind == "colour", "bm3d" not in args.skip.split(","))
+        first = next(iter(sets[kind].values()))
+        rows["vae_apps photo preset (blind)"](first, 0.1)  # traces once, untimed
+        all_results[kind] = {}
+        for case in args.cases.split(","):
+            results = run_case(rows, sets[kind], case, CASES[case])
+            print_case(kind, case, results)
+            all_results[kind][case] = results
+    lines = checks(all_results)
+    print("\n".join(lines))
+    Path(args.results).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.results).write_text(json.dumps({
+        "command": "python benchmarks/denoise_photos.py " + " ".join(sys.argv[1:]),
+        "machine": common.describe_machine(), "photos": {k: list(v) for k, v in sets.items()},
+        "results": all_results, "checks": lines}, indent=1))
+    print(f"wrote {args.results}")
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     main()

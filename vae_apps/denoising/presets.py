@@ -33,15 +33,19 @@ class Preset:
     command: str
 
 
-_TRAIN = ("vae-apps train bundled-photos --patch-size 64 {colour} --noise gaussian:0-0.2 "
-          "--epochs {epochs} --seed 0 --out vae_apps/denoising/weights/{file}")
+# scripts/train_presets.sh runs these (PHOTOS: scripts/fetch_photos.sh's folder),
+# resumable, then keeps the weights without the optimizer's state (export_preset).
+_TRAIN = ("vae-apps train bundled-photos+PHOTOS/train --patch-size 64 {colour} --noise photo "
+          "--epochs {epochs} --seed 0 --out WORK/{file} --resume WORK/{file}.backup")
 PRESETS = {
     "photo-grey": Preset("photo_grey.keras", 1,
-                         "blind Gaussian denoiser for grey photos and scans (sigma 0-51 of 255)",
-                         _TRAIN.format(colour="--grayscale", epochs=100, file="photo_grey.keras")),
+                         "blind denoiser for grey photos and scans: Gaussian, camera "
+                         "(Poisson-Gaussian, correlated) and JPEG noise, 0-51 of 255",
+                         _TRAIN.format(colour="--grayscale", epochs=30, file="photo_grey.keras")),
     "photo-rgb": Preset("photo_rgb.keras", 3,
-                        "blind Gaussian denoiser for colour photos (sigma 0-51 of 255)",
-                        _TRAIN.format(colour="--rgb", epochs=60, file="photo_rgb.keras")),
+                        "blind denoiser for colour photos: Gaussian, camera "
+                        "(Poisson-Gaussian, correlated) and JPEG noise, 0-51 of 255",
+                        _TRAIN.format(colour="--rgb", epochs=40, file="photo_rgb.keras")),
 }
 # A name that picks the grey or the colour preset per image.
 PHOTO = "photo"
@@ -137,3 +141,23 @@ def model_image_shape(model):
     if is_preset(model):
         return (None, None, PRESETS[model].channels)
     return saved_image_shape(model)
+
+
+def export_preset(trained, out):
+    """Write a trained denoiser as a preset file: float32 weights, no optimizer state
+    (a third of the size), loaded back with ``safe_mode`` to check it.
+
+    Args:
+        trained: str or Path. The ``.keras`` file ``vae-apps train`` wrote.
+        out: str or Path. The preset file (``vae_apps/denoising/weights/...``).
+
+    Examples:
+    >>> export_preset("WORK/photo_rgb.keras", "vae_apps/denoising/weights/photo_rgb.keras")
+    """
+    from vae_apps.io.files import atomic_path
+
+    model = load_vae(trained, compile=False, precision="float32")
+    with atomic_path(out, overwrite=True) as tmp:
+        model.save(tmp)
+    load_vae(out, compile=False)
+    return Path(out).stat().st_size

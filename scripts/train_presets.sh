@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Train the shipped photo presets (vae_apps/denoising/presets.py lists the commands).
+# Usage: scripts/train_presets.sh PHOTOS WORK [grey|rgb ...]
+#   PHOTOS  the folder scripts/fetch_photos.sh filled (its train/ part is used; never heldout/)
+#   WORK    trained files and resumable backups: run again to go on after an interruption
+# Each preset trains on the photos bundled with scikit-image, scikit-learn and matplotlib
+# plus PHOTOS/train, against the "photo" noise mix; the weights are then written, without
+# the optimizer's state, to vae_apps/denoising/weights/.
+set -euo pipefail
+photos=${1:?usage: scripts/train_presets.sh PHOTOS WORK [grey|rgb ...]}
+work=${2:?usage: scripts/train_presets.sh PHOTOS WORK [grey|rgb ...]}
+shift 2
+mkdir -p "$work"
+for which in "${@:-grey rgb}"; do
+  for kind in $which; do
+    name=photo-$kind
+    command=$(python -c "from vae_apps.denoising.presets import PRESETS; print(PRESETS['$name'].command)")
+    command=${command//PHOTOS/$photos}
+    command=${command//WORK/$work}
+    echo "$command"
+    $command
+    python -c "import sys; from vae_apps.denoising.presets import PRESETS, export_preset
+size = export_preset(sys.argv[1], 'vae_apps/denoising/weights/' + PRESETS['$name'].file)
+print(f'$name: {size / 2**20:.1f} MB')" "$work/${name/-/_}.keras"
+  done
+done

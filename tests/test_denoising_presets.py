@@ -1,0 +1,85 @@
+"""What the shipped photo presets must do on photos they never saw: leave clean photos
+alone (colours included), lay no pattern at the networks' stride, and smooth more when
+asked to (``--strength``). Inputs are crops of scikit-image photos held out from the
+presets' training, and a saturated test card made here."""
+
+import numpy as np
+import pytest
+
+from vae_apps.denoising.full_resolution import denoise_full_resolution
+from vae_apps.denoising.presets import load_preset
+from vae_apps.io.photos import bundled_photo
+
+
+@pytest.fixture(scope="module")
+def photo():
+    return load_preset("photo")
+
+
+def saturated_card():
+    """Pure and mixed hues at full saturation, in soft-edged bands (96 x 96 x 3)."""
+    hues = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1], [1, 0, 1],
+                     [1, .5, 0], [.2, .8, .1]], "float32")
+    band = np.repeat(hues, 12, axis=0)[:, None, :]  # 96 rows
+    shade = np.linspace(0.35, 1.0, 96, dtype="float32")[None, :, None]
+    return np.clip(band * shade + 0.02, 0, 1).astype("float32")
+
+
+def clean_inputs():
+    return {"astronaut": bundled_photo("astronaut")[40:200, 120:280],
+            "coffee": bundled_photo("coffee")[100:260, 200:360],
+            "card": saturated_card(),
+            "camera": bundled_photo("camera")[100:260, 150:310]}
+
+
+@pytest.mark.parametrize("name", ["astronaut", "coffee", "card", "camera"])
+def test_a_clean_photo_comes_back_unchanged_in_colour_and_detail(photo, name):
+    clean = clean_inputs()[name]
+    out = denoise_full_resolution(photo, clean)
+    shift = np.abs((out - clean).mean(axis=(0, 1))) * 255  # per channel, grey levels
+    psnr = 10 * np.log10(1 / np.mean((out - clean) ** 2))
+    assert shift.max() < 0.5, f"{name}: mean colour shift {shift.round(2)} grey levels"
+    assert psnr >= 40, f"{name}: {psnr:.1f} dB from its clean input"
+
+
+def _period_peaks(difference, periods=(2, 4)):
+    """Power of ``difference`` at the frequencies of the given pixel periods, relative
+    to the median power of the spectrum around them."""
+    spectrum = np.abs(np.fft.fft2(difference, axes=(0, 1))) ** 2
+    spectrum = spectrum.mean(axis=-1)
+    size = spectrum.shape[0]
+    ratios = []
+    for period in periods:
+        k = size // period
+        for fy, fx in ((k, 0), (0, k), (k, k)):
+            window = spectrum[np.ix_(np.arange(fy - 3, fy + 4) % size, np.arange(fx - 3, fx + 4) % size)]
+            ratios.append(spectrum[fy, fx] / (np.median(window) + 1e-12))
+    return np.array(ratios), spectrum
+
+
+@pytest.mark.parametrize("kind", ["photo", "flat"])
+def test_no_periodic_pattern_at_the_networks_stride(photo, kind):
+    size = 128
+    image = (bundled_photo("astronaut")[200:200 + size, 200:200 + size] if kind == "photo"
+             else np.full((size, size, 3), 0.45, "float32"))
+    difference = denoise_full_resolution(photo, image) - image
+    ratios, spectrum = _period_peaks(difference)
+    # A flat output change has no spectrum to speak of: only an absolute amplitude counts.
+    amplitude = np.sqrt(spectrum[size // 2, size // 2]) / size ** 2 * 255
+    assert ratios.max() < 10 or amplitude < 0.01, (ratios.round(1), amplitude)
+
+
+def test_strength_smooths_monotonically_and_the_default_is_the_estimate(photo):
+    clean = bundled_photo("coffee")[100:228, 200:328]
+    noisy = np.clip(clean + np.random.default_rng(0).normal(0, 0.06, clean.shape), 0, 1
+                    ).astype("float32")
+    changes = [np.abs(denoise_full_resolution(photo, noisy, strength=s) - noisy).mean()
+               for s in (0.25, 0.5, 1.0, 2.0, 4.0)]
+    assert all(a < b for a, b in zip(changes, changes[1:])), changes
+    model = photo.for_channels(3)
+    from vae_apps.denoising.full_resolution import estimate_noise_level
+
+    level = estimate_noise_level(model, noisy)
+    assert 0.03 < level < 0.1  # the noise is 0.06
+    np.testing.assert_allclose(denoise_full_resolution(photo, noisy),
+                               denoise_full_resolution(photo, noisy, noise_level=level), atol=1e-6)
