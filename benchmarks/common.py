@@ -43,7 +43,7 @@ class Timer:
 
 
 def table(rows, headers):
-    """Render rows as a Markdown table (so it pastes into README)."""
+    """Render rows as a Markdown table (so it pastes into the docs)."""
     widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
     line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
     return "\n".join([line(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|",

@@ -8,7 +8,7 @@
    logical CPU devices (each in its own process: the split must precede TensorFlow's
    start), images/s after a warm-up epoch.
 On a CPU-only machine both engines and both device counts share the same cores; the
-figures show the overhead of the machinery, not a speed-up (see README, "Scaling out").
+figures show the overhead of the machinery, not a speed-up (see docs/scaling.md).
 """
 
 import argparse

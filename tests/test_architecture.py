@@ -1,6 +1,6 @@
 """The package's map against its real imports: wings, the model family, no cycles.
 
-README's "Architecture" picture has one box per part of ``vae_apps`` (a sub-package, or a
+docs/architecture.md's picture has one box per part of ``vae_apps`` (a sub-package, or a
 top-level module) and the CLI; ``test_the_arrows_are_the_imports`` recomputes its arrows
 from the code's imports (module level or inside functions).
 """
@@ -52,9 +52,9 @@ def _part(module):
 
 
 def _picture():
-    """(boxes, arrows) from README's mermaid block."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = text.split("## Architecture", 1)[1].split("```mermaid", 1)[1].split("```", 1)[0]
+    """(boxes, arrows) from docs/architecture.md's mermaid block."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    block = text.split("```mermaid", 1)[1].split("```", 1)[0]
     boxes = set(re.findall(r"^\s*(\w+)\[", block, re.M))
     arrows = set(re.findall(r"^\s*(\w+) --> (\w+)\s*$", block, re.M))
     return boxes, arrows

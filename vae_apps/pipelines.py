@@ -9,8 +9,8 @@ from pathlib import Path
 from vae_apps.errors import UserError
 
 
-# The small-image denoiser's KL weight: sharper denoising than beta = 1 (README, "Denoising
-# MNIST": 18.70 dB at sigma 0.5).
+# The small-image denoiser's KL weight: sharper denoising than beta = 1 (docs/denoising.md,
+# "Small images": 18.70 dB at sigma 0.5 on MNIST).
 DENOISER_BETA = 0.1
 
 
@@ -152,7 +152,7 @@ def train_labeling_vae(x, epochs=None, seed=0, verbose=0):
 # 200 faces, 4 labels: 92.1 % against 85.3 % for centroids on VAE codes and 79.2 % for pixel
 # 1-NN; MNIST test error, 100 labels (3 seeds): 2.71 % against 8.89 % for spreading on VAE
 # codes; 600 / 1000 / 3000 labels (3 seeds): 1.69 / 1.60 / 1.12 % against 4.14 / 3.84 / 3.17 %.
-# README, benchmarks/label.py.
+# docs/labelling.md, benchmarks/label.py.
 SEMI_SUPERVISED = "semi-supervised"
 
 # The semi-supervised path's labels: where q(y|x) is unsure (its top probability below

@@ -391,7 +391,7 @@ def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch
 
 
 # The photo denoiser's recipe (vae-apps train --patch-size): measured on the bundled
-# photos, see README "Denoising photos".
+# photos, see docs/denoising.md.
 # New patch denoisers take a noise level (an FFDNet-style strength control, with
 # an estimator for blind use) and end at full resolution (no period-2 pattern).
 PATCH_MODEL_DEFAULTS = dict(noise_level_input=True, refine_filters=32)

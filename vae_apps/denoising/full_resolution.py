@@ -15,7 +15,7 @@ import numpy as np
 from vae_apps.errors import UserError
 
 # Tile side in pixels: larger tiles waste less on margins but hold more activations
-# (a 4000 x 3000 colour photo peaked at 2.27 GB with 1024 and a padded copy; see README).
+# (a 4000 x 3000 colour photo peaked at 2.27 GB with 1024 and a padded copy; see docs/denoising.md).
 TILE = 512
 TILE_MARGIN = 40
 

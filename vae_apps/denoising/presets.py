@@ -1,7 +1,7 @@
 """Pretrained models that ship with the package, loaded by name (keras-hub style).
 
 Each preset's weights are package data, trained here by the command in its entry
-(README "Denoising photos" lists the figures); loading uses Keras ``safe_mode``.
+(docs/denoising.md lists the figures); loading uses Keras ``safe_mode``.
 """
 
 from dataclasses import dataclass

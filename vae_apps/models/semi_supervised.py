@@ -9,7 +9,7 @@ A consistency term makes q(y|x) agree with itself on slightly shifted images
 term keeps the share of each class among the unlabelled predictions near the class
 prior (without it, 2 labels per class could put most images in one class). MNIST, 100 labels:
 3.47 % test error from q(y|x), 3 seeds, 3.06 % once ``vae-apps label`` smooths it over each
-image's neighbours (Kingma et al.'s M2: 11.97 %, M1+M2: 3.33 %; README "Results"); 600
+image's neighbours (Kingma et al.'s M2: 11.97 %, M1+M2: 3.33 %; docs/labelling.md); 600
 labels: 1.88 % from q(y|x) (M1+M2: 2.59 %).
 Because p(x|y, z) separates class from style, the model also draws a chosen class
 and renders the style of one image as every class.

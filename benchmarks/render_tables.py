@@ -1,0 +1,180 @@
+"""Render the result tables of README.md and docs/ from the benchmarks' JSON files.
+
+    python benchmarks/render_tables.py           # rewrite every table in place
+    python benchmarks/render_tables.py --check   # exit 1 if a table and its JSON disagree
+
+A table lives between ``<!-- table: NAME -->`` and ``<!-- end table -->``; NAME is one of
+``RENDERERS``, each reading one file of benchmarks/results/. No figure in those tables is typed
+by hand: change the JSON (rerun the benchmark) and render again.
+"""
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+DOCUMENTS = ("README.md", "docs/denoising.md", "docs/labelling.md")
+BLOCK = re.compile(r"(<!-- table: (\w+) -->\n)(.*?)(<!-- end table -->)", re.S)
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+# -- label_mnist.json: cells keyed "<code> <settings> <N> labels, seed <s>, <part>" ----------
+
+LABEL_ORDER = ("raw pixels 1-NN", "raw pixels, label spreading", "PCA (50) + label spreading",
+               "unsupervised VAE codes + knn", "unsupervised VAE codes + centroids",
+               "unsupervised VAE codes + spread", "unsupervised VAE codes + gmm",
+               "vae_apps label (default: semi-supervised VAE, smoothed over neighbours)",
+               "semi-supervised VAE, q(y|x) alone (smoothing 0)")
+LABEL_NAMES = {
+    "vae_apps label (default: semi-supervised VAE, smoothed over neighbours)":
+        "**vae_apps label (default: semi-supervised VAE, smoothed over neighbours where unsure)**",
+    "semi-supervised VAE, q(y|x) alone (smoothing 0)": "semi-supervised VAE, q(y\\|x) alone (smoothing 0)",
+}
+
+
+def label_mnist(results):
+    cells = {}  # (labels, method) -> [error per seed]
+    for key, cell in results.items():
+        match = re.search(r" (\d+) labels, seed (\d+), ", key)
+        if not match:
+            continue
+        value = cell["value"]
+        errors = value.get("errors", {}) if "errors" in value else value  # baselines: flat
+        for method, error in errors.items():
+            cells.setdefault((int(match[1]), method), {})[int(match[2])] = error
+    sizes = sorted({size for size, _ in cells})
+    rows = []
+    for method in LABEL_ORDER:
+        if not any((s, method) in cells for s in sizes):
+            continue
+        name = LABEL_NAMES.get(method, method)
+        bold = name.startswith("**")
+        row = [name]
+        for size in sizes:
+            errors = list(cells.get((size, method), {}).values())
+            text = f"{np.mean(errors):.2f} ± {np.std(errors):.2f}" if errors else "–"
+            row.append(f"**{text}**" if bold and errors else text)
+        rows.append(row)
+    return _table(["method"] + [f"{s} labels" for s in sizes], rows)
+
+
+# -- denoise_photos.json ------------------------------------------------------------------
+
+PRESET = "vae_apps photo preset (blind)"
+PHOTO_METHODS = ("noisy input", "non-local means, blind sigma", "non-local means, true sigma",
+                 "BM3D, blind sigma", PRESET)
+
+
+def _photo_table(results, kind):
+    cases = results["results"][kind]
+    header = ["method"] + list(cases) + ["MP/s"]
+    rows = []
+    for method in PHOTO_METHODS:
+        if not any(method in rows_ for rows_ in cases.values()):
+            continue
+        row = [f"**{method}**" if method == PRESET else method]
+        for case, rows_ in cases.items():
+            cell = rows_.get(method)
+            if cell is None:
+                row.append("–")
+            elif case == "clean":
+                row.append("∞" if method == "noisy input" else
+                           f"{cell['psnr']:.2f}, shift {cell['worst_shift']:.2f}")
+            else:
+                row.append(f"{cell['psnr']:.2f} / {cell['ssim']:.3f}")
+        rates = [r[method]["mp_per_s"] for r in cases.values()
+                 if method in r and r[method]["mp_per_s"]]
+        row.append(f"{np.median(rates):.3f}" if rates else "–")
+        rows.append(row)
+    return _table(header, rows)
+
+
+def _photo_margins(results, kind):
+    cases = results["results"][kind]
+    rows = []
+    for case, rows_ in cases.items():
+        ours = rows_.get(PRESET)
+        if ours is None or case == "clean":
+            continue
+        nlm = rows_["non-local means, blind sigma"]["psnr"]
+        bm3d = rows_.get("BM3D, blind sigma")
+        rows.append([case, f"{ours['psnr'] - nlm:+.2f}",
+                     f"{ours['worst_margin_over_nlm_blind']:+.2f}",
+                     "–" if bm3d is None else f"{ours['psnr'] - bm3d['psnr']:+.2f}"])
+    return _table(["case", "preset − NL-means (blind), mean dB", "worst photo, dB",
+                   "preset − BM3D (blind), dB"], rows)
+
+
+def _photo_headline(results):
+    colour = results["results"]["colour"]
+    cases = [c for c in ("clean", "gaussian 10", "gaussian 25", "gaussian 50", "poisson-gaussian",
+                         "gaussian 25 + jpeg 90") if c in colour]
+    rows = []
+    for method in ("non-local means, blind sigma", "BM3D, blind sigma", PRESET):
+        row = [f"**{method}**" if method == PRESET else method]
+        for case in cases:
+            cell = colour[case].get(method)
+            row.append("–" if cell is None else f"{cell['psnr']:.2f}")
+        rows.append(row)
+    return _table(["colour photos, mean PSNR dB"] + cases, rows)
+
+
+RENDERERS = {
+    "label_mnist": ("label_mnist.json", label_mnist),
+    "denoise_photos_colour": ("denoise_photos.json", lambda r: _photo_table(r, "colour")),
+    "denoise_photos_grey": ("denoise_photos.json", lambda r: _photo_table(r, "grey")),
+    "denoise_photos_margins": ("denoise_photos.json", lambda r: _photo_margins(r, "colour")),
+    "denoise_photos_headline": ("denoise_photos.json", _photo_headline),
+}
+
+
+def render(text, results_dir=RESULTS):
+    """``text`` with every table block rendered from ``results_dir``."""
+    loaded = {}
+
+    def replace(match):
+        name = match[2]
+        if name not in RENDERERS:
+            raise SystemExit(f"unknown table {name!r}; known: {', '.join(RENDERERS)}")
+        file, renderer = RENDERERS[name]
+        if file not in loaded:
+            loaded[file] = json.loads((Path(results_dir) / file).read_text(encoding="utf-8"))
+        return match[1] + renderer(loaded[file]) + match[4]
+
+    return BLOCK.sub(replace, text)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="compare only; exit 1 on a difference")
+    args = parser.parse_args()
+    stale = []
+    for document in DOCUMENTS:
+        path = ROOT / document
+        if not path.exists():
+            continue
+        text = path.read_text(encoding="utf-8")
+        rendered = render(text)
+        if rendered != text:
+            stale.append(document)
+            if not args.check:
+                path.write_text(rendered, encoding="utf-8")
+    if args.check and stale:
+        print("tables out of date with benchmarks/results: " + ", ".join(stale) +
+              " (run python benchmarks/render_tables.py)")
+        sys.exit(1)
+    print(("checked " if args.check else "rendered ") + ", ".join(DOCUMENTS))
+
+
+if __name__ == "__main__":
+    main()
