@@ -75,7 +75,7 @@ def test_messy_folder_denoise_skips_bad_files_counts_them_and_keeps_inputs(
     out = tmp_path / "out"
     assert main(["denoise", str(messy_folder), str(out), "--model", str(trained_digits_model)]) == 0
     captured = capsys.readouterr()
-    assert f"denoised {len(GOOD_FILES)}, skipped {len(BAD_FILES)}, failed 0" in captured.out
+    assert f"denoised {len(GOOD_FILES)} images, skipped {len(BAD_FILES)}, failed 0" in captured.out
     for name in BAD_FILES:
         assert name in captured.err
     assert _snapshot(messy_folder) == before

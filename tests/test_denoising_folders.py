@@ -22,7 +22,7 @@ def test_folder_round_trip_keeps_paths_sizes_modes_and_formats(denoiser, noisy_f
     assert main(["denoise", str(inp), str(out), "--model", str(denoiser), "--reference", str(ref),
                  "--figure", str(figure)]) == 0
     captured = capsys.readouterr()
-    assert "denoised 24, skipped 2, failed 0" in captured.out and "PSNR" in captured.out
+    assert "denoised 24 images, skipped 2, failed 0" in captured.out and "PSNR" in captured.out
     assert "corrupt.png" in captured.err and "readme.txt" in captured.err
     assert _snapshot(inp) == before  # inputs untouched
     written = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
@@ -64,7 +64,7 @@ def test_command_in_a_fresh_process_is_quiet_and_exits_cleanly(denoiser, noisy_f
                            "--model", str(denoiser)], capture_output=True, text=True, timeout=300,
                           env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"})
     assert proc.returncode == 0, proc.stderr
-    assert "denoised 24, skipped 2, failed 0" in proc.stdout
+    assert "denoised 24 images, skipped 2, failed 0" in proc.stdout
     assert "corrupt.png" in proc.stderr
     assert "absl" not in proc.stderr and "cuda" not in proc.stderr.lower()
     assert len(list((tmp_path / "out").rglob("*.*"))) == 24
@@ -90,7 +90,7 @@ def test_existing_outputs_are_kept_without_overwrite(denoiser, noisy_folder, tmp
     (out / "img 0.png").write_bytes(b"mine")
     assert main(["denoise", str(inp), str(out), "--model", str(denoiser)]) == 0
     assert (out / "img 0.png").read_bytes() == b"mine"
-    assert "denoised 23, kept 1 existing outputs, skipped 2" in capsys.readouterr().out
+    assert "denoised 23 images, kept 1 existing output, skipped 2" in capsys.readouterr().out
     assert main(["denoise", str(inp), str(out), "--model", str(denoiser), "--overwrite"]) == 0
     assert (out / "img 0.png").read_bytes() != b"mine"
 
@@ -149,3 +149,13 @@ def test_ray_engine_on_an_array_file_is_a_clear_error(denoiser, tmp_path, capsys
     assert main(["denoise", str(tmp_path / "in.npy"), str(tmp_path / "out.npy"), "--model",
                  str(denoiser), "--engine", "ray"]) == 2
     assert "--engine ray denoises image folders" in capsys.readouterr().err
+
+
+def test_the_summary_gives_images_and_megapixels_per_second_with_plurals_right():
+    from vae_apps.denoising.folders import DenoiseReport
+
+    one = DenoiseReport(denoised=1, kept=["a.png"], seconds=2.0, pixels=12_000_000).summary()
+    assert one.startswith("denoised 1 image, kept 1 existing output, skipped 0, failed 0 in 2.0 s")
+    assert "(0.5 images/s, 6 MP/s)" in one
+    many = DenoiseReport(denoised=787, seconds=1.0, pixels=787 * 784).summary()
+    assert "denoised 787 images" in many and "(787 images/s, 0.617 MP/s)" in many

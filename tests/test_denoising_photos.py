@@ -31,7 +31,7 @@ def test_full_resolution_folder_keeps_paths_sizes_modes_formats_and_16_bit(fc_mo
     assert main(["denoise", str(inp), str(out), "--model", str(fc_model), "--reference", str(ref),
                  "--figure", str(tmp_path / "fig.png")]) == 0
     captured = capsys.readouterr()
-    assert "denoised 24, skipped 2, failed 0" in captured.out and "corrupt.png" in captured.err
+    assert "denoised 24 images, skipped 2, failed 0" in captured.out and "corrupt.png" in captured.err
     assert _snapshot(inp) == before
     for path in inp.rglob("*.*"):
         if path.suffix in (".png", ".jpg") and path.name != "corrupt.png":

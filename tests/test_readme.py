@@ -86,7 +86,7 @@ def test_readme_commands_run_as_written(workspace, capsys):
             argv += ["--iwae-samples", "8"]
         assert main(argv) == 0, line
     out = capsys.readouterr().out
-    assert "denoised 2, skipped 0, failed 0" in out
+    assert "denoised 2 images, skipped 0, failed 0" in out
     for written in ("CLEAN/p0.png", "OUT/p1.png", "OUT_GREY/p0.png", "OUT_MINE/p1.png", "mine.keras", "before_after.png", "digits.keras",
                     "samples.png", "map.png", "codes.csv", "denoiser.keras", "CLEAN_OUT/0.png",
                     "predictions.csv", "latent_map.png"):

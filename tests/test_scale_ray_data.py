@@ -39,7 +39,7 @@ def _warnings(text):
 
 
 def _summary(text):
-    # "denoised N, skipped S, failed F in T s (R images/s) -> OUT": compare the counts.
+    # "denoised N images, skipped S, failed F in T s (R images/s, M MP/s) -> OUT": the counts.
     line = text.strip().splitlines()[-1]
     return line.split(" in ")[0]
 
@@ -54,7 +54,7 @@ def test_ray_denoise_equals_local(denoiser, folder_200, tmp_path, capsys, monkey
         captured = capsys.readouterr()
         outputs[engine] = (out, _warnings(captured.err), _summary(captured.out))
     (local, local_warnings, local_summary), (remote, ray_warnings, ray_summary) = outputs.values()
-    assert local_summary == ray_summary == "denoised 199, skipped 1, failed 0"
+    assert local_summary == ray_summary == "denoised 199 images, skipped 1, failed 0"
     assert local_warnings == ray_warnings and any("broken.png" in w for w in ray_warnings)
     local_files = sorted(p.relative_to(local) for p in local.rglob("*") if p.is_file())
     ray_files = sorted(p.relative_to(remote) for p in remote.rglob("*") if p.is_file())
@@ -106,7 +106,7 @@ def test_ray_denoises_photos_at_full_resolution_like_local(tmp_path, capsys):
         Image.fromarray(u8[..., 0] if u8.shape[-1] == 1 else u8).save(inp / f"{name}.png")
     for engine in ("local", "ray"):  # the default model: the photo preset
         assert main(["denoise", str(inp), str(tmp_path / engine), "--engine", engine]) == 0
-    assert "denoised 2, skipped 0, failed 0" in capsys.readouterr().out
+    assert "denoised 2 images, skipped 0, failed 0" in capsys.readouterr().out
     for name in ("camera.png", "coffee.png"):
         with Image.open(tmp_path / "local" / name) as a, Image.open(tmp_path / "ray" / name) as b:
             assert (a.size, a.mode) == (b.size, b.mode)

@@ -53,6 +53,7 @@ def denoise_array_file(model, in_path, out_path, *, overwrite=False, batch_size=
         clean = model.reconstruct(x, batch_size)
         outputs[key] = _like_array(clean, array)
         report.denoised += len(x)
+        report.pixels += int(np.prod(x.shape[:3]))
         if not report.examples:
             report.examples = {"noisy": list(x[:FIGURE_COLUMNS]), "denoised": list(clean[:FIGURE_COLUMNS])}
         if reference is not None and key in reference:

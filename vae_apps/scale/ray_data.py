@@ -149,14 +149,15 @@ class _DenoiseActor:
         from vae_apps.denoising.folders import denoise_loaded
 
         outputs = denoise_loaded(self.model, loaded, self.job.full_resolution, self.batch_size)
-        status = {path: (reason, "") for path, _, reason in items if reason}
+        status = {path: (reason, "", 0) for path, _, reason in items if reason}
         for (path, info, _), output in zip(loaded, outputs):
             error = self.job.save(path, output, info)
-            status[path] = (FAILED, error) if error else (DENOISED, "")
+            status[path] = (FAILED, error, 0) if error else (DENOISED, "", info.size[0] * info.size[1])
         paths = [path for path, _, _ in items]
         return {"path": np.array([str(p) for p in paths]),
                 "status": np.array([status[p][0] for p in paths]),
-                "error": np.array([status[p][1] for p in paths])}
+                "error": np.array([status[p][1] for p in paths]),
+                "pixels": np.array([status[p][2] for p in paths], "int64")}
 
 
 def denoise_folder_ray(model_path, in_dir, out_dir, *, overwrite=False, batch_size=256,
@@ -208,12 +209,12 @@ def denoise_folder_ray(model_path, in_dir, out_dir, *, overwrite=False, batch_si
         with tqdm(total=len(paths), unit="img", desc="denoise (ray)",
                   disable=None if progress else True) as bar:
             for row in results.iter_rows():
-                outcomes[row["path"]] = (row["status"], row["error"])
+                outcomes[row["path"]] = (row["status"], row["error"], int(row["pixels"]))
                 bar.update(1)
     for path in paths:  # tally in path order, as the local engine does
-        status, error = outcomes[str(_absolute(job, path))]
+        status, error, pixels = outcomes[str(_absolute(job, path))]
         if status == DENOISED:
-            tally.denoised(path)
+            tally.denoised(path, pixels)
         elif status == FAILED:
             tally.failed(path, error)
         else:
