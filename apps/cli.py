@@ -102,6 +102,9 @@ def main(argv=None):
         sys.meta_path.insert(0, _QuietKerasImport())
     from vae_apps.errors import UserError
 
+    quiet = {"VAE_APPS_QUIET": "1", "TQDM_DISABLE": "1"} if getattr(args, "quiet", False) else {}
+    before = {name: os.environ.get(name) for name in quiet}
+    os.environ.update(quiet)  # read by vae_apps.training's progress and by tqdm's bars
     try:
         return args.run(args) or 0
     except UserError as exc:
@@ -112,6 +115,12 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"vae-apps {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def run():

@@ -121,7 +121,7 @@ def add_data_options(parser):
 
 
 def add_common_options(parser, seed=True, overwrite=True):
-    """Add ``--seed`` and ``--overwrite``.
+    """Add ``--quiet``, ``--seed`` and ``--overwrite``.
 
     Args:
         parser: argparse.ArgumentParser. A command's parser.
@@ -131,6 +131,8 @@ def add_common_options(parser, seed=True, overwrite=True):
     Examples:
     >>> add_common_options(p, overwrite=False)  # doctest: +SKIP
     """
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bars or progress lines (results and warnings still print)")
     if seed:
         parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     if overwrite:

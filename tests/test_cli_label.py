@@ -140,3 +140,35 @@ def test_class_options_need_a_model_trained_with_labels(trained_digits_model, tm
     assert main(["generate", "--model", str(trained_digits_model), "--out",
                  str(tmp_path / "g.png"), "--class", "3"]) == 2
     assert "need a model trained with labels" in capsys.readouterr().err
+
+
+def test_label_shows_training_progress_with_a_time_estimate_and_quiet_silences_it(
+        digits, tmp_path, capsys):
+    np.savez(tmp_path / "d.npz", x=np.round(digits.test.x[:120, ..., 0] * 255).astype("uint8"))
+    (tmp_path / "labels.csv").write_text("index,label\n0,a\n1,b\n2,a\n")
+    args = ["label", str(tmp_path / "d.npz"), "--labels", str(tmp_path / "labels.csv"),
+            "--epochs", "2", "--method", "knn"]
+    assert main(args + ["--out", str(tmp_path / "p.csv")]) == 0
+    err = capsys.readouterr().err  # not a terminal here: lines, one per epoch at least
+    assert "train: 2 epochs of" in err and "epoch 1/2 done (50 %)" in err
+    assert "left" in err and "train: finished in" in err
+    assert main(args + ["--out", str(tmp_path / "q.csv"), "--quiet"]) == 0
+    assert "train:" not in capsys.readouterr().err
+
+
+def test_progress_lines_come_within_an_epoch_when_it_is_long():
+    import io
+
+    import keras
+
+    from vae_apps.training import TrainingProgress
+
+    stream = io.StringIO()
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    model.fit(np.zeros((8, 2)), np.zeros((8, 1)), batch_size=2, epochs=2, verbose=0,
+              callbacks=[TrainingProgress("fit", stream=stream, every=0.0)])
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "fit: 2 epochs of 4 steps"
+    assert "fit: epoch 1/2, step 1/4 (12 %)" in lines[1] and "about" in lines[1]
+    assert any(line.startswith("fit: epoch 2/2 done (100 %)") for line in lines)

@@ -101,7 +101,7 @@ def run_demo(data_spec="digits", out="demo", *, epochs=None, batch_size=None, se
     settings = {"data": str(data_spec), "images_train": int(len(x_all)), "images_test": int(len(x_test)),
                 "image_shape": list(x_all.shape[1:]), "seed": seed, "noise": noise,
                 **_settings(len(x_all), epochs, batch_size)}
-    fit = dict(epochs=settings["epochs"], batch_size=settings["batch_size"], seed=seed, verbose=0)
+    fit = dict(epochs=settings["epochs"], batch_size=settings["batch_size"], seed=seed, verbose="auto")
     x_train, x_val = split_validation(x_all, 0.1, seed)
     metrics = {"settings": settings}
     figures = {}

@@ -321,7 +321,8 @@ def recover_dataset_labels(x, given, *, model=None, method=None, codes=None, epo
             keeps q(y|x)'s own choice. The confidence is q(label | x) either way.
         trusted: float. Semi-supervised: images whose top q(y|x) is at least this keep
             q(y|x)'s label; the smoothing decides the others (above 1: it decides all).
-        progress: callable or None. Called with a line before a model is trained.
+        progress: callable or None. Called with a line before a model is trained, which
+            then shows its progress (``vae_apps.training.TrainingProgress``).
 
     Examples:
     >>> result = recover_dataset_labels(images.x, read_label_csv("labels.csv", images.names))
@@ -342,7 +343,8 @@ def recover_dataset_labels(x, given, *, model=None, method=None, codes=None, epo
             if progress:
                 progress(f"training a semi-supervised VAE on the {len(x)} images and "
                          f"{len(given.rows)} labels")
-            model = train_labeller(x, given, epochs=epochs, seed=seed).model
+            model = train_labeller(x, given, epochs=epochs, seed=seed,
+                                   verbose="auto" if progress else 0).model
         if not isinstance(model, SemiSupervisedVAE):
             raise UserError("--method semi-supervised needs a model trained with labels "
                             "(vae-apps train DATA --labels LABELS.csv); this one has none: "
@@ -363,7 +365,8 @@ def recover_dataset_labels(x, given, *, model=None, method=None, codes=None, epo
         if model is None and codes is None:
             if progress:
                 progress(f"training a VAE on the {len(x)} images first")
-            model = train_labeling_vae(x, epochs=epochs, seed=seed)
+            model = train_labeling_vae(x, epochs=epochs, seed=seed,
+                                       verbose="auto" if progress else 0)
         if codes is None:
             if isinstance(model, SemiSupervisedVAE):
                 raise UserError(f"--method {method} works on the codes of a VAE trained without "

@@ -59,6 +59,103 @@ class StopOnNaN(keras.callbacks.TerminateOnNaN):
                 f"step {batch + 1} (try a lower --learning-rate)") from None
 
 
+QUIET_ENV = "VAE_APPS_QUIET"  # set (``vae-apps --quiet``): no progress output at all
+
+
+def progress_wanted():
+    """False when progress output is switched off (``--quiet``, ``VAE_APPS_QUIET=1``)."""
+    return os.environ.get(QUIET_ENV, "") in ("", "0")
+
+
+def _duration(seconds):
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+class TrainingProgress(keras.callbacks.Callback):
+    """Progress of a whole training run with a time estimate: a bar on a terminal, a
+    line per epoch (and at least one a minute) in a log.
+
+    Args:
+        desc: str. What is trained (the lines' prefix).
+        stream: file or None. Where to write (default: standard error).
+        every: float. Seconds between lines within an epoch when not on a terminal.
+
+    Examples:
+    >>> model.fit(ds, epochs=20, verbose=0, callbacks=[TrainingProgress("label")])
+    """
+
+    def __init__(self, desc="train", stream=None, every=60.0):
+        super().__init__()
+        self.desc, self.stream, self.every = desc, stream, every
+
+    def on_train_begin(self, logs=None):
+        import sys
+
+        self.out = self.stream or sys.stderr
+        self.epochs = self.params.get("epochs") or 1
+        self.steps = self.params.get("steps") or None
+        self.start = self.last = time.perf_counter()
+        self.done = 0
+        self.epoch = 0
+        self.bar = None
+        total = self.epochs * self.steps if self.steps else self.epochs
+        if getattr(self.out, "isatty", lambda: False)():
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc=self.desc, unit="step" if self.steps else "epoch",
+                            file=self.out, dynamic_ncols=True)
+        else:
+            per = f" of {self.steps} steps" if self.steps else ""
+            self._line(f"{self.epochs} epochs{per}")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not self.steps:
+            return
+        self.done = self.epoch * self.steps + batch + 1
+        if self.bar is not None:
+            self.bar.update(self.done - self.bar.n)
+            if logs and "loss" in logs:
+                self.bar.set_postfix(loss=f"{float(logs['loss']):.4g}", epoch=self.epoch + 1,
+                                     refresh=False)
+        elif time.perf_counter() - self.last >= self.every:
+            self._status(f"epoch {self.epoch + 1}/{self.epochs}, step {batch + 1}/{self.steps}",
+                         logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.done = (epoch + 1) * self.steps if self.steps else epoch + 1
+        if self.bar is not None:
+            self.bar.update(self.done - self.bar.n)
+        else:
+            self._status(f"epoch {epoch + 1}/{self.epochs} done", logs)
+
+    def on_train_end(self, logs=None):
+        if self.bar is not None:
+            self.bar.close()
+        else:
+            self._line(f"finished in {_duration(time.perf_counter() - self.start)}")
+
+    def _status(self, where, logs):
+        total = self.epochs * self.steps if self.steps else self.epochs
+        elapsed = time.perf_counter() - self.start
+        fraction = self.done / total if total else 1.0
+        left = elapsed * (1 - fraction) / fraction if fraction > 0 else float("nan")
+        loss = f"; loss {float(logs['loss']):.4g}" if logs and "loss" in logs else ""
+        self._line(f"{where} ({100 * fraction:.0f} %), {_duration(elapsed)} elapsed, about "
+                   f"{_duration(left)} left{loss}")
+
+    def _line(self, text):
+        self.last = time.perf_counter()
+        print(f"{self.desc}: {text}", file=self.out, flush=True)
+
+
 class StopOnInterrupt(keras.callbacks.Callback):
     """Ctrl-C ends training after the current step, cleanly; a second Ctrl-C interrupts at once.
 
@@ -250,7 +347,7 @@ def train_vae(x_train, x_val=None, *, model=None, epochs=10, batch_size=128,
 
 def fit_keeping_best(model, train_ds, val_ds=None, *, epochs, out=None, overwrite=False,
                      logdir=None, resume_dir=None, verbose="auto", callbacks=(),
-                     steps_per_epoch=None):
+                     steps_per_epoch=None, progress_desc="train"):
     """``model.fit`` with the safety every training run gets.
 
     The model returned is the best epoch's (on ``val_ds``, else on the training loss);
@@ -266,9 +363,11 @@ def fit_keeping_best(model, train_ds, val_ds=None, *, epochs, out=None, overwrit
         overwrite: bool. Replace ``out``.
         logdir: str or Path or None. TensorBoard logs.
         resume_dir: str or Path or None. ``BackupAndRestore`` backs up every epoch here.
-        verbose: int or str. Keras' progress output.
+        verbose: int or str. ``"auto"``: ``TrainingProgress`` (unless ``--quiet``); 0:
+            nothing; 1 or 2: Keras' own output.
         callbacks: tuple of keras.callbacks.Callback. More callbacks.
         steps_per_epoch: int or None. Updates per epoch, for an endless ``train_ds``.
+        progress_desc: str. The progress lines' prefix.
 
     Returns:
         ``TrainResult``.
@@ -297,6 +396,10 @@ def fit_keeping_best(model, train_ds, val_ds=None, *, epochs, out=None, overwrit
     start = time.perf_counter()
     interrupted = False
     history = keras.callbacks.History()
+    if verbose == "auto":  # one bar for the whole run, with a time estimate
+        verbose = 0
+        if progress_wanted():
+            all_callbacks.append(TrainingProgress(progress_desc))
     try:
         model.fit(train_ds, validation_data=val_ds, epochs=epochs, shuffle=False,
                   steps_per_epoch=steps_per_epoch,
