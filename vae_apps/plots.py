@@ -109,10 +109,12 @@ def rows_figure(path, rows, title=None, actual_size=False):
     _save_figure(fig, path)
 
 
-def _rows_at_actual_size(path, rows, title, label_width=90, gap=6):
+def _rows_at_actual_size(path, rows, title, gap=6):
     import matplotlib.pyplot as plt
 
     names = list(rows)
+    dpi = 100
+    label_width = int(max(60, max(_text_width(name, 10, dpi) for name in names) + 16))
     columns = max(len(v) for v in rows.values())
     height, width = np.asarray(rows[names[0]][0]).shape[:2]
     blank, between = np.ones((height, width, 3), "float32"), np.ones((height, gap, 3), "float32")
@@ -125,8 +127,9 @@ def _rows_at_actual_size(path, rows, title, label_width=90, gap=6):
     spacer = np.ones((gap, lines[0].shape[1], 3), "float32")
     grid = np.concatenate([part for row in lines for part in (row, spacer)][:-1], axis=0)
     top = 30 if title else 0
-    dpi = 100
-    fig = plt.figure(figsize=((grid.shape[1] + label_width) / dpi, (grid.shape[0] + top) / dpi),
+    width = max(grid.shape[1] + label_width, int(_text_width(title, 11, dpi)) + 20 if title else 0)
+    label_width += width - grid.shape[1] - label_width  # a wide title widens the label column
+    fig = plt.figure(figsize=(width / dpi, (grid.shape[0] + top) / dpi),
                      dpi=dpi)
     fig.figimage(np.clip(grid, 0, 1), xo=label_width, yo=0, origin="upper")
     for r, name in enumerate(names):
@@ -138,6 +141,18 @@ def _rows_at_actual_size(path, rows, title, label_width=90, gap=6):
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi)  # no bbox cropping: the pixels stay 1:1
     plt.close(fig)
+
+
+def _text_width(text, fontsize, dpi):
+    """Width in pixels of ``text`` drawn by matplotlib at ``fontsize`` points."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(dpi=dpi)
+    try:
+        label = fig.text(0, 0, text, fontsize=fontsize)
+        return label.get_window_extent(fig.canvas.get_renderer()).width
+    finally:
+        plt.close(fig)
 
 
 def _rgb(image):
