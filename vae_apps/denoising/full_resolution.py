@@ -58,19 +58,23 @@ def denoise_full_resolution(model, pixels, tile=TILE, margin=TILE_MARGIN, streng
 
 
 def estimate_noise_level(model, pixels, tile=TILE, margin=TILE_MARGIN):
-    """The noise standard deviation (0-1 scale) a noise-level model's estimator sees
-    in one H x W x C image: its map's mean over the whole image, tile by tile.
+    """The noise standard deviation (0-1 scale) a noise-level model's estimator reads
+    off one H x W x C image: the median of its map over the whole image, tile by tile.
+
+    The median, not the mean: noise is everywhere, texture is not. On clean held-out
+    photos the map's mean said 3.4-12.8 grey levels (fur, foliage and edges look like
+    noise locally) and its median 1.0-2.0 on all but the baboon; on noisy ones both
+    agree within 0.5 grey levels of the true sigma (10, 25, 50 of 255).
 
     Examples:
     >>> round(255 * estimate_noise_level(model, noisy_photo))  # doctest: +SKIP
     25
     """
-    total = 0.0
+    parts = []
     for window, (h, w), crop, _ in _windows(pixels, model.stride, tile, margin):
         level = model.noise_level_map(window[None])[0]
-        total += level[crop // 2:crop // 2 + -(-h // 2), crop // 2:crop // 2 + -(-w // 2)].sum()
-    height, width = pixels.shape[:2]
-    return float(total / (-(-height // 2) * -(-width // 2)))
+        parts.append(level[crop // 2:crop // 2 + -(-h // 2), crop // 2:crop // 2 + -(-w // 2)].ravel())
+    return float(np.median(np.concatenate(parts)))
 
 
 def _denoised(model, pixels, tile, margin, strength, noise_level):

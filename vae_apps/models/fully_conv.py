@@ -9,7 +9,7 @@ al. 2018) does: the networks see it as an extra constant input channel, trained 
 each patch's true noise level (the standard deviation of noisy - clean), so a
 larger level asks for more smoothing. A small estimator network, trained beside
 them on the same patches (as CBDNet's, Guo et al. 2019), supplies the level when the
-user gives none; ``strength`` scales it. Being
+user gives none (the median of its map over the image); ``strength`` scales it. Being
 convolutional throughout, one model trained on small patches runs on photos of any
 size (height and width padded to a multiple of ``FULLY_CONV_STRIDE``, then cropped).
 """
@@ -133,7 +133,7 @@ class FullyConvVAE(BaseVAE):
 
     def noise_level_map(self, x):
         """The estimator's map (N, H/2, W/2) for images whose sides are multiples of
-        ``stride``; its mean is the image's estimated noise level (0-1 scale)."""
+        ``stride``, on the 0-1 scale; its median is the image's estimated noise level."""
         if self._estimate is None:
             import tensorflow as tf
 
@@ -149,7 +149,9 @@ class FullyConvVAE(BaseVAE):
         >>> model.estimate_noise_level(noisy_photos)  # doctest: +SKIP
         array([0.098, 0.101], dtype=float32)
         """
-        return self.noise_level_map(self._padded(x)).mean(axis=(1, 2))
+        # The median of the map: noise is everywhere, texture is not (see
+        # vae_apps.denoising.full_resolution.estimate_noise_level).
+        return np.median(self.noise_level_map(self._padded(x)), axis=(1, 2))
 
     def _padded(self, x):
         x = np.asarray(x, "float32")

@@ -216,7 +216,8 @@ def build_noise_level_estimator(channels, filters=32, dtype=None, name="noise_le
     """Return ``image -> per-pixel noise level map`` (N, H/2, W/2, 1), >= 0, in the
     units of the networks' noise-level channel (``NOISE_MAP_SCALE`` x the level).
 
-    The image's noise level is the map's mean: computed tile by tile it is the same
+    Trained so that its mean over a patch is the patch's noise level; an image's level
+    is read as the map's median (``vae_apps.denoising.full_resolution``), the same
     for the whole image whatever the tiling. Three 3 x 3 convolutions at 1/2
     resolution see about 14 x 14 pixels: enough to tell grain from edges locally.
 
