@@ -161,3 +161,65 @@ def test_fewer_patches_than_one_batch_is_a_clear_error():
     with pytest.raises(UserError, match="1 images x 4 patches per image make less than one batch of 8"):
         train_patch_denoiser(images, parse_noise("gaussian:0.1"), patches_per_image=4, batch_size=8,
                              epochs=1, validation_patches=4)
+
+
+LEVELLED = dict(TINY, noise_level_input=True, refine_filters=8)
+
+
+def test_a_noise_level_model_tiles_exactly_and_estimates_one_level_per_image():
+    from vae_apps.denoising.full_resolution import estimate_noise_level
+
+    model = FullyConvVAE(channels=3, seed=0, **LEVELLED)
+    photo = _photo(3, 150, 170)
+    assert estimate_noise_level(model, photo, tile=64) == pytest.approx(
+        estimate_noise_level(model, photo, tile=512), rel=1e-5)
+    whole = denoise_full_resolution(model, photo, tile=512)
+    tiled = denoise_full_resolution(model, photo, tile=64)
+    assert np.abs(whole - tiled).max() <= 1 / 255
+    level = estimate_noise_level(model, photo)
+    np.testing.assert_allclose(whole, denoise_full_resolution(model, photo, noise_level=level),
+                               atol=1e-6)
+    # Away from the borders (which reconstruct pads differently) the two paths agree.
+    inner = (slice(40, -40), slice(40, -40))
+    np.testing.assert_allclose(model.reconstruct(photo[None], noise_level=level)[0][inner],
+                               whole[inner], atol=1e-5)
+    other = denoise_full_resolution(model, photo, strength=3.0)
+    assert np.abs(other - whole).max() > 0  # the level reaches the networks
+
+
+def test_the_noise_level_channel_and_save_load(tmp_path):
+    model = FullyConvVAE(channels=1, seed=0, **LEVELLED)
+    x = _photo(1, 32, 36)[None]
+    levelled = model.with_noise_level(x, 0.1)
+    assert levelled.shape == (1, 32, 36, 2)
+    np.testing.assert_allclose(levelled[..., 1], 0.1 * 5.0)  # NOISE_MAP_SCALE
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
+    assert loaded.noise_level_input and loaded.refine_filters == 8
+    np.testing.assert_allclose(loaded.reconstruct(x, noise_level=0.05),
+                               model.reconstruct(x, noise_level=0.05), atol=1e-6)
+
+
+def test_strength_on_a_model_without_a_noise_level_is_a_clear_error():
+    from vae_apps.errors import UserError
+
+    with pytest.raises(UserError, match="takes no noise level"):
+        denoise_full_resolution(FullyConvVAE(channels=1, seed=0, **TINY), _photo(1, 20, 20),
+                                strength=2.0)
+
+
+def test_patch_training_feeds_the_true_noise_level_and_trains_the_estimator():
+    from vae_apps.training import train_patch_denoiser, with_true_noise_level
+    import tensorflow as tf
+
+    clean = tf.constant(_photo(3, 32, 32)[None].repeat(2, 0))
+    noisy = clean + tf.constant([0.0, 0.1])[:, None, None, None] * tf.random.stateless_normal(
+        tf.shape(clean), [0, 1])
+    levelled, target = with_true_noise_level(noisy, clean)
+    assert levelled.shape == (2, 32, 32, 4)
+    np.testing.assert_allclose(levelled[:, 0, 0, 3].numpy(), [0.0, 0.5], atol=0.02)
+    result = train_patch_denoiser([_photo(3, 48, 64)], parse_noise("gaussian:0-0.2"), channels=3,
+                                  patch_size=32, patches_per_image=16, epochs=2, batch_size=8,
+                                  validation_patches=8, verbose=0, **TINY)
+    assert result.model.noise_level_input and "noise_level_error" in result.history
+    assert result.history["noise_level_error"][-1] < result.history["noise_level_error"][0]
