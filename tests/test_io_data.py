@@ -116,3 +116,42 @@ def test_pipeline_yields_noisy_inputs_and_binarised_clean_targets(digits):
                                           binarize=True)))
     assert set(np.unique(clean.numpy())) <= {0.0, 1.0}
     assert (noisy.numpy() <= clean.numpy()).all()  # masking only removes ink
+
+
+def test_a_folder_of_large_or_mixed_photos_is_worked_at_64_by_64_with_a_centre_crop():
+    from vae_apps.io.data import WORKING_SIZE, fit_to, working_size
+
+    assert working_size([(1200, 1600), (3000, 4000)]) == (
+        (WORKING_SIZE, WORKING_SIZE), "images of 2 sizes up to 4000x3000")
+    assert working_size([(512, 512)] * 3)[0] == (64, 64)  # one size, but large
+    assert working_size([(28, 28)] * 3) == ((28, 28), None)  # small: kept
+    assert working_size([(1200, 1600)], image_size=(96, 80)) == ((96, 80), None)
+    wide = np.zeros((100, 300, 3), "float32")
+    wide[:, 100:200] = 1.0  # a white centre third
+    out = fit_to(wide, 64, 64)
+    assert out.shape == (64, 64, 3) and out.mean() > 0.95  # the centre, not squashed
+
+
+def test_a_photo_folder_streams_at_its_working_size(tmp_path, caplog):
+    import tracemalloc
+
+    from PIL import Image
+
+    from vae_apps.io.data import load_data
+
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        size = (1600, 1200) if i % 2 else (1200, 900)
+        pixels = rng.integers(0, 255, (size[1] // 8, size[0] // 8, 3), dtype=np.uint8)
+        Image.fromarray(pixels).resize(size).save(tmp_path / f"{i:02d}.jpg", quality=85)
+    tracemalloc.start()
+    data = load_data(str(tmp_path))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert data.train.x.shape == (12, 64, 64, 3)
+    assert "working at 64x64" in caplog.text and "2 sizes up to 1600x1200" in caplog.text
+    # One 1600 x 1200 photo in float32 is 23 MB: the loader holds about one at a time
+    # (JPEGs decoded at 1/8 of their size), never all twelve (276 MB).
+    assert peak < 40 * 2**20, f"peak {peak / 2**20:.0f} MB"
+    again = load_data(str(tmp_path), image_size=(32, 48))
+    assert again.train.x.shape == (12, 32, 48, 3)

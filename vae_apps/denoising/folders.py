@@ -369,7 +369,7 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
 
         def finish(keep):
             """Tally finished writes in path order, waiting while over ``keep`` are pending."""
-            while writes and (len(writes) > keep or writes[0][1].done()):
+            while writes and (len(writes) > keep or writes[0][2].done()):
                 written, sizes, future = writes.popleft()
                 for path, pixels, error in zip(written, sizes, future.result()):
                     if error:

@@ -86,7 +86,7 @@ def list_images(root):
     return images, others
 
 
-def read_image(path):
+def read_image(path, at_least=None):
     """Return (pixels, info): float32 H x W x C in [0, 1], C = 1 (grey) or 3 (colour).
 
     16-bit images are scaled, not clipped; EXIF orientation is applied; alpha is
@@ -95,6 +95,9 @@ def read_image(path):
 
     Args:
         path: str or Path. An image file PIL can open.
+        at_least: int or None. A JPEG may be decoded at 1/2, 1/4 or 1/8 of its size
+            (PIL's draft mode: much faster, never below this many pixels a side); for
+            images only read to be shrunk. ``info.size`` is then the decoded size.
 
     Examples:
     >>> pixels, info = read_image("photo.jpg")
@@ -106,6 +109,9 @@ def read_image(path):
             if img.width * img.height > MAX_IMAGE_PIXELS:
                 raise ImageTooLarge(f"{img.width}x{img.height} pixels is over the "
                                     f"{MAX_IMAGE_PIXELS:,}-pixel limit")
+            if at_least:
+                scale = min(img.width, img.height) / at_least
+                img.draft(img.mode, (int(img.width / scale), int(img.height / scale)))
             img.load()
             fmt = img.format
             options = _save_options(img)
