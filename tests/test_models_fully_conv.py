@@ -223,3 +223,20 @@ def test_patch_training_feeds_the_true_noise_level_and_trains_the_estimator():
                                   validation_patches=8, verbose=0, **TINY)
     assert result.model.noise_level_input and "noise_level_error" in result.history
     assert result.history["noise_level_error"][-1] < result.history["noise_level_error"][0]
+
+
+def test_the_calibration_maps_the_estimators_median_and_is_saved(tmp_path):
+    from vae_apps.denoising.full_resolution import estimate_noise_level
+    from vae_apps.training import calibrate_noise_level
+
+    model = FullyConvVAE(channels=1, seed=0, **LEVELLED)
+    photo = _photo(1, 64, 64)
+    raw = estimate_noise_level(model, photo)
+    scale, offset = calibrate_noise_level(model, [_photo(1, 96, 96), _photo(1, 80, 120)],
+                                          parse_noise("gaussian:0-0.2"), crop=64)
+    assert (model.noise_level_scale, model.noise_level_offset) == (scale, offset)
+    assert estimate_noise_level(model, photo) == pytest.approx(max(0.0, scale * raw + offset),
+                                                               rel=1e-5)
+    model.save(tmp_path / "c.keras")
+    loaded = keras.models.load_model(tmp_path / "c.keras", safe_mode=True)
+    assert (loaded.noise_level_scale, loaded.noise_level_offset) == (scale, offset)

@@ -59,7 +59,8 @@ def denoise_full_resolution(model, pixels, tile=TILE, margin=TILE_MARGIN, streng
 
 def estimate_noise_level(model, pixels, tile=TILE, margin=TILE_MARGIN):
     """The noise standard deviation (0-1 scale) a noise-level model's estimator reads
-    off one H x W x C image: the median of its map over the whole image, tile by tile.
+    off one H x W x C image: the median of its map over the whole image, tile by tile,
+    calibrated (``FullyConvVAE.calibrated``).
 
     The median, not the mean: noise is everywhere, texture is not. On clean held-out
     photos the map's mean said 3.4-12.8 grey levels (fur, foliage and edges look like
@@ -74,7 +75,7 @@ def estimate_noise_level(model, pixels, tile=TILE, margin=TILE_MARGIN):
     for window, (h, w), crop, _ in _windows(pixels, model.stride, tile, margin):
         level = model.noise_level_map(window[None])[0]
         parts.append(level[crop // 2:crop // 2 + -(-h // 2), crop // 2:crop // 2 + -(-w // 2)].ravel())
-    return float(np.median(np.concatenate(parts)))
+    return float(model.calibrated(np.median(np.concatenate(parts))))
 
 
 def _denoised(model, pixels, tile, margin, strength, noise_level):

@@ -49,6 +49,10 @@ class FullyConvVAE(BaseVAE):
             channel: ``with_noise_level``), and a noise-level estimator is trained beside them.
         refine_filters: int. End the decoder with full-resolution convolutions of this
             width (0: depth-to-space alone, which leaves a period-2 pattern).
+        noise_level_scale: float. An image's noise level is ``max(0, scale x median of
+            the estimator's map + offset)``: the calibration ``calibrate_noise_level``
+            fits on whole training images after training.
+        noise_level_offset: float. See ``noise_level_scale`` (0-1 scale).
         **kwargs: the likelihood, beta, K samples, KL warm-up and seed of
             ``BaseVAE``; ``dtype="mixed_bfloat16"`` computes in bfloat16 (several
             times faster where the CPU has AMX or AVX-512 BF16).
@@ -64,7 +68,8 @@ class FullyConvVAE(BaseVAE):
 
     def __init__(self, channels=1, filters=64, latent_channels=16, blocks=(2, 2), residual=True,
                  conditional=True, likelihood="gaussian", gaussian_sigma=0.01, learn_sigma=False,
-                 noise_level_input=False, refine_filters=0, **kwargs):
+                 noise_level_input=False, refine_filters=0, noise_level_scale=1.0,
+                 noise_level_offset=0.0, **kwargs):
         super().__init__(likelihood=likelihood, gaussian_sigma=gaussian_sigma,
                          learn_sigma=learn_sigma, **kwargs)
         self.channels = int(channels)
@@ -75,6 +80,8 @@ class FullyConvVAE(BaseVAE):
         self.conditional = bool(conditional)
         self.noise_level_input = bool(noise_level_input)
         self.refine_filters = int(refine_filters)
+        self.noise_level_scale = float(noise_level_scale)
+        self.noise_level_offset = float(noise_level_offset)
         self.input_channels = self.channels + self.noise_level_input
         networks = dict(channels=self.channels, filters=self.filters,
                         latent_channels=self.latent_channels, blocks=self.blocks,
@@ -151,7 +158,12 @@ class FullyConvVAE(BaseVAE):
         """
         # The median of the map: noise is everywhere, texture is not (see
         # vae_apps.denoising.full_resolution.estimate_noise_level).
-        return np.median(self.noise_level_map(self._padded(x)), axis=(1, 2))
+        return self.calibrated(np.median(self.noise_level_map(self._padded(x)), axis=(1, 2)))
+
+    def calibrated(self, median):
+        """The noise level for a median of the estimator's map (``noise_level_scale``)."""
+        return np.maximum(0.0, self.noise_level_scale * np.asarray(median, "float32")
+                          + self.noise_level_offset)
 
     def _padded(self, x):
         x = np.asarray(x, "float32")
@@ -202,4 +214,6 @@ class FullyConvVAE(BaseVAE):
                 "latent_channels": self.latent_channels, "blocks": self.blocks,
                 "residual": self.residual, "conditional": self.conditional,
                 "noise_level_input": self.noise_level_input,
-                "refine_filters": self.refine_filters}
+                "refine_filters": self.refine_filters,
+                "noise_level_scale": self.noise_level_scale,
+                "noise_level_offset": self.noise_level_offset}
