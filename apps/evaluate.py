@@ -35,7 +35,6 @@ def run(args):
     >>> run(cli.build_parser().parse_args(["evaluate", ...]))  # doctest: +SKIP
     """
     import json
-    import sys
 
     from vae_apps.generation.likelihoods import evaluate_model
     from vae_apps.io.files import atomic_path, check_new_output
@@ -45,7 +44,7 @@ def run(args):
     x = (data.test or data.train).x[:args.limit]
     model = load_model_for(args.model, x.shape[1:])
     figures = evaluate_model(model, x, args.iwae_samples, args.binarize, args.seed,
-                             progress=sys.stdout.isatty())
+                             progress=not args.quiet)
     for name, value in figures.items():
         print(f"{name:>24}: {value:.3f}" if isinstance(value, float) else f"{name:>24}: {value}")
     if args.json:

@@ -44,7 +44,9 @@ def test_evaluate_prints_and_writes_json(trained_digits_model, tmp_path, capsys)
     figures = json.loads(out.read_text())
     assert set(figures) >= {"negative_elbo", "reconstruction", "kl", "iwae_nll_k50", "active_units"}
     assert figures["iwae_nll_k50"] <= figures["negative_elbo"] + 0.5
-    assert "negative_elbo" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "negative_elbo" in out
+    assert "evaluate: " in out and "(100 %)" in out and "left" in out  # progress in a log
 
 
 def test_evaluate_binarize_scores_binary_images(trained_digits_model, tmp_path):
