@@ -206,7 +206,13 @@ def main():
     parser.add_argument("--results", default=str(RESULTS))
     args = parser.parse_args()
     sets = held_out_photos(args.photos)
-    all_results = {}
+    results_file = Path(args.results)
+    previous = json.loads(results_file.read_text()) if results_file.exists() else {}
+    # Kinds not run now keep their results (grey and colour may run apart).
+    all_results = {k: v for k, v in previous.get("results", {}).items()
+                   if k not in args.kinds.split(",")}
+    commands = {k: v for k, v in previous.get("commands", {}).items()
+                if k not in args.kinds.split(",")}
     for kind in args.kinds.split(","):
         rows = methods(kind == "colour", "bm3d" not in args.skip.split(","))
         first = next(iter(sets[kind].values()))
@@ -218,11 +224,14 @@ def main():
             all_results[kind][case] = results
     lines = checks(all_results)
     print("\n".join(lines))
-    Path(args.results).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.results).write_text(json.dumps({
-        "command": "python benchmarks/denoise_photos.py " + " ".join(sys.argv[1:]),
-        "machine": common.describe_machine(), "photos": {k: list(v) for k, v in sets.items()},
-        "results": all_results, "checks": lines}, indent=1))
+    command = "python benchmarks/denoise_photos.py " + " ".join(sys.argv[1:])
+    commands.update({kind: command for kind in args.kinds.split(",")})
+    results_file.parent.mkdir(parents=True, exist_ok=True)
+    results_file.write_text(json.dumps({
+        "commands": commands, "machine": common.describe_machine(),
+        "photos": {k: list(v) for k, v in sets.items()},
+        "results": {k: all_results[k] for k in ("grey", "colour") if k in all_results},
+        "checks": lines}, indent=1))
     print(f"wrote {args.results}")
 
 
