@@ -45,7 +45,8 @@ def denoise_full_resolution(model, pixels, tile=TILE, margin=TILE_MARGIN, streng
     """
     pixels = np.asarray(pixels, "float32")
     if isinstance(model, PhotoDenoiser):
-        model = model.for_channels(pixels.shape[-1])
+        model = model.for_channels(pixels.shape[-1],
+                                   noise_level=strength != 1.0 or noise_level is not None)
     channels = pixels.shape[-1]
     run = dict(tile=tile, margin=margin, strength=strength, noise_level=noise_level)
     if channels == model.channels:
@@ -141,9 +142,14 @@ class PhotoDenoiser:
     def __init__(self, grey, colour):
         self.models = {1: grey, 3: colour}
 
-    def for_channels(self, channels):
-        """The model for images with ``channels`` channels (colour for 3, else grey)."""
-        return self.models[3 if channels == 3 else 1]
+    def for_channels(self, channels, noise_level=False):
+        """The model for images with ``channels`` channels (colour for 3, else grey);
+        with ``noise_level`` (a strength or a level asked for) the colour model where the
+        grey one takes no noise level (the colour rule then denoises grey images)."""
+        model = self.models[3 if channels == 3 else 1]
+        if noise_level and not getattr(model, "noise_level_input", False):
+            return self.models[3]
+        return model
 
     def reconstruct(self, x, batch_size=None, strength=1.0, noise_level=None):
         """Denoise a batch of same-size images (N x H x W x C)."""
