@@ -83,3 +83,13 @@ def test_strength_smooths_monotonically_and_the_default_is_the_estimate(photo):
     assert 0.03 < level < 0.1  # the noise is 0.06
     np.testing.assert_allclose(denoise_full_resolution(photo, noisy),
                                denoise_full_resolution(photo, noisy, noise_level=level), atol=1e-6)
+
+
+def test_with_a_strength_grey_photos_go_to_the_colour_preset_when_the_grey_one_takes_no_level(photo):
+    grey = bundled_photo("camera")[100:196, 150:246]
+    noisy = np.clip(grey + np.random.default_rng(1).normal(0, 0.05, grey.shape), 0, 1).astype("float32")
+    out = denoise_full_resolution(photo, noisy, strength=0.5)
+    assert out.shape == grey.shape
+    if not getattr(photo.for_channels(1), "noise_level_input", False):
+        np.testing.assert_allclose(
+            out, denoise_full_resolution(photo.for_channels(3), noisy, strength=0.5), atol=1e-6)
