@@ -43,18 +43,19 @@ def test_a_clean_photo_comes_back_unchanged_in_colour_and_detail(photo, name):
 
 
 def _period_peaks(difference, periods=(2, 4)):
-    """Power of ``difference`` at the frequencies of the given pixel periods, relative
-    to the median power of the spectrum around them."""
+    """For each frequency of the given pixel periods (rows, columns, diagonal): its power
+    relative to the median power around it, and its amplitude in grey levels of 255."""
     spectrum = np.abs(np.fft.fft2(difference, axes=(0, 1))) ** 2
     spectrum = spectrum.mean(axis=-1)
     size = spectrum.shape[0]
-    ratios = []
+    ratios, amplitudes = [], []
     for period in periods:
         k = size // period
         for fy, fx in ((k, 0), (0, k), (k, k)):
             window = spectrum[np.ix_(np.arange(fy - 3, fy + 4) % size, np.arange(fx - 3, fx + 4) % size)]
             ratios.append(spectrum[fy, fx] / (np.median(window) + 1e-12))
-    return np.array(ratios), spectrum
+            amplitudes.append(np.sqrt(spectrum[fy, fx]) / size ** 2 * 255)
+    return np.array(ratios), np.array(amplitudes)
 
 
 @pytest.mark.parametrize("kind", ["photo", "flat"])
@@ -63,10 +64,14 @@ def test_no_periodic_pattern_at_the_networks_stride(photo, kind):
     image = (bundled_photo("astronaut")[200:200 + size, 200:200 + size] if kind == "photo"
              else np.full((size, size, 3), 0.45, "float32"))
     difference = denoise_full_resolution(photo, image) - image
-    ratios, spectrum = _period_peaks(difference)
-    # A flat output change has no spectrum to speak of: only an absolute amplitude counts.
-    amplitude = np.sqrt(spectrum[size // 2, size // 2]) / size ** 2 * 255
-    assert ratios.max() < 10 or amplitude < 0.01, (ratios.round(1), amplitude)
+    ratios, amplitudes = _period_peaks(difference)
+    # On a photo: no peak above its surroundings (the presets that ended in
+    # depth-to-space peaked at 57x here; the shipped one: 4.6x). On a flat image the
+    # rest of the spectrum is ~0, so the amplitude tells: under half a grey level,
+    # which an 8-bit file cannot show.
+    if kind == "photo":
+        assert ratios.max() < 10, ratios.round(1)
+    assert amplitudes.max() < 0.5, amplitudes.round(3)
 
 
 def test_strength_smooths_monotonically_and_the_default_is_the_estimate(photo):

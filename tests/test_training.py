@@ -66,16 +66,17 @@ def test_sigkill_mid_epoch_then_resume_continues_from_the_last_finished_epoch(tm
     cmd = _train_command(tmp_path, 3, ["--resume", str(backup)])
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    # Keras prints "Epoch 2/3" after epoch 1's end-of-epoch backup is written: kill there.
+    # The progress line of epoch 1 comes after its end-of-epoch backup: kill there.
     for line in proc.stdout:
-        if line.startswith("Epoch 2/3"):
+        if line.startswith("train: epoch 1/3 done"):
             break
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert any(backup.rglob("*")), "the backup survives a kill"
     resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
-    epochs = [line.split()[1] for line in resumed.stdout.splitlines() if line.startswith("Epoch ")]
+    epochs = [line.split()[2] for line in resumed.stderr.splitlines()
+              if line.startswith("train: epoch ") and " done " in line]
     assert epochs and epochs[0] == "2/3" and epochs[-1] == "3/3"
     assert "trained" in resumed.stdout and not backup.exists()  # removed after a clean finish
     from vae_apps.io.data import load_data

@@ -50,7 +50,13 @@ LABELS = {
 }
 
 
-def _value(key, value):
+def format_value(key, value):
+    """How the report shows a metric: accuracy as a percentage, shapes as 8 × 8 × 1.
+
+    Examples:
+    >>> format_value("accuracy_on_unlabelled", 0.975)
+    '97.5 %'
+    """
     if key == "accuracy_on_unlabelled":
         return f"{100 * value:.1f} %"
     if isinstance(value, (list, tuple)):
@@ -60,7 +66,7 @@ def _value(key, value):
 
 def _table(values):
     rows = "".join(f"<tr><th>{html.escape(LABELS.get(k, k.replace('_', ' ')))}</th>"
-                   f"<td>{html.escape(_value(k, v))}</td></tr>" for k, v in values.items())
+                   f"<td>{html.escape(format_value(k, v))}</td></tr>" for k, v in values.items())
     return f"<table>{rows}</table>"
 
 
