@@ -43,6 +43,17 @@ def int_list(text):
     return values
 
 
+def _number(text, kind, valid, expected):
+    """``text`` as ``kind`` if ``valid(value)``, else an argparse error saying ``expected``."""
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not valid(value):
+        raise argparse.ArgumentTypeError(f"{text!r}: {expected}")
+    return value
+
+
 def positive_float(text):
     """The type of scales and levels (``--strength``): a number above 0.
 
@@ -53,13 +64,7 @@ def positive_float(text):
     >>> positive_float("1.5")
     1.5
     """
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r}: give a number above 0, like 1.5")
-    return value
+    return _number(text, float, lambda v: 0 < v < float("inf"), "give a number above 0, like 1.5")
 
 
 def positive_int(text):
@@ -72,13 +77,7 @@ def positive_int(text):
     >>> positive_int("3")
     3
     """
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a positive integer")
-    return value
+    return _number(text, int, lambda v: v >= 1, "give a positive integer")
 
 
 def weight_below_one(text):
@@ -91,13 +90,8 @@ def weight_below_one(text):
     >>> weight_below_one("0.9")
     0.9
     """
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a number from 0 up to (not including) 1")
-    return value
+    return _number(text, float, lambda v: 0.0 <= v < 1.0,
+                   "give a number from 0 up to (not including) 1")
 
 
 def add_data_options(parser):

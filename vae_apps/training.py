@@ -103,11 +103,11 @@ class TrainingProgress(keras.callbacks.Callback):
         self.done = 0
         self.epoch = 0
         self.bar = None
-        total = self.epochs * self.steps if self.steps else self.epochs
+        self.total = self.epochs * self.steps if self.steps else self.epochs
         if getattr(self.out, "isatty", lambda: False)():
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=total, desc=self.desc, unit="step" if self.steps else "epoch",
+            self.bar = tqdm(total=self.total, desc=self.desc, unit="step" if self.steps else "epoch",
                             file=self.out, dynamic_ncols=True)
         else:
             per = f" of {self.steps} steps" if self.steps else ""
@@ -143,9 +143,8 @@ class TrainingProgress(keras.callbacks.Callback):
             self._line(f"finished in {_duration(time.perf_counter() - self.start)}")
 
     def _status(self, where, logs):
-        total = self.epochs * self.steps if self.steps else self.epochs
         elapsed = time.perf_counter() - self.start
-        fraction = self.done / total if total else 1.0
+        fraction = self.done / self.total
         left = elapsed * (1 - fraction) / fraction if fraction > 0 else float("nan")
         loss = f"; loss {float(logs['loss']):.4g}" if logs and "loss" in logs else ""
         self._line(f"{where} ({100 * fraction:.0f} %), {_duration(elapsed)} elapsed, about "
