@@ -60,6 +60,10 @@ def add_parser(commands):
         "or any data spec.")
     patches.add_argument("--patch-size", type=positive_int, metavar="N",
                          help="train on random N x N crops (a multiple of 4, e.g. 64)")
+    patches.add_argument("--noisy-only", action="store_true",
+                         help="DATA holds noisy images and no clean ones: learn from the noisy "
+                              "images alone (pairs of neighbouring pixels, Neighbor2Neighbor); "
+                              "train on the folder you then denoise")
     patches.add_argument("--patches-per-image", type=positive_int, default=256, metavar="N",
                          help="crops per image per epoch (default 256)")
     p.add_argument("--labels", metavar="LABELS.csv",
@@ -92,6 +96,11 @@ def run(args):
 
     if args.patch_size:
         return _run_patch_training(args)
+    if args.noisy_only:
+        from vae_apps.errors import UserError
+
+        raise UserError("--noisy-only trains a full-resolution denoiser: give --patch-size too "
+                        "(e.g. --patch-size 64)")
     if args.labels:
         return _run_labelled_training(args)
     strategy = make_strategy(args.distribute, args.devices)  # before any other TensorFlow op
@@ -123,7 +132,8 @@ def _run_patch_training(args):
         args.data, args.out, channels=args.channels, patch_size=args.patch_size,
         patches_per_image=args.patches_per_image,
         learning_rate=args.learning_rate or 1e-3, precision=args.precision, seed=args.seed,
-        overwrite=args.overwrite, logdir=args.logdir, resume_dir=args.resume, **kwargs)
+        overwrite=args.overwrite, logdir=args.logdir, resume_dir=args.resume,
+        noisy_only=args.noisy_only, **kwargs)
     print(summary)
     return 130 if result.interrupted else 0
 

@@ -438,14 +438,21 @@ def folder_channels(files, sample=50):
     return 1
 
 
-def train_photo_denoiser(spec, out, *, noise="gaussian:0-0.2", channels=None, **kwargs):
+# What a denoiser trained on clean images learns to remove unless told (blind Gaussian).
+DEFAULT_PATCH_NOISE = "gaussian:0-0.2"
+
+
+def train_photo_denoiser(spec, out, *, noise=None, channels=None, noisy_only=False, **kwargs):
     """Train a full-resolution (fully convolutional) denoiser on patches of ``spec``.
 
     Args:
         spec: str. An image folder (streamed), ``bundled-photos``, or any data spec.
         out: str or Path. The ``.keras`` file to write.
-        noise: str. The noise spec trained against (default: blind Gaussian, sigma 0-0.2).
+        noise: str or None. The noise spec trained against (default: blind Gaussian,
+            sigma 0-0.2, ``DEFAULT_PATCH_NOISE``).
         channels: int or None. 1 or 3 (default: from the data).
+        noisy_only: bool. ``spec``'s images are noisy, with no clean versions: learn from
+            them alone (no ``noise`` is added).
         **kwargs: ``vae_apps.training.train_patch_denoiser`` arguments.
 
     Returns:
@@ -458,10 +465,14 @@ def train_photo_denoiser(spec, out, *, noise="gaussian:0-0.2", channels=None, **
     from vae_apps.denoising.noise import parse_noise
     from vae_apps.training import train_patch_denoiser
 
+    if noisy_only and noise is not None:
+        raise UserError("--noisy-only adds no noise to the images: leave out --noise")
     images = patch_training_images(spec, channels)
     if channels is None and not all(hasattr(i, "shape") for i in images):
         channels = folder_channels(images)
-    result = train_patch_denoiser(images, parse_noise(noise), channels=channels, out=out, **kwargs)
+    noise = None if noisy_only else parse_noise(noise or DEFAULT_PATCH_NOISE)
+    result = train_patch_denoiser(images, noise, channels=channels, out=out,
+                                  noisy_only=noisy_only, **kwargs)
     history = result.history
     text = (f"trained {result.epochs_run} epochs on patches of {len(images)} images in "
             f"{result.seconds:.0f} s, loss {history['loss'][-1]:.1f}")

@@ -497,6 +497,8 @@ def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch
 # New patch denoisers take a noise level (an FFDNet-style strength control, with
 # an estimator for blind use) and end at full resolution (no period-2 pattern).
 PATCH_MODEL_DEFAULTS = dict(noise_level_input=True, refine_filters=32)
+# Without clean images there is no true noise level to train a level input with.
+NOISY_ONLY_MODEL_DEFAULTS = dict(noise_level_input=False, refine_filters=32)
 PATCH_DEFAULTS = dict(patch_size=64, patches_per_image=256, batch_size=32, epochs=30,
                       learning_rate=1e-3, validation_patches=512)
 
@@ -508,13 +510,14 @@ def train_patch_denoiser(images, noise, *, channels=None,
                          learning_rate=PATCH_DEFAULTS["learning_rate"],
                          validation_patches=PATCH_DEFAULTS["validation_patches"], precision="auto", seed=0, out=None, overwrite=False, logdir=None,
                          resume_dir=None, verbose="auto", callbacks=(), model=None,
-                         colour_augmentation=True, **model_kwargs):
+                         colour_augmentation=True, noisy_only=False, **model_kwargs):
     """Train a ``FullyConvVAE`` denoiser on random patches of images of any sizes.
 
     Args:
         images: list. Image files (streamed: read one at a time) or H x W x C arrays.
-        noise: Noise. A ``vae_apps.denoising.noise.Noise`` (ranges such as ``gaussian:0.02-0.2`` make
-            a blind denoiser); drawn afresh for every patch and epoch.
+        noise: Noise or None. A ``vae_apps.denoising.noise.Noise`` (ranges such as
+            ``gaussian:0.02-0.2`` make a blind denoiser); drawn afresh for every patch and
+            epoch. None with ``noisy_only``.
         channels: int or None. 1 or 3 (default: 3 if any array is colour; files: 3).
         patch_size: int. Square patch side, a multiple of 4.
         patches_per_image: int. Random crops (turned and mirrored) per image per epoch.
@@ -535,6 +538,10 @@ def train_patch_denoiser(images, noise, *, channels=None,
         model: FullyConvVAE or None. A model to continue training.
         colour_augmentation: bool. Vary the colours of colour patches
             (``vae_apps.io.data.augment_colours``).
+        noisy_only: bool. ``images`` are the noisy images themselves, with no clean
+            versions: train on pairs of neighbouring-pixel half images of 2 x ``patch_size``
+            crops (``vae_apps.denoising.noisy_only``); the model is blind (no noise-level
+            input) and colours are not augmented (that would change the noise).
         **model_kwargs: ``FullyConvVAE`` arguments (filters, latent_channels, beta ...);
             a new model takes a noise level and ends at full resolution
             (``PATCH_MODEL_DEFAULTS``) unless told otherwise.
@@ -558,10 +565,15 @@ def train_patch_denoiser(images, noise, *, channels=None,
         raise UserError("no images to train on")
     if channels is None:
         channels = max(getattr(i, "shape", (3,))[-1] for i in images)
+    if noisy_only and noise is not None:
+        raise UserError("noisy-only training adds no noise: its images are the noisy ones")
+    if not noisy_only and noise is None:
+        raise UserError("a denoiser trained on clean images needs a noise to add (--noise)")
     keras.utils.set_random_seed(seed)
     if model is None:
+        defaults = NOISY_ONLY_MODEL_DEFAULTS if noisy_only else PATCH_MODEL_DEFAULTS
         model = FullyConvVAE(channels=channels, seed=seed, dtype=dtype_policy(precision),
-                             **{**PATCH_MODEL_DEFAULTS, **model_kwargs})
+                             **{**defaults, **model_kwargs})
     steps_per_epoch = len(images) * patches_per_image // batch_size
     if steps_per_epoch < 1:
         raise UserError(f"{len(images)} images x {patches_per_image} patches per image make less "
@@ -571,8 +583,10 @@ def train_patch_denoiser(images, noise, *, channels=None,
     if not model.compiled:
         model.compile(optimizer=keras.optimizers.Adam(
             learning_rate_schedule(learning_rate, "cosine", steps)))
-    train_ds = make_patch_dataset(images, patch_size, channels, patches_per_image, batch_size,
-                                  noise, seed, colour_augmentation=colour_augmentation)
+    crop = 2 * patch_size if noisy_only else patch_size  # noisy-only: two halves per crop
+    train_ds = make_patch_dataset(images, crop, channels, patches_per_image, batch_size,
+                                  noise, seed, colour_augmentation=colour_augmentation
+                                  and not noisy_only)
     # Validation: fixed crops spread over the images, fixed noise.
     rng = np.random.default_rng([seed, 10**6])
     per_image = -(-validation_patches // len(images))
@@ -582,12 +596,21 @@ def train_patch_denoiser(images, noise, *, channels=None,
             pixels = image if isinstance(image, np.ndarray) else read_image(image)[0]
         except Exception:  # skipped with a warning when the patches are drawn
             continue
-        clean += list(draw_patches(to_shape(pixels, *pixels.shape[:2], channels), patch_size,
+        clean += list(draw_patches(to_shape(pixels, *pixels.shape[:2], channels), crop,
                                    per_image, rng))
     if not clean:
         raise UserError("none of the training images could be read")
     clean = np.stack(clean[:validation_patches])
-    val_ds = tf.data.Dataset.from_tensor_slices((noise.apply(clean, seed=seed + 1), clean))
+    if noisy_only:
+        from vae_apps.denoising.noisy_only import neighbour_pairs
+
+        val_ds = tf.data.Dataset.from_tensor_slices(neighbour_pairs(clean, tf.constant([seed, 1])))
+        seeds = tf.data.Dataset.random(seed=seed + 3, rerandomize_each_iteration=True).batch(2)
+        train_ds = tf.data.Dataset.zip(train_ds, seeds).map(neighbour_pairs)
+    else:
+        val_ds = tf.data.Dataset.from_tensor_slices((noise.apply(clean, seed=seed + 1), clean))
+    if model.noise_level_input and noisy_only:
+        raise UserError("a noisy-only model is blind: it cannot take a noise level")
     if model.noise_level_input:
         train_ds, val_ds = (ds.map(with_true_noise_level) for ds in (train_ds, val_ds))
     # Endless, with the epoch's length given: the patch generator's length is unknown to

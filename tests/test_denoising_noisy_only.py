@@ -1,0 +1,108 @@
+"""Training without clean images: neighbour pairs and the noisy-only path."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from vae_apps.denoising.noisy_only import neighbour_pairs
+
+
+def _cells(patch):
+    """(H/2, W/2, 4, C): the four pixels of each 2 x 2 cell."""
+    h, w, c = patch.shape[0] // 2, patch.shape[1] // 2, patch.shape[2]
+    return patch.reshape(h, 2, w, 2, c).transpose(0, 2, 1, 3, 4).reshape(h, w, 4, c)
+
+
+def test_neighbour_pairs_take_two_different_pixels_of_every_cell():
+    # Every pixel distinct, so where a value comes from can be read back.
+    patches = np.arange(2 * 8 * 6 * 3, dtype="float32").reshape(2, 8, 6, 3)
+    first, second = (t.numpy() for t in neighbour_pairs(tf.constant(patches), tf.constant([0, 1])))
+    assert first.shape == second.shape == (2, 4, 3, 3)
+    for patch, a, b in zip(patches, first, second):
+        cells = _cells(patch)
+        for i in range(4):
+            for j in range(3):
+                where_a = [k for k in range(4) if np.array_equal(cells[i, j, k], a[i, j])]
+                where_b = [k for k in range(4) if np.array_equal(cells[i, j, k], b[i, j])]
+                # the whole pixel (all channels) from one place of its own cell
+                assert len(where_a) == 1 and len(where_b) == 1 and where_a != where_b
+
+
+def test_neighbour_pairs_are_seeded():
+    patches = tf.random.stateless_uniform((3, 16, 16, 1), [4, 2])
+    one = [t.numpy() for t in neighbour_pairs(patches, tf.constant([5, 6]))]
+    again = [t.numpy() for t in neighbour_pairs(patches, tf.constant([5, 6]))]
+    other = [t.numpy() for t in neighbour_pairs(patches, tf.constant([5, 7]))]
+    np.testing.assert_array_equal(one[0], again[0])
+    np.testing.assert_array_equal(one[1], again[1])
+    assert not np.array_equal(one[0], other[0])
+    # all four places are used, about equally often
+    flat = patches.numpy()[0, :, :, 0]
+    cells = _cells(flat[..., None])[..., 0]
+    places = np.argmax(cells == one[0][0, :, :, 0][..., None], axis=-1)
+    assert set(np.unique(places)) == {0, 1, 2, 3}
+
+
+def test_the_two_halves_carry_independent_noise_of_the_same_scene():
+    rng = np.random.default_rng(0)
+    clean = np.full((4, 64, 64, 1), 0.5, "float32")
+    noise = rng.normal(0, 0.1, clean.shape).astype("float32")
+    first, second = (t.numpy() for t in neighbour_pairs(tf.constant(clean + noise), tf.constant([1, 2])))
+    difference = (first - second).ravel()
+    # independent noise: the difference has twice the variance, no correlation left
+    assert abs(difference.std() - 0.1 * np.sqrt(2)) < 0.005
+    assert abs(np.corrcoef((first - 0.5).ravel(), (second - 0.5).ravel())[0, 1]) < 0.03
+
+
+def _noisy_folder(folder, count=3, sigma=0.1, seed=0):
+    from PIL import Image
+
+    from skimage import data
+
+    rng = np.random.default_rng(seed)
+    clean = data.camera()[::4, ::4].astype("float32") / 255  # 128 x 128
+    folder.mkdir()
+    for i in range(count):
+        noisy = np.clip(clean + rng.normal(0, sigma, clean.shape), 0, 1)
+        Image.fromarray((noisy * 255).round().astype("uint8")).save(folder / f"n{i}.png")
+    return clean
+
+
+@pytest.mark.slow
+def test_noisy_only_training_learns_to_denoise_the_folder_it_sees(tmp_path):
+    from vae_apps.denoising.full_resolution import denoise_full_resolution
+    from vae_apps.io.images import read_image
+    from vae_apps.loading import load_vae
+    from vae_apps.pipelines import train_photo_denoiser
+
+    clean = _noisy_folder(tmp_path / "noisy")
+    text, result = train_photo_denoiser(
+        str(tmp_path / "noisy"), tmp_path / "m.keras", noisy_only=True, patch_size=32,
+        patches_per_image=64, epochs=4, batch_size=16, validation_patches=32, verbose=0,
+        filters=16, latent_channels=4, blocks=(1, 1), seed=0)
+    model = load_vae(tmp_path / "m.keras")
+    assert not model.noise_level_input  # blind: no clean images to know a level from
+    noisy = read_image(tmp_path / "noisy" / "n0.png")[0]
+    out = denoise_full_resolution(model, noisy)
+    error_noisy = np.mean((noisy[..., 0] - clean) ** 2)
+    error_out = np.mean((out[..., 0] - clean) ** 2)
+    assert error_out < 0.6 * error_noisy, (error_out, error_noisy)
+
+
+def test_noisy_only_refuses_an_added_noise(tmp_path):
+    from vae_apps.errors import UserError
+    from vae_apps.pipelines import train_photo_denoiser
+
+    _noisy_folder(tmp_path / "noisy", count=1)
+    with pytest.raises(UserError, match="leave out --noise"):
+        train_photo_denoiser(str(tmp_path / "noisy"), tmp_path / "m.keras", noisy_only=True,
+                             noise="gaussian:0.1", patch_size=32)
+
+
+def test_cli_noisy_only_needs_a_patch_size(tmp_path, capsys):
+    from apps.cli import main
+
+    _noisy_folder(tmp_path / "noisy", count=1)
+    status = main(["train", str(tmp_path / "noisy"), "--noisy-only", "--out", str(tmp_path / "m.keras")])
+    assert status != 0
+    assert "--patch-size" in capsys.readouterr().err
