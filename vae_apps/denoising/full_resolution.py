@@ -80,15 +80,22 @@ def estimate_noise_level(model, pixels, tile=TILE, margin=TILE_MARGIN):
 
 
 def _denoised(model, pixels, tile, margin, strength, noise_level):
+    return _tiled(model, pixels, tile, margin,
+                  _noise_level(model, pixels, tile, margin, strength, noise_level))
+
+
+def _noise_level(model, pixels, tile, margin, strength, noise_level):
+    """The level a model that takes one is given (estimated unless told, x strength);
+    None for a blind model."""
     if not getattr(model, "noise_level_input", False):
         if strength != 1.0 or noise_level is not None:
             raise UserError("this model takes no noise level: --strength and --sigma need a "
                             "model trained with one (the photo presets, or vae-apps train "
                             "--patch-size)")
-        return _tiled(model, pixels, tile, margin, None)
+        return None
     if noise_level is None:
         noise_level = estimate_noise_level(model, pixels, tile, margin)
-    return _tiled(model, pixels, tile, margin, float(noise_level) * float(strength))
+    return float(noise_level) * float(strength)
 
 
 def _windows(pixels, stride, tile, margin):
@@ -121,6 +128,83 @@ def _mirrored(index, size):
     period = 2 * size
     index = np.mod(index, period)
     return np.where(index < size, index, period - 1 - index)
+
+class PosteriorSamples:
+    """What ``denoise_with_samples`` returns for one image.
+
+    Attributes:
+        mean: np.ndarray. H x W x C, the mean of the samples: the denoised image.
+        std: np.ndarray. H x W x C, their per-pixel standard deviation (0-1 scale):
+            how unsure the model is of each pixel.
+        samples: list of np.ndarray. The first ``keep`` samples themselves.
+    """
+
+    def __init__(self, mean, std, samples):
+        self.mean, self.std, self.samples = mean, std, samples
+
+
+def denoise_with_samples(model, pixels, samples=16, seed=0, keep=0, tile=TILE, margin=TILE_MARGIN,
+                         strength=1.0, noise_level=None):
+    """Denoise one image from ``samples`` draws of the posterior q(z | image): their
+    mean, their per-pixel standard deviation and a few of them. Tile by tile, as
+    ``denoise_full_resolution``: memory is bounded by the tile and ``keep``.
+
+    Args:
+        model: FullyConvVAE or PhotoDenoiser. The denoiser.
+        pixels: np.ndarray. The image (H, W, C), C = 1 or 3.
+        samples: int. Posterior draws (K >= 1).
+        seed: int. The same seed, the same draws.
+        keep: int. How many of the draws to return whole (at most ``samples``).
+        tile, margin, strength, noise_level: as ``denoise_full_resolution``.
+
+    Returns:
+        ``PosteriorSamples``; every draw is clipped to [0, 1].
+
+    Examples:
+    >>> result = denoise_with_samples(load_preset("photo"), noisy_photo, samples=16)
+    >>> result.mean.shape == result.std.shape == noisy_photo.shape
+    True
+    """
+    if int(samples) < 1:
+        raise UserError(f"--samples must be at least 1, got {samples}")
+    pixels = np.asarray(pixels, "float32")
+    if isinstance(model, PhotoDenoiser):
+        model = model.for_channels(pixels.shape[-1],
+                                   noise_level=strength != 1.0 or noise_level is not None)
+    run = dict(samples=int(samples), seed=int(seed), keep=min(int(keep), int(samples)),
+               tile=tile, margin=margin, strength=strength, noise_level=noise_level)
+    channels = pixels.shape[-1]
+    if channels == model.channels:
+        return _sampled(model, pixels, **run)
+    if model.channels == 1:  # each colour channel on its own
+        parts = [_sampled(model, pixels[..., c:c + 1], **run) for c in range(channels)]
+        return PosteriorSamples(np.concatenate([p.mean for p in parts], axis=-1),
+                                np.concatenate([p.std for p in parts], axis=-1),
+                                [np.concatenate(draws, axis=-1)
+                                 for draws in zip(*(p.samples for p in parts))])
+    return _sampled(model, np.repeat(pixels[..., :1], model.channels, axis=-1),
+                    channel_mean=True, **run)
+
+
+def _sampled(model, pixels, samples, seed, keep, tile, margin, strength, noise_level,
+             channel_mean=False):
+    level = _noise_level(model, pixels, tile, margin, strength, noise_level)
+    out_channels = 1 if channel_mean else pixels.shape[-1]
+    shape = pixels.shape[:2] + (out_channels,)
+    mean, std = np.empty(shape, "float32"), np.empty(shape, "float32")
+    kept = [np.empty(shape, "float32") for _ in range(keep)]
+    for index, (window, (h, w), crop, (top, left)) in enumerate(
+            _windows(pixels, model.stride, tile, margin)):
+        batch = window[None] if level is None else model.with_noise_level(window[None], level)
+        draws = np.stack([np.clip(model.sample_padded(batch, (seed, index * samples + k))[0], 0, 1)
+                          for k in range(samples)])[:, crop:crop + h, crop:crop + w]
+        if channel_mean:
+            draws = draws.mean(axis=-1, keepdims=True)
+        mean[top:top + h, left:left + w] = draws.mean(axis=0)
+        std[top:top + h, left:left + w] = draws.std(axis=0)
+        for k in range(keep):
+            kept[k][top:top + h, left:left + w] = draws[k]
+    return PosteriorSamples(mean, std, kept)
 
 
 class PhotoDenoiser:

@@ -93,6 +93,7 @@ class FullyConvVAE(BaseVAE):
                                 if self.noise_level_input else None)
         self._inference = None
         self._estimate = None
+        self._sample = None
         if self.noise_level_input:
             self.noise_tracker = keras.metrics.Mean(name="noise_level_error")
         self.build((None, None, None, self.input_channels))
@@ -208,6 +209,30 @@ class FullyConvVAE(BaseVAE):
                 input_signature=[tf.TensorSpec((None, None, None, self.input_channels),
                                                tf.float32)])
         return self._inference(np.asarray(x, "float32")).numpy()
+
+    def sample_padded(self, x, seed):
+        """One posterior sample of the output for a batch whose height and width are
+        multiples of ``stride``: z drawn from q(z | x), then decoded (float32 NumPy, not
+        clipped). ``seed`` is a pair of ints: the same seed, the same draw.
+
+        Examples:
+        >>> draws = [model.sample_padded(batch, (0, k)) for k in range(16)]  # doctest: +SKIP
+        """
+        if self._sample is None:
+            import tensorflow as tf
+
+            from vae_apps.models.base import reparameterize
+
+            def sample(batch, pair):
+                z_mean, z_log_var = self.encoder(batch, training=False)
+                eps = tf.random.stateless_normal(tf.shape(z_mean), pair, dtype=z_mean.dtype)
+                z = reparameterize(z_mean, z_log_var, eps)
+                return keras.ops.cast(self.pixel_parameters(z, batch, batch), "float32")
+
+            self._sample = tf.function(sample, reduce_retracing=True, input_signature=[
+                tf.TensorSpec((None, None, None, self.input_channels), tf.float32),
+                tf.TensorSpec((2,), tf.int32)])
+        return self._sample(np.asarray(x, "float32"), np.asarray(seed, "int32")).numpy()
 
     def get_config(self):
         return {**super().get_config(), "channels": self.channels, "filters": self.filters,

@@ -1,0 +1,65 @@
+"""Posterior samples: the mean of K draws, their per-pixel spread, a few kept."""
+
+import numpy as np
+import pytest
+
+from vae_apps.denoising.full_resolution import (PhotoDenoiser, denoise_full_resolution,
+                                                denoise_with_samples)
+from vae_apps.models.fully_conv import FullyConvVAE
+
+TINY = dict(filters=8, latent_channels=4, blocks=(1, 1))
+
+
+def _image(channels, height=45, width=70, seed=0):
+    return np.random.default_rng(seed).random((height, width, channels), dtype="float32")
+
+
+@pytest.mark.parametrize("model_channels,image_channels", [(1, 1), (3, 3), (1, 3), (3, 1)])
+def test_samples_have_the_image_shape_and_follow_the_seed(model_channels, image_channels):
+    model = FullyConvVAE(channels=model_channels, seed=0, **TINY)
+    x = _image(image_channels)
+    one = denoise_with_samples(model, x, samples=4, seed=3, keep=2)
+    again = denoise_with_samples(model, x, samples=4, seed=3, keep=2)
+    other = denoise_with_samples(model, x, samples=4, seed=4, keep=2)
+    assert one.mean.shape == one.std.shape == x.shape
+    assert len(one.samples) == 2 and all(s.shape == x.shape for s in one.samples)
+    np.testing.assert_array_equal(one.mean, again.mean)
+    np.testing.assert_array_equal(one.std, again.std)
+    assert not np.array_equal(one.samples[0], other.samples[0])
+    # the draws differ (an untrained posterior is wide), and their spread says so
+    assert not np.array_equal(one.samples[0], one.samples[1])
+    assert one.std.mean() > 0 and 0 <= one.mean.min() and one.mean.max() <= 1
+
+
+def test_tiles_change_nothing_but_the_draws_seams_in_the_mean_stay_small():
+    model = FullyConvVAE(channels=1, seed=0, **TINY)
+    x = _image(1, 120, 100)
+    whole = denoise_with_samples(model, x, samples=8, seed=0, tile=512)
+    tiled = denoise_with_samples(model, x, samples=8, seed=0, tile=48, margin=40)
+    assert whole.mean.shape == tiled.mean.shape
+    # different draws per tile, the same distribution: the means agree to sampling error
+    assert np.abs(whole.mean - tiled.mean).mean() < 3 * whole.std.mean() / np.sqrt(8) + 1e-6
+
+
+def test_a_narrow_posterior_gives_the_posterior_mean_output():
+    model = FullyConvVAE(channels=1, seed=0, **TINY)
+    # every posterior log-variance far down: the draws collapse onto z's mean
+    log_var = model.encoder.get_layer("z_log_var")
+    kernel, bias = log_var.get_weights()
+    log_var.set_weights([np.zeros_like(kernel), np.full_like(bias, -30.0)])
+    x = _image(1)
+    draws = denoise_with_samples(model, x, samples=3, seed=0)
+    np.testing.assert_allclose(draws.mean, denoise_full_resolution(model, x), atol=1e-5)
+    assert draws.std.max() < 1e-5
+
+
+def test_photo_denoiser_and_bad_counts():
+    from vae_apps.errors import UserError
+
+    grey, colour = (FullyConvVAE(channels=c, seed=0, **TINY) for c in (1, 3))
+    both = PhotoDenoiser(grey, colour)
+    x = _image(3)
+    np.testing.assert_array_equal(denoise_with_samples(both, x, samples=2).mean,
+                                  denoise_with_samples(colour, x, samples=2).mean)
+    with pytest.raises(UserError, match="at least 1"):
+        denoise_with_samples(grey, _image(1), samples=0)
