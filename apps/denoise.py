@@ -37,9 +37,17 @@ def add_parser(commands):
     p.add_argument("--sigma", type=positive_float, metavar="GREY_LEVELS",
                    help="the noise standard deviation in grey levels of 255, if known "
                         "(default: estimated from each image)")
+    p.add_argument("--samples", type=positive_int, metavar="K",
+                   help="denoise with the mean of K posterior samples (fully convolutional "
+                        "models; about K times slower) instead of the posterior mean")
+    p.add_argument("--uncertainty", metavar="DIR",
+                   help="with --samples: write per image a 16-bit grey PNG of the per-pixel "
+                        "standard deviation over the samples (v / 65535 on the 0-1 scale)")
+    p.add_argument("--samples-out", metavar="DIR",
+                   help="with --samples: write a few of the samples themselves (NAME_sample1 ...)")
     p.add_argument("--batch-size", type=positive_int, default=256)
     add_engine_options(p)
-    add_common_options(p, seed=False)
+    add_common_options(p)  # --seed: the posterior samples
     p.set_defaults(run=run)
 
 
@@ -62,6 +70,10 @@ def run(args):
             Path(args.input).is_file() or args.engine == "ray"):
         raise UserError("--strength and --sigma apply to image folders denoised here "
                         "(not to array files or --engine ray)")
+    if (args.samples or args.uncertainty or args.samples_out) and (
+            Path(args.input).is_file() or args.engine == "ray"):
+        raise UserError("--samples, --uncertainty and --samples-out apply to image folders "
+                        "denoised here (not to array files or --engine ray)")
     if Path(args.input).is_file():
         if args.engine == "ray":
             raise UserError(f"{args.input}: --engine ray denoises image folders; an array file "
@@ -83,7 +95,10 @@ def run(args):
         # The model file, not the model: it loads while the first images are read.
         report = folders.denoise_folder(args.model, args.input, args.output, overwrite=args.overwrite,
                                         batch_size=args.batch_size, reference_dir=args.reference,
-                                        strength=args.strength, noise_level=noise_level)
+                                        strength=args.strength, noise_level=noise_level,
+                                        samples=args.samples or 0, seed=args.seed,
+                                        uncertainty_dir=args.uncertainty,
+                                        samples_dir=args.samples_out)
     if args.figure and report.examples:
         rows_figure(args.figure, report.examples, title="before / after",
                     actual_size=report.full_resolution)

@@ -63,3 +63,47 @@ def test_photo_denoiser_and_bad_counts():
                                   denoise_with_samples(colour, x, samples=2).mean)
     with pytest.raises(UserError, match="at least 1"):
         denoise_with_samples(grey, _image(1), samples=0)
+
+
+def test_cli_writes_the_mean_the_uncertainty_map_and_samples(tmp_path, capsys):
+    from PIL import Image
+
+    from apps.cli import main
+    from vae_apps.io.images import read_image
+
+    model = FullyConvVAE(channels=3, seed=0, **TINY)
+    model.save(tmp_path / "m.keras")
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (40, 56, 3), dtype="uint8")).save(tmp_path / "in" / "sub" / "a.jpg")
+    Image.fromarray(rng.integers(0, 255, (33, 20), dtype="uint8")).save(tmp_path / "in" / "b.png")
+    args = ["denoise", str(tmp_path / "in"), str(tmp_path / "out"), "--model", str(tmp_path / "m.keras"),
+            "--samples", "3", "--uncertainty", str(tmp_path / "std"), "--samples-out",
+            str(tmp_path / "draws"), "--quiet"]
+    assert main(args) == 0
+    assert "denoised 2 images" in capsys.readouterr().out
+    for name, size in [("sub/a", (56, 40)), ("b", (20, 33))]:
+        with Image.open(tmp_path / "std" / f"{name}.png") as std:
+            assert std.mode in ("I;16", "I") and std.size == size
+            values = np.asarray(std)
+        assert values.max() > 0  # an untrained posterior is unsure everywhere
+    expected = denoise_with_samples(model, read_image(tmp_path / "in" / "b.png")[0], samples=3,
+                                    seed=0)
+    with Image.open(tmp_path / "std" / "b.png") as std:
+        np.testing.assert_allclose(np.asarray(std) / 65535, expected.std.mean(axis=-1), atol=1 / 65535)
+    draws = sorted(p.name for p in (tmp_path / "draws" / "sub").iterdir())
+    assert draws == ["a_sample1.jpg", "a_sample2.jpg", "a_sample3.jpg"]
+    assert (tmp_path / "out" / "sub" / "a.jpg").exists()
+
+
+def test_cli_uncertainty_without_samples_is_a_clear_error(tmp_path, capsys):
+    from PIL import Image
+
+    from apps.cli import main
+
+    (tmp_path / "in").mkdir()
+    Image.fromarray(np.zeros((8, 8), "uint8")).save(tmp_path / "in" / "a.png")
+    status = main(["denoise", str(tmp_path / "in"), str(tmp_path / "out"), "--uncertainty",
+                   str(tmp_path / "std")])
+    assert status != 0
+    assert "--samples" in capsys.readouterr().err

@@ -21,8 +21,10 @@ import numpy as np
 
 from vae_apps.errors import UserError
 from vae_apps.io.files import check_output_outside, ensure_folder, remove_stale_temporaries
+from vae_apps.denoising.full_resolution import PosteriorSamples
 from vae_apps.denoising.presets import model_image_shape, resolve_model
-from vae_apps.io.images import describe_image_error, list_images, read_image, to_shape, write_image
+from vae_apps.io.images import (describe_image_error, list_images, read_image, to_shape,
+                                write_grey16, write_image)
 
 log = logging.getLogger("vae_apps")
 
@@ -36,6 +38,8 @@ DISK_FULL = "disk full: "
 FILES_PER_TASK = 32
 # Model inputs read ahead of the model (also while it loads): bounds the memory.
 READ_AHEAD_BYTES = 64 * 2**20
+# Posterior draws written per image with --samples-out: enough to see the variety.
+KEPT_SAMPLES = 4
 
 
 @dataclass
@@ -137,15 +141,23 @@ class FolderFiles:
         overwrite: bool. Replace outputs that exist (else they are kept and counted).
         image_shape: tuple. The model's input shape (``(None, None, C)``: full
             resolution, each image at its own size).
+        uncertainty_dir: str or Path or None. With posterior samples: a 16-bit grey PNG
+            per image of the per-pixel standard deviation over the samples (averaged over
+            colour channels; v means v / 65535 on the 0-1 scale), same relative path.
+        samples_dir: str or Path or None. With posterior samples: the kept samples, as
+            ``NAME_sample1.EXT`` ... beside the same relative path, like the input.
 
     Examples:
     >>> files = FolderFiles("scans/", "clean/", overwrite=False, image_shape=(None, None, 1))
     >>> pixels, info, model_input = files.load("scans/a.png")  # doctest: +SKIP
     """
 
-    def __init__(self, in_dir, out_dir, overwrite, image_shape):
+    def __init__(self, in_dir, out_dir, overwrite, image_shape, uncertainty_dir=None,
+                 samples_dir=None):
         self.overwrite = overwrite
         self.in_dir, self.out_dir = Path(in_dir), Path(out_dir)
+        self.uncertainty_dir = None if uncertainty_dir is None else Path(uncertainty_dir)
+        self.samples_dir = None if samples_dir is None else Path(samples_dir)
         self.image_shape = tuple(image_shape)
         # A fully convolutional model takes every image at its own size and colour.
         self.full_resolution = self.image_shape[0] is None
@@ -191,8 +203,20 @@ class FolderFiles:
         return pixels, info, to_shape(pixels, *self.image_shape)
 
     def save(self, path, output, info):
-        """Write one output atomically; return the error text, or None."""
+        """Write one output atomically (with posterior samples also its uncertainty map
+        and kept samples); return the error text, or None."""
         try:
+            if isinstance(output, PosteriorSamples):
+                relative = Path(path).relative_to(self.in_dir)
+                if self.uncertainty_dir is not None:
+                    write_grey16((self.uncertainty_dir / relative).with_suffix(".png"),
+                                 output.std.mean(axis=-1), overwrite=True)
+                if self.samples_dir is not None:
+                    for k, draw in enumerate(output.samples, start=1):
+                        name = f"{relative.stem}_sample{k}{relative.suffix}"
+                        write_image(self.samples_dir / relative.parent / name, draw, like=info,
+                                    overwrite=True)
+                output = output.mean
             write_image(self.target(path), output, like=info, overwrite=True)
             return None
         except (UserError, OSError, ValueError) as exc:
@@ -202,7 +226,8 @@ class FolderFiles:
             return str(exc)
 
 
-def denoise_loaded(model, loaded, full_resolution, batch_size=256, strength=1.0, noise_level=None):
+def denoise_loaded(model, loaded, full_resolution, batch_size=256, strength=1.0, noise_level=None,
+                   samples=0, seed=0, keep=0):
     """The model side: outputs for ``FolderFiles.load`` results that were read.
 
     Args:
@@ -214,17 +239,30 @@ def denoise_loaded(model, loaded, full_resolution, batch_size=256, strength=1.0,
         strength: float. Multiplies the noise level of models that take one.
         noise_level: float or None. The noise standard deviation (0-1 scale) for models
             that take one; None estimates it per image.
+        samples: int. 0: the posterior mean; K >= 1: ``PosteriorSamples`` from K draws
+            (fully convolutional models).
+        seed: int. Seeds the draws (each image's from ``seed`` and its tiles).
+        keep: int. Draws kept whole per image.
 
     Examples:
     >>> outputs = denoise_loaded(model, [files.load(p) for p in paths], True)  # doctest: +SKIP
     """
     if not loaded:
         return []
+    if full_resolution and samples:
+        from vae_apps.denoising.full_resolution import denoise_with_samples
+
+        return [denoise_with_samples(model, pixels, samples=samples, seed=seed, keep=keep,
+                                     strength=strength, noise_level=noise_level)
+                for _, _, pixels in loaded]
     if full_resolution:
         from vae_apps.denoising.full_resolution import denoise_full_resolution
 
         return [denoise_full_resolution(model, pixels, strength=strength, noise_level=noise_level)
                 for _, _, pixels in loaded]
+    if samples:
+        raise UserError("--samples needs a fully convolutional model (the photo presets, or "
+                        "vae-apps train --patch-size)")
     if strength != 1.0 or noise_level is not None:
         raise UserError("--strength and --sigma need a fully convolutional model that takes a "
                         "noise level (the photo presets, or vae-apps train --patch-size)")
@@ -314,7 +352,8 @@ class FolderTally:
 
 def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, reference_dir=None,
                    progress=True, figure_examples=FIGURE_COLUMNS, workers=None, strength=1.0,
-                   noise_level=None):
+                   noise_level=None, samples=0, seed=0, uncertainty_dir=None, samples_dir=None,
+                   keep_samples=KEPT_SAMPLES):
     """Denoise every image under ``in_dir`` into the same relative path under ``out_dir``.
 
     Args:
@@ -336,6 +375,13 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
             presets): > 1 removes more, < 1 keeps more grain and detail.
         noise_level: float or None. The noise standard deviation (0-1 scale); None
             estimates it from each image (blind).
+        samples: int. 0: the posterior mean (default); K >= 1: the mean of K posterior
+            draws (fully convolutional models).
+        seed: int. Seeds the draws: the same seed, the same outputs.
+        uncertainty_dir: str or Path or None. With ``samples``: per image, a 16-bit grey
+            PNG of the per-pixel standard deviation over the draws (``FolderFiles``).
+        samples_dir: str or Path or None. With ``samples``: ``keep_samples`` draws per image.
+        keep_samples: int. How many draws ``samples_dir`` gets per image.
 
     Returns:
         a ``DenoiseReport`` (counts, skipped files with reasons, quality, timing).
@@ -346,10 +392,16 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
     from tqdm.auto import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
+    if (uncertainty_dir is not None or samples_dir is not None) and not samples:
+        raise UserError("--uncertainty and --samples-out need --samples K (e.g. --samples 16)")
     paths, report = FolderFiles.prepare(in_dir, out_dir)
+    for extra in (uncertainty_dir, samples_dir):
+        if extra is not None:
+            check_output_outside(in_dir, extra)
+            _check_writable(Path(extra))
     start = time.perf_counter()
     image_shape = model_image_shape(model)
-    files = FolderFiles(in_dir, out_dir, overwrite, image_shape)
+    files = FolderFiles(in_dir, out_dir, overwrite, image_shape, uncertainty_dir, samples_dir)
     if files.full_resolution:
         # Photos one at a time, two read ahead: memory is bounded by the largest photos.
         files_per_task, batch_size, read_ahead = 1, 1, 2
@@ -390,7 +442,8 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
                 queued += 1
             if len(loaded) >= batch_size or not reads:
                 outputs = denoise_loaded(model, loaded, files.full_resolution, batch_size,
-                                         strength, noise_level)
+                                         strength, noise_level, samples, seed,
+                                         keep_samples if samples_dir is not None else 0)
                 for first in range(0, len(loaded), files_per_task):
                     chunk = loaded[first:first + files_per_task]
                     paths_and_infos = [(path, info) for path, info, _ in chunk]

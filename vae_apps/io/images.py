@@ -272,6 +272,23 @@ def write_image(path, pixels, like=None, overwrite=False):
         img.save(tmp, format=fmt, **options)
 
 
+def write_grey16(path, values, overwrite=False):
+    """Write H x W values in [0, 1] atomically as a 16-bit grey PNG (value v is stored
+    as round(v x 65535)), e.g. a per-pixel uncertainty map.
+
+    Args:
+        path: str or Path. The ``.png`` file.
+        values: np.ndarray. (H, W) or (H, W, 1), clipped to [0, 1].
+        overwrite: bool. Replace an existing file.
+
+    Examples:
+    >>> write_grey16("std/a.png", result.std.mean(axis=-1))
+    """
+    values = np.clip(np.asarray(values, "float64").reshape(np.shape(values)[:2]), 0.0, 1.0)
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        Image.fromarray(np.round(values * 65535).astype("uint16")).save(tmp, format="PNG")
+
+
 def _from_unit_float(pixels, mode):
     grey = pixels.shape[-1] == 1
     if grey and mode in _SIXTEEN_BIT_MODES:
