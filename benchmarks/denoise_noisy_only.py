@@ -1,0 +1,261 @@
+"""Denoisers trained on the noisy images alone, against what users would run instead.
+
+    scripts/fetch_photos.sh PHOTOS            # once: the held-out opencv-doc photos
+    python benchmarks/denoise_noisy_only.py --photos PHOTOS [--sets colour,grey,microscopy]
+        [--cases "poisson 30,poisson-gaussian"] [--epochs 12] [--skip upper-bound,bm3d]
+
+Sets: the held-out photos of benchmarks/denoise_photos.py (colour: the eight colour
+ones; grey: all ten as grey) and scikit-image's bundled microscopy image ``cell``
+(grey). Cases, with noise the presets are not trained for: strong Poisson (a peak of
+30 photons, ``poisson:0.0333``) and Poisson-Gaussian (``poisson:0.01+gaussian:0.02``);
+one fixed seed per image. The noisy images are written as 8-bit PNGs to a folder, as
+a user would have them.
+
+Rows, in one run: the noisy input; scikit-image non-local means and BM3D (``bm3d``)
+with a blind sigma (``skimage.restoration.estimate_sigma``), on the Anscombe-
+stabilised image where the noise is Poisson (the gain is given to them: their best
+case) and on the image itself otherwise; ``vae-apps train NOISY/ --patch-size 64
+--noisy-only`` trained on that noisy folder alone, then denoising it; the same model
+trained on clean photos (the bundled training photos and PHOTOS/train; ``cell``
+left out) with the case's noise added (the upper bound). Columns: mean PSNR and SSIM,
+training minutes, megapixels per second, and for K = 16 posterior samples of the
+noisy-only model: the share of pixels whose error lies within 2 predicted standard
+deviations.
+
+Results go to benchmarks/results/denoise_noisy_only.json.
+"""
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402  (quiet TensorFlow)
+
+CASES = {
+    "poisson 30": "poisson:0.0333",
+    "poisson-gaussian": "poisson:0.01+gaussian:0.02",
+}
+RESULTS = Path(__file__).resolve().parent / "results" / "denoise_noisy_only.json"
+MICROSCOPY = ("cell",)
+NOISY_ONLY = "vae_apps noisy-only (trained on the noisy folder)"
+UPPER_BOUND = "vae_apps trained on clean photos, same noise (upper bound)"
+SAMPLES = 16
+
+
+def image_sets(photos_dir, names):
+    from denoise_photos import held_out_photos
+
+    from vae_apps.io.photos import bundled_photo
+
+    sets = held_out_photos(photos_dir)
+    sets["microscopy"] = {name: bundled_photo(name) for name in MICROSCOPY}
+    return {name: sets[name] for name in names}
+
+
+def anscombe(x, gain):
+    import numpy as np
+
+    return 2.0 * np.sqrt(np.maximum(x / gain, 0.0) + 3.0 / 8.0)
+
+
+def inverse_anscombe(d, gain):
+    """Makitalo and Foi's closed-form approximation of the exact unbiased inverse."""
+    import numpy as np
+
+    d = np.maximum(d, 0.8)
+    s = np.sqrt(1.5)
+    return gain * (0.25 * d ** 2 + 0.25 * s / d - 1.375 / d ** 2 + 0.625 * s / d ** 3 - 0.125)
+
+
+def classical(colour, gain, with_bm3d):
+    """{row name: noisy -> denoised} for non-local means and BM3D, blind sigma."""
+    import bm3d
+    import numpy as np
+    from skimage.restoration import denoise_nl_means, estimate_sigma
+
+    axis = -1 if colour else None
+
+    def run(method):
+        def denoise(noisy):
+            image = noisy if colour else noisy[..., 0]
+            if gain is not None:  # variance-stabilised: unit variance, blind anyway
+                image = anscombe(image, gain)
+                scale = float(image.max())
+                image = image / scale
+            sigma = float(estimate_sigma(image, channel_axis=axis, average_sigmas=True))
+            if method == "nlm":
+                out = denoise_nl_means(image, h=0.8 * sigma, sigma=sigma, patch_size=5,
+                                       patch_distance=6, fast_mode=True, channel_axis=axis)
+            else:
+                out = bm3d.bm3d_rgb(image, sigma) if colour else bm3d.bm3d(image, sigma)
+            out = np.asarray(out, "float64")
+            if gain is not None:
+                out = inverse_anscombe(out * scale, gain)
+            out = np.clip(out, 0, 1).astype("float32")
+            return out if colour else out[..., None]
+        return denoise
+
+    rows = {"non-local means, blind sigma": run("nlm")}
+    if with_bm3d:
+        rows["BM3D, blind sigma"] = run("bm3d")
+    return rows
+
+
+def write_noisy_folder(images, spec, folder):
+    """The noisy images as 8-bit PNGs (seed i for image i); {name: noisy as read back}."""
+    from vae_apps.denoising.noise import parse_noise
+    from vae_apps.io.images import read_image, write_image
+
+    noise = parse_noise(spec)
+    folder.mkdir(parents=True)
+    noisy = {}
+    for i, (name, clean) in enumerate(images.items()):
+        write_image(folder / f"{name}.png", noise.apply(clean[None], seed=i)[0])
+        noisy[name] = read_image(folder / f"{name}.png")[0]
+    return noisy
+
+
+def score(images, outputs, seconds):
+    import numpy as np
+
+    from vae_apps.denoising.quality import psnr_ssim
+
+    per_image = {}
+    for name, clean in images.items():
+        psnr, ssim = psnr_ssim(clean, outputs[name])
+        per_image[name] = {"psnr": float(psnr), "ssim": float(ssim)}
+    pixels = sum(c.shape[0] * c.shape[1] for c in images.values())
+    return {"psnr": float(np.mean([p["psnr"] for p in per_image.values()])),
+            "ssim": float(np.mean([p["ssim"] for p in per_image.values()])),
+            "mp_per_s": pixels / 1e6 / seconds if seconds else None, "images": per_image}
+
+
+def timed(denoise, noisy):
+    start = time.perf_counter()
+    outputs = {name: denoise(x) for name, x in noisy.items()}
+    return outputs, time.perf_counter() - start
+
+
+def train(spec, out, channels, args, noisy_only, noise=None):
+    from vae_apps.pipelines import train_photo_denoiser
+
+    start = time.perf_counter()
+    train_photo_denoiser(spec, out, noise=noise, channels=channels, noisy_only=noisy_only,
+                         patch_size=64, epochs=args.epochs,
+                         patches_per_image=args.patches_per_image, seed=0, verbose="auto")
+    return (time.perf_counter() - start) / 60
+
+
+def within_two_std(model, images, noisy):
+    """Share of pixels whose error lies within 2 predicted standard deviations, and the
+    MP/s of K-sample denoising."""
+    import numpy as np
+
+    from vae_apps.denoising.full_resolution import denoise_with_samples
+
+    inside, total, start = 0, 0, time.perf_counter()
+    for name, clean in images.items():
+        result = denoise_with_samples(model, noisy[name], samples=SAMPLES, seed=0)
+        inside += int(np.sum(np.abs(result.mean - clean) <= 2 * result.std))
+        total += clean.size
+    pixels = sum(c.shape[0] * c.shape[1] for c in images.values())
+    return inside / total, pixels / 1e6 / (time.perf_counter() - start)
+
+
+def run_case(kind, images, case, args, work):
+    from vae_apps.denoising.full_resolution import denoise_full_resolution
+    from vae_apps.loading import load_vae
+
+    spec = CASES[case]
+    channels = next(iter(images.values())).shape[-1]
+    folder = work / kind / case.replace(" ", "_") / "noisy"
+    noisy = write_noisy_folder(images, spec, folder)
+    results = {"noisy input": score(images, noisy, 0)}
+    gain = 0.0333 if case == "poisson 30" else None
+    for method, denoise in classical(channels == 3, gain, "bm3d" not in args.skip).items():
+        results[method] = score(images, *timed(denoise, noisy))
+    print_rows(kind, case, results)
+    model_file = folder.parent / "noisy_only.keras"
+    minutes = train(str(folder), model_file, channels, args, noisy_only=True)
+    model = load_vae(model_file)
+    denoise_full_resolution(model, next(iter(noisy.values())))  # traces once, untimed
+    results[NOISY_ONLY] = score(images, *timed(lambda x: denoise_full_resolution(model, x), noisy))
+    results[NOISY_ONLY]["train_minutes"] = minutes
+    coverage, rate = within_two_std(model, images, noisy)
+    results[NOISY_ONLY]["within_2_std"] = coverage
+    results[NOISY_ONLY][f"mp_per_s_{SAMPLES}_samples"] = rate
+    if "upper-bound" not in args.skip:
+        bound_file = folder.parent / "clean_trained.keras"
+        minutes = train("bundled-photos+" + str(Path(args.photos, "train")), bound_file, channels,
+                        args, noisy_only=False, noise=spec)
+        bound = load_vae(bound_file)
+        results[UPPER_BOUND] = score(images, *timed(
+            lambda x: denoise_full_resolution(bound, x), noisy))
+        results[UPPER_BOUND]["train_minutes"] = minutes
+    print_rows(kind, case, {k: v for k, v in results.items() if k.startswith("vae_apps")})
+    return results
+
+
+def print_rows(kind, case, results):
+    for method, row in results.items():
+        extra = "".join(f"  {key} {row[key]:.3g}" for key in
+                        ("mp_per_s", "train_minutes", "within_2_std") if row.get(key) is not None)
+        print(f"  {kind:<10} {case:<17} {method:<52} PSNR {row['psnr']:6.2f}  SSIM "
+              f"{row['ssim']:.3f}{extra}", flush=True)
+
+
+def checks(all_results):
+    lines = []
+    for kind, cases in all_results.items():
+        for case, rows in cases.items():
+            if NOISY_ONLY not in rows:
+                continue
+            ours, nlm = rows[NOISY_ONLY], rows["non-local means, blind sigma"]
+            line = (f"{kind} {case}: noisy-only - NLM(blind) {ours['psnr'] - nlm['psnr']:+.2f} dB "
+                    f"(>= +0.5)")
+            if UPPER_BOUND in rows:
+                line += f", upper bound - noisy-only {rows[UPPER_BOUND]['psnr'] - ours['psnr']:.2f} dB (<= 1.5)"
+            if "BM3D, blind sigma" in rows:
+                line += f", vs BM3D {ours['psnr'] - rows['BM3D, blind sigma']['psnr']:+.2f} dB"
+            line += (f"; trained in {ours['train_minutes']:.1f} min; within 2 std "
+                     f"{100 * ours['within_2_std']:.1f} %")
+            lines.append(line)
+    return lines
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--photos", required=True, help="scripts/fetch_photos.sh's folder")
+    parser.add_argument("--sets", default="colour,grey,microscopy")
+    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--patches-per-image", type=int, default=128)
+    parser.add_argument("--skip", default="", help="comma list: bm3d, upper-bound")
+    parser.add_argument("--work", help="keep the noisy folders and models here")
+    parser.add_argument("--results", default=str(RESULTS))
+    args = parser.parse_args()
+    sets = image_sets(args.photos, args.sets.split(","))
+    all_results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(args.work or tmp)
+        for kind, images in sets.items():
+            all_results[kind] = {case: run_case(kind, images, case, args, work)
+                                 for case in args.cases.split(",")}
+    lines = checks(all_results)
+    print("\n".join(lines))
+    results_file = Path(args.results)
+    results_file.parent.mkdir(parents=True, exist_ok=True)
+    results_file.write_text(json.dumps({
+        "command": "python benchmarks/denoise_noisy_only.py " + " ".join(sys.argv[1:]),
+        "machine": common.describe_machine(), "images": {k: list(v) for k, v in sets.items()},
+        "results": all_results, "checks": lines}, indent=1))
+    print(f"wrote {args.results}")
+
+
+if __name__ == "__main__":
+    main()
