@@ -574,6 +574,8 @@ def train_patch_denoiser(images, noise, *, channels=None,
         defaults = NOISY_ONLY_MODEL_DEFAULTS if noisy_only else PATCH_MODEL_DEFAULTS
         model = FullyConvVAE(channels=channels, seed=seed, dtype=dtype_policy(precision),
                              **{**defaults, **model_kwargs})
+    if model.noise_level_input and noisy_only:
+        raise UserError("a noisy-only model is blind: it cannot take a noise level")
     steps_per_epoch = len(images) * patches_per_image // batch_size
     if steps_per_epoch < 1:
         raise UserError(f"{len(images)} images x {patches_per_image} patches per image make less "
@@ -609,8 +611,6 @@ def train_patch_denoiser(images, noise, *, channels=None,
         train_ds = tf.data.Dataset.zip(train_ds, seeds).map(neighbour_pairs)
     else:
         val_ds = tf.data.Dataset.from_tensor_slices((noise.apply(clean, seed=seed + 1), clean))
-    if model.noise_level_input and noisy_only:
-        raise UserError("a noisy-only model is blind: it cannot take a noise level")
     if model.noise_level_input:
         train_ds, val_ds = (ds.map(with_true_noise_level) for ds in (train_ds, val_ds))
     # Endless, with the epoch's length given: the patch generator's length is unknown to
