@@ -44,9 +44,7 @@ def denoise_full_resolution(model, pixels, tile=TILE, margin=TILE_MARGIN, streng
     True
     """
     pixels = np.asarray(pixels, "float32")
-    if isinstance(model, PhotoDenoiser):
-        model = model.for_channels(pixels.shape[-1],
-                                   noise_level=strength != 1.0 or noise_level is not None)
+    model = _model_for(model, pixels, strength, noise_level)
     channels = pixels.shape[-1]
     run = dict(tile=tile, margin=margin, strength=strength, noise_level=noise_level)
     if channels == model.channels:
@@ -77,6 +75,15 @@ def estimate_noise_level(model, pixels, tile=TILE, margin=TILE_MARGIN):
         level = model.noise_level_map(window[None])[0]
         parts.append(level[crop // 2:crop // 2 + -(-h // 2), crop // 2:crop // 2 + -(-w // 2)].ravel())
     return float(model.calibrated(np.median(np.concatenate(parts))))
+
+
+def _model_for(model, pixels, strength, noise_level):
+    """The fully convolutional model that denoises ``pixels`` (a ``PhotoDenoiser``
+    picks by channels, and by whether a level or strength is asked for)."""
+    if isinstance(model, PhotoDenoiser):
+        return model.for_channels(pixels.shape[-1],
+                                  noise_level=strength != 1.0 or noise_level is not None)
+    return model
 
 
 def _denoised(model, pixels, tile, margin, strength, noise_level):
@@ -129,6 +136,7 @@ def _mirrored(index, size):
     index = np.mod(index, period)
     return np.where(index < size, index, period - 1 - index)
 
+
 class PosteriorSamples:
     """What ``denoise_with_samples`` returns for one image.
 
@@ -168,9 +176,7 @@ def denoise_with_samples(model, pixels, samples=16, seed=0, keep=0, tile=TILE, m
     if int(samples) < 1:
         raise UserError(f"--samples must be at least 1, got {samples}")
     pixels = np.asarray(pixels, "float32")
-    if isinstance(model, PhotoDenoiser):
-        model = model.for_channels(pixels.shape[-1],
-                                   noise_level=strength != 1.0 or noise_level is not None)
+    model = _model_for(model, pixels, strength, noise_level)
     run = dict(samples=int(samples), seed=int(seed), keep=min(int(keep), int(samples)),
                tile=tile, margin=margin, strength=strength, noise_level=noise_level)
     channels = pixels.shape[-1]

@@ -284,9 +284,9 @@ def write_grey16(path, values, overwrite=False):
     Examples:
     >>> write_grey16("std/a.png", result.std.mean(axis=-1))
     """
-    values = np.clip(np.asarray(values, "float64").reshape(np.shape(values)[:2]), 0.0, 1.0)
+    values = np.clip(np.asarray(values, "float64").reshape(np.shape(values)[:2] + (1,)), 0.0, 1.0)
     with atomic_path(path, overwrite=overwrite) as tmp:
-        Image.fromarray(np.round(values * 65535).astype("uint16")).save(tmp, format="PNG")
+        _from_unit_float(values, "I;16").save(tmp, format="PNG")
 
 
 def _from_unit_float(pixels, mode):
