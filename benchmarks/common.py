@@ -1,11 +1,14 @@
 """Shared helpers for the benchmark scripts (run from the repository root)."""
 
+import json
 import os
+import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist.npz"
 
 
@@ -69,3 +72,29 @@ def describe_machine():
         except ImportError:
             pass
     return f"{model}, {os.cpu_count()} cores; " + ", ".join(versions)
+
+
+def write_results(stem, tables=None, texts=None, results_dir=RESULTS):
+    """Keep a benchmark's tables and sentences in ``results_dir/<stem>.json`` for
+    ``render_tables.py``: each entry carries the command line and the machine it was
+    measured with; entries not given now keep their earlier values (one benchmark may
+    fill its tables in several runs).
+
+    Args:
+        stem: str. The file name without ``.json``.
+        tables: dict. {name: (header, rows)}: header a list of column titles, rows lists
+            of cells (already formatted as they should read).
+        texts: dict. {name: sentence}: figures given in prose.
+    """
+    path = Path(results_dir) / f"{stem}.json"
+    kept = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    made = dict(command="python " + " ".join(["benchmarks/" + Path(sys.argv[0]).name, *sys.argv[1:]]),
+                machine=describe_machine())
+    for name, (header, rows) in (tables or {}).items():
+        kept.setdefault("tables", {})[name] = dict(made, header=list(header),
+                                                   rows=[[str(c) for c in r] for r in rows])
+    for name, text in (texts or {}).items():
+        kept.setdefault("texts", {})[name] = dict(made, text=str(text))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(kept, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {path}")

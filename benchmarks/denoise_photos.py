@@ -213,6 +213,8 @@ def main():
                    if k not in args.kinds.split(",")}
     commands = {k: v for k, v in previous.get("commands", {}).items()
                 if k not in args.kinds.split(",")}
+    machines = {k: v for k, v in previous.get("machines", {}).items()
+                if k not in args.kinds.split(",")}
     for kind in args.kinds.split(","):
         rows = methods(kind == "colour", "bm3d" not in args.skip.split(","))
         first = next(iter(sets[kind].values()))
@@ -226,9 +228,10 @@ def main():
     print("\n".join(lines))
     command = "python benchmarks/denoise_photos.py " + " ".join(sys.argv[1:])
     commands.update({kind: command for kind in args.kinds.split(",")})
+    machines.update({kind: common.describe_machine() for kind in args.kinds.split(",")})
     results_file.parent.mkdir(parents=True, exist_ok=True)
     results_file.write_text(json.dumps({
-        "commands": commands, "machine": common.describe_machine(),
+        "commands": commands, "machines": machines,
         "photos": {k: list(v) for k, v in sets.items()},
         "results": {k: all_results[k] for k in ("grey", "colour") if k in all_results},
         "checks": lines}, indent=1))

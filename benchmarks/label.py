@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DEFAULT_MNIST, Timer, load_mnist, table  # noqa: E402
+from common import DEFAULT_MNIST, Timer, load_mnist, table, write_results  # noqa: E402
 
 PUBLISHED = {"M1+TSVM (Kingma et al. 2014)": {100: 11.82, 600: 5.72, 1000: 4.24, 3000: 3.49},
              "M2 (Kingma et al. 2014)": {100: 11.97, 600: 4.94, 1000: 3.60, 3000: 3.92},
@@ -227,17 +227,26 @@ def small_set_benchmark(name, x, y, n_labels, label_seeds, epochs=None):
               f"{accuracy[Q_ALONE_ROW][-1]:.1f} % ({train_seconds:.0f} s)", flush=True)
     print(f"\n{name}: {n_labels} labelled images ({n_labels / len(y):.1%}), accuracy (%) on the "
           f"other {len(y) - n_labels}, {label_seeds} label seeds")
-    rows = [[m, f"{np.mean(v):.1f} ± {np.std(v):.1f}", f"{np.min(v):.1f}",
-             f"{np.mean(seconds[m]):.0f}" if m in seconds else "-"] for m, v in accuracy.items()]
-    print(table(rows, ["method", "accuracy %", "worst seed %", "train s"]))
+    order = sorted(accuracy, key=lambda m: -np.mean(accuracy[m]))
+    rows = [[f"**{m}**" if m == DEFAULT_ROW else m.replace("|", "\\|"),
+             f"{np.mean(accuracy[m]):.1f} ± {np.std(accuracy[m]):.1f}", f"{np.min(accuracy[m]):.1f}",
+             f"{np.mean(seconds[m]):.0f}" if m in seconds else "–"] for m in order]
+    header = ["method", "accuracy % (mean ± std)", "worst seed %", "training s"]
+    print(table(rows, header))
     best_baseline = max((m for m in accuracy if m not in (DEFAULT_ROW, Q_ALONE_ROW)),
                         key=lambda m: np.mean(accuracy[m]))
     default = np.mean(accuracy[DEFAULT_ROW])
-    print(f"{name}: default path {default:.1f} % vs best baseline ({best_baseline}) "
-          f"{np.mean(accuracy[best_baseline]):.1f} %: margin {default - np.mean(accuracy[best_baseline]):+.1f}")
+    margin = (f"{name}: the default path {default:.1f} % against the best baseline ({best_baseline}) "
+              f"{np.mean(accuracy[best_baseline]):.1f} %, a margin of "
+              f"{default - np.mean(accuracy[best_baseline]):+.1f} points; per seed "
+              + ", ".join(f"{a:.1f}" for a in accuracy[DEFAULT_ROW]) + ".")
+    print(margin)
     print(f"\n{name}: reliability of the confidence column (unlabelled images, all seeds)")
-    print(table(reliability(np.concatenate(confidence), np.concatenate(correct)),
-                ["confidence", "share %", "accuracy %"]))
+    trust = reliability(np.concatenate(confidence), np.concatenate(correct))
+    trust_header = ["confidence", "share of the images %", "of those right %"]
+    print(table(trust, trust_header))
+    write_results("label_small", tables={name: (header, rows), f"{name}_confidence": (trust_header, trust)},
+                  texts={f"{name}_margin": margin})
 
 
 def suggest_benchmark(name, x, y, codes, label_seeds, round_size, random_rows, epochs=None,
@@ -275,8 +284,13 @@ def suggest_benchmark(name, x, y, codes, label_seeds, round_size, random_rows, e
                   flush=True)
     print(f"\n{name}: {2 * round_size} labels, accuracy (%) on the "
           f"{'rest' if scored is None else f'{len(scored)} scored images'}, seeds {list(label_seeds)}")
-    print(table([[k, f"{np.mean(v):.2f} ± {np.std(v):.2f}", f"{np.min(v):.2f}"]
-                 for k, v in scores.items()], ["labels chosen by", "accuracy %", "worst %"]))
+    header = [f"{2 * round_size} labels chosen by", "accuracy % (mean ± std)", "worst seed %",
+              "per seed %"]
+    rows = [[f"**two rounds of --suggest {round_size}**" if k != "random" else "random",
+             f"{np.mean(v):.2f} ± {np.std(v):.2f}", f"{np.min(v):.2f}", " / ".join(f"{a:.2f}" for a in v)]
+            for k, v in reversed(list(scores.items()))]
+    print(table(rows, header))
+    write_results("label_small", tables={f"{name.lower()}_suggest": (header, rows)})
 
 
 def code_fingerprint():

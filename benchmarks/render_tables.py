@@ -3,9 +3,12 @@
     python benchmarks/render_tables.py           # rewrite every table in place
     python benchmarks/render_tables.py --check   # exit 1 if a table and its JSON disagree
 
-A table lives between ``<!-- table: NAME -->`` and ``<!-- end table -->``; NAME is one of
-``RENDERERS``, each reading one file of benchmarks/results/. No figure in those tables is typed
-by hand: change the JSON (rerun the benchmark) and render again.
+A table lives between ``<!-- table: NAME -->`` and ``<!-- end table -->``: NAME is one of
+``RENDERERS`` (each reading one file of benchmarks/results/), or ``FILE.TABLE`` for a table a
+benchmark wrote with ``common.write_results`` (rendered with the command and machine that made
+it). A sentence with figures lives between ``<!-- text: FILE.NAME -->`` and ``<!-- end text
+-->``. No figure in those blocks is typed by hand: change the JSON (rerun the benchmark) and
+render again.
 """
 
 import argparse
@@ -18,8 +21,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-DOCUMENTS = ("README.md", "docs/denoising.md", "docs/labelling.md")
-BLOCK = re.compile(r"(<!-- table: (\w+) -->\n)(.*?)(<!-- end table -->)", re.S)
+DOCUMENTS = ("README.md", "docs/denoising.md", "docs/labelling.md", "docs/generation.md",
+             "docs/performance.md")
+BLOCK = re.compile(r"(<!-- table: ([\w.]+) -->\n)(.*?)(<!-- end table -->)", re.S)
+TEXT = re.compile(r"(<!-- text: ([\w.]+) -->)(.*?)(<!-- end text -->)", re.S)
 
 
 def _table(header, rows):
@@ -138,20 +143,40 @@ RENDERERS = {
 }
 
 
+def _written(kind, name, results_dir, loaded):
+    """The entry ``FILE.NAME`` of a file ``common.write_results`` wrote."""
+    file, _, entry = name.partition(".")
+    data = _load(file + ".json", results_dir, loaded)
+    if entry not in data.get(kind, {}):
+        raise SystemExit(f"{file}.json has no {kind[:-1]} {entry!r}; rerun its benchmark")
+    return data[kind][entry]
+
+
+def _load(file, results_dir, loaded):
+    if file not in loaded:
+        loaded[file] = json.loads((Path(results_dir) / file).read_text(encoding="utf-8"))
+    return loaded[file]
+
+
 def render(text, results_dir=RESULTS):
-    """``text`` with every table block rendered from ``results_dir``."""
+    """``text`` with every table and text block rendered from ``results_dir``."""
     loaded = {}
 
-    def replace(match):
+    def table(match):
         name = match[2]
+        if "." in name:
+            entry = _written("tables", name, results_dir, loaded)
+            return (match[1] + f"*`{entry['command']}` — {entry['machine']}*\n\n"
+                    + _table(entry["header"], entry["rows"]) + match[4])
         if name not in RENDERERS:
             raise SystemExit(f"unknown table {name!r}; known: {', '.join(RENDERERS)}")
         file, renderer = RENDERERS[name]
-        if file not in loaded:
-            loaded[file] = json.loads((Path(results_dir) / file).read_text(encoding="utf-8"))
-        return match[1] + renderer(loaded[file]) + match[4]
+        return match[1] + renderer(_load(file, results_dir, loaded)) + match[4]
 
-    return BLOCK.sub(replace, text)
+    def sentence(match):
+        return match[1] + _written("texts", match[2], results_dir, loaded)["text"] + match[4]
+
+    return TEXT.sub(sentence, BLOCK.sub(table, text))
 
 
 def main():

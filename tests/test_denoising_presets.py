@@ -98,3 +98,40 @@ def test_with_a_strength_grey_photos_go_to_the_colour_preset_when_the_grey_one_t
     if not getattr(photo.for_channels(1), "noise_level_input", False):
         np.testing.assert_allclose(
             out, denoise_full_resolution(photo.for_channels(3), noisy, strength=0.5), atol=1e-6)
+
+
+def test_a_whole_clean_grey_photo_keeps_its_fine_detail(photo):
+    # camera's grass and coat edges: the blind grey model alone smoothed them to 35.4 dB;
+    # the removal bound at the photo's estimated level keeps them.
+    clean = bundled_photo("camera")
+    out = denoise_full_resolution(photo, clean)
+    psnr = 10 * np.log10(1 / np.mean((out - clean) ** 2))
+    assert psnr >= 40, f"{psnr:.1f} dB from its clean input"
+
+
+def test_the_removal_bound_keeps_noise_removal_on_noisy_grey_photos(photo):
+    clean = bundled_photo("camera")[100:356, 100:356]
+    noisy = np.clip(clean + np.random.default_rng(2).normal(0, 25 / 255, clean.shape), 0, 1
+                    ).astype("float32")
+    bounded = denoise_full_resolution(photo, noisy)
+    alone = denoise_full_resolution(photo.for_channels(1), noisy)  # the blind model, unbounded
+    psnr = lambda out: 10 * np.log10(1 / np.mean((out - clean) ** 2))  # noqa: E731
+    assert psnr(bounded) > psnr(alone) - 0.3, (psnr(bounded), psnr(alone))
+    assert psnr(bounded) > psnr(noisy) + 6
+
+
+def test_removal_gain_passes_noise_and_stops_removing_structure():
+    from vae_apps.denoising.full_resolution import removal_gain
+    from scipy.ndimage import gaussian_filter
+
+    clean = bundled_photo("camera")[:128, :128]
+    sigma = 20 / 255
+    noisy = clean + np.random.default_rng(0).normal(0, sigma, clean.shape).astype("float32")
+    # removing exactly the noise stays (almost) whole
+    assert removal_gain(noisy, clean, sigma).mean() > 0.85
+    # removing structure from a clean image is cut down to the level
+    blurred = gaussian_filter(clean, (2, 2, 0))
+    gain = removal_gain(clean, blurred, 1 / 255)
+    limited = clean - gain * (clean - blurred)
+    assert np.sqrt(np.mean((limited - clean) ** 2)) < 1.5 / 255
+    assert np.sqrt(np.mean((blurred - clean) ** 2)) > 3 / 255  # what the blur removed

@@ -38,9 +38,9 @@ def test_every_document_has_its_tables_filled():
     for document in render_tables.DOCUMENTS:
         path = ROOT / document
         if path.exists():
-            for name, body in re.findall(r"<!-- table: (\w+) -->\n(.*?)<!-- end table -->",
+            for name, body in re.findall(r"<!-- table: ([\w.]+) -->\n(.*?)<!-- end table -->",
                                          path.read_text(encoding="utf-8"), re.S):
-                assert body.startswith("| "), f"{document}: table {name} is empty"
+                assert re.search(r"^\| .*\|\n\|---", body, re.M), f"{document}: table {name} is empty"
 
 
 def test_the_documents_speak_of_the_software_not_of_work_periods():
