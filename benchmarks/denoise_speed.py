@@ -15,7 +15,8 @@ one run measures:
 
 Without ``--model`` a denoiser (vae_apps' default network) is trained for one epoch on
 6,000 images first; speed does not depend on how well it denoises.
-The last line is ``ratio: X.XX``, vae_apps end-to-end images/s / I/O-floor images/s.
+The last line is ``ratio: X.XX``, vae_apps end-to-end images/s / I/O-floor images/s; the
+table goes to benchmarks/results/performance.json (``denoise_speed``).
 """
 
 import argparse
@@ -27,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DEFAULT_MNIST, load_mnist, table, write_noisy_pngs  # noqa: E402
+from common import DEFAULT_MNIST, load_mnist, table, write_noisy_pngs, write_results  # noqa: E402
 
 # The vae-apps console script (vae_apps_cli.cli.run), reporting its peak resident memory
 # (Linux: KiB) and that of its largest worker process (joined, so counted as a child).
@@ -124,6 +125,15 @@ def main(argv=None):
         low, high = min(counts), max(counts)
         print(f"peak memory {high:,} / {low:,} images: {peaks[high] / peaks[low]:.2f}x")
     print(f"ratio: {speed / floor:.2f}")
+    header = ["measured", "vae_apps", "I/O floor (PIL read + write)", "ratio"]
+    summary = [[f"`vae-apps denoise`, {count:,} MNIST PNGs, end to end (start, import, load, exit)",
+                f"{row[1]} img/s, peak RSS {row[2]} MiB",
+                f"{floor:.0f} img/s" if count == args.count else "–",
+                f"**{speed / floor:.2f}**" if count == args.count else "–"]
+               for count, row in zip(counts, rows)]
+    summary.append([f"peak memory, {high:,} against {low:,} images", f"{peaks[high]:.0f} MiB",
+                    f"{peaks[low]:.0f} MiB", f"{peaks[high] / peaks[low]:.2f}"])
+    write_results("performance", tables={"denoise_speed": (header, summary)})
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
     python benchmarks/startup.py [--runs 5]
 
-Prints each run's wall time, the median, and whether building the parser imported TensorFlow.
+Prints each run's wall time, the median, and whether building the parser imported TensorFlow;
+writes them to benchmarks/results/performance.json (``startup``).
 """
 
 import argparse
@@ -11,6 +12,11 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import write_results  # noqa: E402
 
 CHECK_LAZY = ("import sys; from vae_apps_cli.cli import build_parser; build_parser(); "
               "print('tensorflow' in sys.modules)")
@@ -33,6 +39,10 @@ def main(argv=None):
     print("runs (s): " + " ".join(f"{t:.2f}" for t in times))
     print(f"vae-apps --help: median {statistics.median(times):.2f} s; "
           f"TensorFlow imported by the parser: {imported}")
+    write_results("performance", tables={"startup": (
+        ["command", f"median of {args.runs} runs", "runs", "TensorFlow imported"],
+        [["`vae-apps --help`", f"{statistics.median(times):.2f} s",
+          " ".join(f"{t:.2f}" for t in times), "yes" if imported == "True" else "no"]])})
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ over the same ``--images`` training images. Medians are printed with the ratio
 vae_apps / reference; the last line is the ratio at the identical network. With the
 keras.io network a third system runs in the rotation: the bare forward, backward and
 Adam step in a ``tf.function`` on one constant batch, the most any training loop on
-the same TensorFlow kernels could reach.
+the same TensorFlow kernels could reach. The tables go to benchmarks/results/performance.json
+(``train_speed``, ``train_speed_quality``) and the ceiling sentence to its texts.
 """
 
 import argparse
@@ -25,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DEFAULT_MNIST, load_mnist, table  # noqa: E402
+from common import DEFAULT_MNIST, load_mnist, table, write_results  # noqa: E402
 
 
 def keras_io_example(encoder, decoder):
@@ -247,9 +248,11 @@ def main(argv=None):
         rows.append([label, f"{a:.0f} ({runs('vae_apps')})", f"{b:.0f} ({runs('reference')})",
                      f"{a / b:.2f}"])
         print(f"{label}: vae_apps {a:.0f} img/s, reference {b:.0f} img/s", flush=True)
-    print(table(rows, ["network", "vae_apps img/s (runs)", "keras.io example img/s (runs)",
-                       "ratio"]))
+    header = ["network", "vae_apps img/s (runs)", "keras.io example img/s (runs)", "ratio"]
+    print(table(rows, header))
     print(ceiling)
+    write_results("performance", tables={"train_speed": (header, rows)},
+                  texts={"train_speed_ceiling": ceiling + "."})
 
     if not args.skip_quality:
         x_train, x_val = split_validation(data.train.x, 0.1, seed=0)
@@ -262,7 +265,10 @@ def main(argv=None):
             rows.append([name, when, " ".join(map(str, watch.curve))])
         print(f"\ntime to validation -ELBO < {args.target:g} nats, vae_apps default network, "
               f"{len(x_train)} training images:")
-        print(table(rows, ["system", "wall time", "val -ELBO per epoch"]))
+        header = ["system", f"wall time to validation −ELBO < {args.target:g} nats",
+                  "validation −ELBO per epoch"]
+        print(table(rows, header))
+        write_results("performance", tables={"train_speed_quality": (header, rows)})
     print(f"ratio: {ratios['keras.io example']:.2f}")
 
 
