@@ -98,3 +98,10 @@ def write_results(stem, tables=None, texts=None, results_dir=RESULTS):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(kept, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {path}")
+
+
+def report_table(stem, name, rows, headers):
+    """Print a table and keep it in benchmarks/results/<stem>.json as ``name``
+    (``render_tables.py`` renders it where a document has ``<!-- table: stem.name -->``)."""
+    print(table(rows, headers))
+    write_results(stem, tables={name: (headers, rows)})

@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DEFAULT_MNIST, PREVIOUS_TRAINING, Timer, load_mnist, table  # noqa: E402
+from common import DEFAULT_MNIST, PREVIOUS_TRAINING, Timer, load_mnist, report_table  # noqa: E402
 
 
 def plain_denoising_autoencoder(shape):
@@ -116,7 +116,8 @@ def main():
             rows.append([spec, name, f"{q['psnr']:.2f}", f"{q['ssim']:.3f}", f"{seconds:.0f}"])
             print(rows[-1], flush=True)
     print()
-    print(table(rows, ["noise", "method", "PSNR (dB)", "SSIM", "train/run s"]))
+    report_table("denoise_mnist", "mnist", rows,
+                 ["noise", "method", "PSNR (dB)", "SSIM", "train/run s"])
     by = {(r[0], r[1]): float(r[2]) for r in rows}
     for spec in args.noise:
         ours = by[(spec, "vae_apps denoiser, defaults now")]

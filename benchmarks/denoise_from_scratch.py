@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import table  # noqa: E402
+from common import report_table  # noqa: E402
 
 # A dozen of the bundled training photos, for the from-scratch rows ("about a dozen").
 SCRATCH_PHOTOS = ("chelsea", "rocket", "immunohistochemistry", "brick", "grass", "gravel", "moon",
@@ -277,10 +277,11 @@ def main():
         headers = ["method"] + [f"σ={s} PSNR / SSIM" for s in sigmas] + ["MP/s (σ=25)"]
         rows = [[m] + [f"{results[m, s][0]:.2f} / {results[m, s][1]:.3f}" for s in sigmas]
                 + [f"{results[m, sigmas[len(sigmas) // 2]][2]:.3f}"] for m in methods]
-        print(table(rows, headers))
+        report_table("denoise_from_scratch", label, rows, headers)
     if "impulse" not in skip:
         print("\n### impulse noise (salt_pepper:0.2), colour crops 128 x 128 of the held-out photos\n")
-        print(table(impulse_rows(workdir, args.impulse_epochs), ["method", "PSNR", "SSIM"]))
+        report_table("denoise_from_scratch", "impulse", impulse_rows(workdir, args.impulse_epochs),
+                     ["method", "PSNR", "SSIM"])
     if "large" not in skip:
         size, mode, peak, seconds = large_photo_check(workdir)
         print(f"\n4000 x 3000 colour JPEG: output {size[0]} x {size[1]} {mode}, "

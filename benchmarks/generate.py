@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DEFAULT_MNIST, Timer, load_mnist, table  # noqa: E402
+from common import DEFAULT_MNIST, Timer, load_mnist, report_table  # noqa: E402
 
 PUBLISHED = [("VAE (Burda et al. 2016)", "86.76"), ("IWAE, k=50 (Burda et al. 2016)", "84.78"),
              ("IWAE, 2 stochastic layers (Burda et al. 2016)", "82.90")]
@@ -65,7 +65,8 @@ def main():
             *([published, value, "–"] for published, value in PUBLISHED)]
     print(f"dynamically binarised MNIST, {len(x_test)} test images; {trained}; "
           f"evaluation {e.seconds:.0f} s")
-    print(table(rows, ["model", f"test NLL, IWAE K={args.iwae_samples} (nats)", "test -ELBO (nats)"]))
+    report_table("generation", "likelihood", rows,
+                 ["model", f"test NLL, IWAE K={args.iwae_samples} (nats)", "test -ELBO (nats)"])
     codes, _ = model.encode(x_train)
     for name, sampler in (("prior", PriorSampler(model.latent_dim)), ("gmm", GMMSampler.fit(codes))):
         path = Path(args.out) / f"samples_{name}.png"

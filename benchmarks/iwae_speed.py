@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DEFAULT_MNIST, load_mnist, table  # noqa: E402
+from common import DEFAULT_MNIST, load_mnist, report_table  # noqa: E402
 
 
 def previous_iwae_nll(model, x, num_samples=1000, batch_size=10, chunk=100, seed=0):
@@ -109,7 +109,8 @@ def main():
         speeds[name] = len(x_test) / seconds[name]
         rows.append([name, f"{nll_sums[name] / len(x_test):.3f}", f"{seconds[name]:.0f}",
                      f"{speeds[name]:.1f}"])
-    print(table(rows, ["iwae_nll", f"NLL K={args.samples} (nats)", "seconds", "images/s"]))
+    report_table("generation", "iwae_speed", rows,
+                 ["iwae_nll", f"NLL K={args.samples} (nats)", "seconds", "images/s"])
     print(f"ratio: {speeds['now'] / speeds['previous']:.2f}")
 
 

@@ -5,7 +5,8 @@
 Makes ``--count`` JPEGs of 1600 x 1200 (quality 90) from crops of the bundled training
 photos, in 4 class folders (the photo family a crop comes from), labels 2 % of them in
 ``labels.csv``, then runs ``vae-apps label`` in a child process and prints its peak resident
-memory (the child's ``ru_maxrss``) and wall time. Not a timed test: one run.
+memory (the child's ``ru_maxrss``) and wall time (kept in benchmarks/results/labelling.json).
+Not a timed test: one run.
 """
 
 import argparse
@@ -14,6 +15,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import write_results  # noqa: E402
 
 
 def make_folder(root, count, seed=0):
@@ -63,8 +68,10 @@ def main():
     subprocess.run(command, check=True)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # kB -> GB
-    print(f"vae-apps label on {args.count} JPEGs of 1600x1200: peak RSS {peak:.2f} GB "
-          f"(limit 4 GB), {seconds:.0f} s")
+    line = (f"`vae-apps label` on {args.count} JPEGs of 1600×1200: peak RSS {peak:.2f} GB "
+            f"(limit 4 GB), {seconds:.0f} s")
+    print(line)
+    write_results("labelling", texts={"photo_folder_memory": line + "."})
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DEFAULT_MNIST, load_mnist, table, write_noisy_pngs  # noqa: E402
+from common import DEFAULT_MNIST, load_mnist, report_table, write_noisy_pngs  # noqa: E402
 
 MIRRORED_EPOCH = r"""
 import json, sys, time
@@ -97,7 +97,7 @@ def main(argv=None):
         result = mirrored_throughput(args.data, devices, args.train_images)
         rows.append([f"train, MirroredStrategy, {result['replicas']} logical CPU device(s)",
                      f"{result['images_per_s']:.0f}", "default network, batch 128 (global)"])
-    print(table(rows, ["job", "images/s", "detail"]))
+    report_table("scaling", "scale", rows, ["job", "images/s", "detail"])
     print(f"ratio: {ray_rate / local_rate:.2f}  (Ray / local denoising images/s)")
 
 

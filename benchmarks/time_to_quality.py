@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DEFAULT_MNIST, PREVIOUS_TRAINING, load_mnist, table  # noqa: E402
+from common import DEFAULT_MNIST, PREVIOUS_TRAINING, load_mnist, report_table  # noqa: E402
 
 # (a): what `vae-apps train DATA` ran before this benchmark existed, network included.
 PREVIOUS_DEFAULTS = dict(**PREVIOUS_TRAINING, latent_dim=32, architecture="conv",
@@ -199,8 +199,9 @@ def main():
         s = clock.summary()
         rows.append(["binarised", names[key], _seconds(s["reached"]), f"{s['best']:.2f}",
                      f"{s['final']:.2f}", f"{s['near_best']:.0f}", f"{s['seconds']:.0f}"])
-    print(table(rows, ["MNIST", "run", "s to target", "best test -ELBO", "last test -ELBO",
-                       "s to best+0.5", "s trained"]))
+    report_table("performance", "time_to_quality", rows,
+                 ["MNIST", "run", "s to target", "best test -ELBO", "last test -ELBO",
+                  "s to best+0.5", "s trained"])
     if grey.get("a", {}).get("reached") and grey.get("b", {}).get("reached"):
         print(f"ratio: {grey['a']['reached'] / grey['b']['reached']:.2f}")
 
