@@ -135,3 +135,28 @@ def test_removal_gain_passes_noise_and_stops_removing_structure():
     limited = clean - gain * (clean - blurred)
     assert np.sqrt(np.mean((limited - clean) ** 2)) < 1.5 / 255
     assert np.sqrt(np.mean((blurred - clean) ** 2)) > 3 / 255  # what the blur removed
+
+
+def test_local_means_are_kept_at_low_noise_levels_and_left_to_the_model_at_high_ones():
+    from vae_apps.denoising.full_resolution import MEAN_KEEPING_LEVELS, keep_local_means
+
+    rng = np.random.default_rng(0)
+    clean = bundled_photo("coffee")[:96, :96]
+    cast = np.clip(clean + np.array([-1.0, 0.0, 0.8], "float32") / 255, 0, 1)  # a faint cast
+    kept = keep_local_means(clean, cast, 2 / 255)
+    assert np.abs((kept - clean).mean(axis=(0, 1))).max() * 255 < 0.05
+    # noise removed exactly (zero local mean) stays removed
+    noisy = clean + rng.normal(0, 3 / 255, clean.shape).astype("float32")
+    kept = keep_local_means(noisy, clean, 3 / 255)
+    assert np.sqrt(np.mean((kept - clean) ** 2)) < 0.2 / 255
+    # from the upper level on, the model's output is returned as it is
+    assert keep_local_means(clean, cast, MEAN_KEEPING_LEVELS[1]) is cast
+
+
+def test_a_clean_photo_on_a_dark_background_keeps_its_colours(photo):
+    # a fundus photo: a quarter of it near black, where the shipped colour model alone
+    # darkened the red channel by 1.1 grey levels (a clean image read as clipped noise)
+    clean = bundled_photo("retina")[::4, ::4]
+    out = denoise_full_resolution(photo, clean)
+    shift = np.abs((out - clean).mean(axis=(0, 1))) * 255
+    assert shift.max() < 0.5, shift.round(2)
