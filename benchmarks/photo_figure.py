@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common  # noqa: E402,F401
+from common import write_results  # noqa: E402  (and TensorFlow quiet)
 
 CROP = 176
 COLUMNS = (("smarties", None, "clean"),
@@ -61,6 +61,11 @@ def main():
     title = "   |   ".join(f"{name}, {caption}" for name, _, caption in COLUMNS)
     rows_figure(args.out, rows, title=title, actual_size=True)
     print(f"wrote {args.out}")
+    # psnr_ssim gives 100 dB for identical images
+    dB = lambda value: "∞" if value >= 100 else f"{value:.2f}"  # noqa: E731
+    write_results("denoise_photos_figure", texts={"scores": "PSNR of input / NL-means (blind) / "
+                  "preset: " + ", ".join(f"{name} {caption} {' / '.join(dB(v) for v in score)} dB"
+                                         for (name, _, caption), score in zip(COLUMNS, scores))})
 
 
 if __name__ == "__main__":
