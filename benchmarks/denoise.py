@@ -12,7 +12,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DEFAULT_MNIST, PREVIOUS_TRAINING, Timer, load_mnist, report_table  # noqa: E402
+from common import (DEFAULT_MNIST, PREVIOUS_TRAINING, Timer, load_mnist, report_table,  # noqa: E402
+                    write_results)
 
 
 def plain_denoising_autoencoder(shape):
@@ -119,10 +120,14 @@ def main():
     report_table("denoise_mnist", "mnist", rows,
                  ["noise", "method", "PSNR (dB)", "SSIM", "train/run s"])
     by = {(r[0], r[1]): float(r[2]) for r in rows}
+    margins = []
     for spec in args.noise:
         ours = by[(spec, "vae_apps denoiser, defaults now")]
-        print(f"{spec}: vae_apps - noisy = {ours - by[(spec, 'noisy input')]:+.2f} dB, "
-              f"vae_apps - plain DAE = {ours - by[(spec, 'plain denoising AE (keras.io)')]:+.2f} dB")
+        margins.append(f"{spec}: vae_apps − noisy input {ours - by[(spec, 'noisy input')]:+.2f} dB, "
+                       f"vae_apps − plain denoising AE "
+                       f"{ours - by[(spec, 'plain denoising AE (keras.io)')]:+.2f} dB")
+    print("\n".join(margins))
+    write_results("denoise_mnist", texts={"margins": "; ".join(margins)})
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import report_table  # noqa: E402
+from common import report_table, write_results  # noqa: E402
 
 # A dozen of the bundled training photos, for the from-scratch rows ("about a dozen").
 SCRATCH_PHOTOS = ("chelsea", "rocket", "immunohistochemistry", "brick", "grass", "gravel", "moon",
@@ -284,8 +284,10 @@ def main():
                      ["method", "PSNR", "SSIM"])
     if "large" not in skip:
         size, mode, peak, seconds = large_photo_check(workdir)
-        print(f"\n4000 x 3000 colour JPEG: output {size[0]} x {size[1]} {mode}, "
-              f"peak RSS {peak:.0f} MiB, {seconds:.1f} s end to end")
+        line = (f"a 4000×3000 colour JPEG is written back at {size[0]}×{size[1]} {mode} with a "
+                f"peak memory of {peak / 1024:.2f} GB (command and worker), {seconds:.1f} s end to end")
+        print("\n" + line)
+        write_results("denoise_from_scratch", texts={"large": line})
     if "grey" not in tables:
         return
     results, methods = tables["grey"]
