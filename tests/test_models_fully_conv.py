@@ -243,3 +243,19 @@ def test_the_calibration_maps_the_estimators_median_and_is_saved(tmp_path):
     model.save(tmp_path / "c.keras")
     loaded = keras.models.load_model(tmp_path / "c.keras", safe_mode=True)
     assert (loaded.noise_level_scale, loaded.noise_level_offset) == (scale, offset)
+
+
+def test_a_grey_noise_level_model_reads_each_colour_channel_on_its_own():
+    from vae_apps.denoising.full_resolution import denoise_full_resolution, estimate_noise_level
+
+    model = FullyConvVAE(channels=1, seed=0, **LEVELLED)
+    photo = _photo(3, 48, 56)
+    out = denoise_full_resolution(model, photo)
+    assert out.shape == photo.shape
+    for c in range(3):  # each channel as the grey model denoises it, with its own level
+        channel = photo[..., c:c + 1]
+        # (the local means kept afterwards follow the channels' mean level: under 1 grey level)
+        np.testing.assert_allclose(
+            out[..., c:c + 1],
+            denoise_full_resolution(model, channel, noise_level=estimate_noise_level(model, channel)),
+            atol=1 / 255)

@@ -54,16 +54,16 @@ def denoise_full_resolution(model, pixels, tile=TILE, margin=TILE_MARGIN, streng
     pixels = np.asarray(pixels, "float32")
     chosen = _model_for(model, pixels, strength, noise_level)
     channels = pixels.shape[-1]
-    seen = _as_model_sees(chosen, pixels)
-    level = _noise_level(chosen, seen, tile, margin, strength, noise_level)
+    levels = _levels(chosen, pixels, tile, margin, strength, noise_level)
     if channels == chosen.channels:
-        out = _tiled(chosen, pixels, tile, margin, level)
+        out = _tiled(chosen, pixels, tile, margin, levels[0])
     elif chosen.channels == 1:
         out = np.concatenate([_tiled(chosen, pixels[..., c:c + 1], tile, margin, level)
-                              for c in range(channels)], axis=-1)
+                              for c, level in enumerate(levels)], axis=-1)
     else:
-        out = _tiled(chosen, seen, tile, margin, level).mean(axis=-1, keepdims=True)
-    return _corrected(pixels, out, *_finishing(model, chosen, pixels, out, level, tile, margin))
+        out = _tiled(chosen, _as_model_sees(chosen, pixels), tile, margin,
+                     levels[0]).mean(axis=-1, keepdims=True)
+    return _corrected(pixels, out, *_finishing(model, chosen, pixels, out, levels, tile, margin))
 
 
 def keep_local_means(pixels, denoised, noise_level, window=MEAN_WINDOW, levels=MEAN_KEEPING_LEVELS):
@@ -89,17 +89,22 @@ def keep_local_means(pixels, denoised, noise_level, window=MEAN_WINDOW, levels=M
     Examples:
     >>> out = keep_local_means(clean_photo, denoise_full_resolution(model, clean_photo), 2 / 255)
     """
+    shift = _local_mean_shift(pixels, denoised, noise_level, window, levels)
+    return denoised if np.isscalar(shift) else np.clip(denoised + shift, 0.0, 1.0)
+
+
+def _local_mean_shift(pixels, denoised, noise_level, window=MEAN_WINDOW, levels=MEAN_KEEPING_LEVELS):
+    """What ``keep_local_means`` adds to ``denoised``: 0.0 from ``levels[1]`` on."""
     weight = float(np.clip((levels[1] - noise_level) / (levels[1] - levels[0]), 0.0, 1.0))
     if weight == 0.0:
-        return denoised
+        return 0.0
     from scipy.ndimage import gaussian_filter
 
     # What the input should average to if the output were the clean image: the output
     # with noise of this level added and clipped to [0, 1], as files store it.
     expected = expected_clipped(np.asarray(denoised, "float32"), noise_level)
-    local_mean = gaussian_filter(np.asarray(pixels, "float32") - expected, (window, window, 0),
-                                 mode="reflect")
-    return np.clip(denoised + weight * local_mean, 0.0, 1.0)
+    return weight * gaussian_filter(np.asarray(pixels, "float32") - expected,
+                                    (window, window, 0), mode="reflect")
 
 
 def expected_clipped(clean, noise_level):
@@ -158,7 +163,7 @@ def _gain(removed_level, noise_level):
     return np.minimum(1.0, noise_level / np.maximum(removed_level, 1e-8))[..., None].astype("float32")
 
 
-def _finishing(photo, chosen, pixels, out, level, tile, margin):
+def _finishing(photo, chosen, pixels, out, levels, tile, margin):
     """``(gain, shift)`` that turn the model's output ``out``, or any posterior draw,
     into the result ``pixels - gain * (pixels - draw) + shift``.
 
@@ -166,20 +171,19 @@ def _finishing(photo, chosen, pixels, out, level, tile, margin):
     gain at the larger of the colour estimator's reading of the image and the median
     local level of what the model removed (the estimator alone read Gaussian sigma 50
     on grey images as 34 grey levels); else 1. Wherever a noise level is known, the
-    shift keeps the input's local means (``keep_local_means``); else 0."""
-    gain = 1.0
+    shift keeps the input's local means (``keep_local_means``); else 0. ``levels``: what
+    ``_levels`` gave the model."""
+    gain, level = 1.0, None if levels[0] is None else float(np.mean(levels))
     if level is None and isinstance(photo, PhotoDenoiser):
         estimator = photo.models[3]
         if getattr(estimator, "noise_level_input", False):
-            colour = pixels if pixels.shape[-1] == 3 else np.repeat(pixels[..., :1], 3, axis=-1)
             removed_level = _removed_level_map(pixels, out)
-            level = max(estimate_noise_level(estimator, colour, tile, margin),
-                        float(np.median(removed_level)))
+            level = max(estimate_noise_level(estimator, _as_model_sees(estimator, pixels), tile,
+                                             margin), float(np.median(removed_level)))
             gain = _gain(removed_level, level)
     if level is None:
         return gain, 0.0
-    limited = pixels - gain * (pixels - out)
-    return gain, keep_local_means(pixels, limited, level) - limited
+    return gain, _local_mean_shift(pixels, pixels - gain * (pixels - out), level)
 
 
 def _corrected(pixels, draw, gain, shift):
@@ -216,6 +220,16 @@ def _model_for(model, pixels, strength, noise_level):
         return model.for_channels(pixels.shape[-1],
                                   noise_level=strength != 1.0 or noise_level is not None)
     return model
+
+
+def _levels(model, pixels, tile, margin, strength, noise_level):
+    """The level ``model`` is given for each part of ``pixels`` it denoises: one per colour
+    channel when a grey model denoises a colour image (each channel read on its own), else
+    one; ``[None]`` for a blind model."""
+    if model.channels == 1 and pixels.shape[-1] > 1:
+        return [_noise_level(model, pixels[..., c:c + 1], tile, margin, strength, noise_level)
+                for c in range(pixels.shape[-1])]
+    return [_noise_level(model, _as_model_sees(model, pixels), tile, margin, strength, noise_level)]
 
 
 def _as_model_sees(model, pixels):
@@ -311,22 +325,23 @@ def denoise_with_samples(model, pixels, samples=16, seed=0, keep=0, tile=TILE, m
         raise UserError(f"--samples must be at least 1, got {samples}")
     pixels = np.asarray(pixels, "float32")
     chosen = _model_for(model, pixels, strength, noise_level)
-    seen = _as_model_sees(chosen, pixels)
-    level = _noise_level(chosen, seen, tile, margin, strength, noise_level)
+    levels = _levels(chosen, pixels, tile, margin, strength, noise_level)
     run = dict(samples=int(samples), seed=int(seed), keep=min(int(keep), int(samples)),
-               tile=tile, margin=margin, level=level)
+               tile=tile, margin=margin)
     channels = pixels.shape[-1]
     if channels == chosen.channels:
-        result = _sampled(chosen, pixels, **run)
+        result = _sampled(chosen, pixels, level=levels[0], **run)
     elif chosen.channels == 1:  # each colour channel on its own
-        parts = [_sampled(chosen, pixels[..., c:c + 1], **run) for c in range(channels)]
+        parts = [_sampled(chosen, pixels[..., c:c + 1], level=level, **run)
+                 for c, level in enumerate(levels)]
         result = PosteriorSamples(np.concatenate([p.mean for p in parts], axis=-1),
                                   np.concatenate([p.std for p in parts], axis=-1),
                                   [np.concatenate(draws, axis=-1)
                                    for draws in zip(*(p.samples for p in parts))])
     else:
-        result = _sampled(chosen, seen, channel_mean=True, **run)
-    gain, shift = _finishing(model, chosen, pixels, result.mean, level, tile, margin)
+        result = _sampled(chosen, _as_model_sees(chosen, pixels), level=levels[0],
+                          channel_mean=True, **run)
+    gain, shift = _finishing(model, chosen, pixels, result.mean, levels, tile, margin)
     # every draw is corrected as their mean: the same gain towards the input, the same shift
     return PosteriorSamples(_corrected(pixels, result.mean, gain, shift), gain * result.std,
                             [_corrected(pixels, draw, gain, shift) for draw in result.samples])
