@@ -13,9 +13,14 @@
                                # only the baseline cells (while trainings run elsewhere)
     python benchmarks/label.py --mnist-suggest --seed-list 0,1 --models DIR
                                # 2 x 50 suggested vs 100 random labels, per seed
+    python benchmarks/label.py --photo-patches --photos PHOTOS --seeds 3
+                               # colour: 4,800 crops of 12 real photos, the class is the photo
+    python benchmarks/label.py --digits --random-labels
+                               # labels as a user gives them: drawn at random, not stratified
 
 Rows, all on the same labels: raw-pixel 1-NN, raw-pixel label spreading, PCA + label
-spreading, the latent-space methods on the codes of a VAE trained without labels
+spreading, label spreading on six numbers per image (each colour channel's mean and
+standard deviation: what colour statistics alone can do), the latent-space methods on the codes of a VAE trained without labels
 (``vae_apps.pipelines.train_labeling_vae``), and the default ``vae-apps label`` path
 (``vae_apps.pipelines.recover_dataset_labels``: the semi-supervised VAE, its q(y|x) smoothed over
 the images' neighbours), and the same trained model's q(y|x) alone. Small sets score the
@@ -58,6 +63,49 @@ def stratified_rows(y, n, seed):
     return np.sort(rows)
 
 
+def random_rows(y, n, seed):
+    """``n`` rows drawn at random, not stratified: some classes may get one label or none,
+    as when a user labels the files they happen to open."""
+    import numpy as np
+
+    return np.sort(np.random.default_rng(seed).choice(len(y), n, replace=False))
+
+
+# Twelve distinct colour scenes among the photos scripts/fetch_photos.sh fetches
+# (opencv-doc's examples/data and lomiri-wallpapers-20.04), for the colour labelling set.
+PATCH_PHOTOS = ("aero1", "apple", "butterfly", "home", "messi5", "orange", "pca_test1", "stuff",
+                "Fossa_by_Jasper_Roks", "Infinite-Sea_by_Aury88", "Kleiber_by_Lukas_Baubkus",
+                "Painting-Colors_by__herobrine7gamer")
+
+
+def photo_patches(photos_dir, size=32, per_photo=400, short_side=256, seed=0):
+    """Colour crops of real photos, the class being the photo: each photo resized to a
+    short side of ``short_side`` pixels, then ``per_photo`` random ``size`` x ``size``
+    crops (seeded). Returns (x float32 N x size x size x 3, y int)."""
+    import numpy as np
+    from PIL import Image
+
+    from vae_apps.io.images import read_image
+
+    rng = np.random.default_rng(seed)
+    xs, ys = [], []
+    for label, name in enumerate(PATCH_PHOTOS):
+        matches = sorted(Path(photos_dir, "train").glob(f"{name}.*"))
+        if not matches:
+            raise SystemExit(f"{photos_dir}/train/{name}.*: not found; run "
+                             f"scripts/fetch_photos.sh {photos_dir} first")
+        pixels = read_image(matches[0])[0][..., :3]
+        scale = short_side / min(pixels.shape[:2])
+        shape = (round(pixels.shape[1] * scale), round(pixels.shape[0] * scale))
+        image = Image.fromarray((pixels * 255).round().astype("uint8")).resize(shape, Image.LANCZOS)
+        pixels = np.asarray(image, "float32") / 255
+        tops = rng.integers(0, pixels.shape[0] - size + 1, per_photo)
+        lefts = rng.integers(0, pixels.shape[1] - size + 1, per_photo)
+        xs += [pixels[t:t + size, l:l + size] for t, l in zip(tops, lefts)]
+        ys += [label] * per_photo
+    return np.stack(xs), np.asarray(ys)
+
+
 def given_labels(y, rows):
     import numpy as np
 
@@ -78,9 +126,13 @@ def baselines(x, y, rows, seed, unsupervised_codes):
     given = np.full(len(y), -1)
     given[rows] = y[rows]
     pca = PCA(n_components=min(50, len(x) - 1, pixels.shape[1]), random_state=seed).fit_transform(pixels)
+    statistics = np.concatenate([x.mean(axis=(1, 2)), x.std(axis=(1, 2))], axis=1)
+    statistics = (statistics - statistics.mean(axis=0)) / (statistics.std(axis=0) + 1e-8)
     out = {"raw pixels 1-NN": KNeighborsClassifier(1).fit(pixels[rows], y[rows]).predict(pixels),
            "raw pixels, label spreading": LatentLabeler(random_state=seed).fit(pixels, given).transduction_,
-           "PCA (50) + label spreading": LatentLabeler(random_state=seed).fit(pca, given).transduction_}
+           "PCA (50) + label spreading": LatentLabeler(random_state=seed).fit(pca, given).transduction_,
+           "colour statistics (channel mean, std) + label spreading":
+               LatentLabeler(random_state=seed).fit(statistics, given).transduction_}
     for method in METHODS:
         labeler = LatentLabeler(method=method, random_state=seed).fit(unsupervised_codes, given)
         out[f"unsupervised VAE codes + {method}"] = labeler.transduction_
@@ -206,13 +258,14 @@ def semi_supervised_rows(x, given, epochs, seed, models=KeptModels(None, "")):
         train_seconds + t.seconds
 
 
-def small_set_benchmark(name, x, y, n_labels, label_seeds, epochs=None):
+def small_set_benchmark(name, x, y, n_labels, label_seeds, epochs=None, draw=stratified_rows):
+    """``draw(y, n, seed)`` picks the labelled rows (stratified by default)."""
     import numpy as np
 
     codes = unsupervised_codes(name, x)
     accuracy, seconds, confidence, correct = {}, {}, [], []
     for seed in range(label_seeds):
-        rows = stratified_rows(y, n_labels, seed)
+        rows = draw(y, n_labels, seed)
         rest = np.setdiff1d(np.arange(len(y)), rows)
         for method, predicted in baselines(x, y, rows, seed, codes).items():
             accuracy.setdefault(method, []).append(100 * np.mean(predicted[rest] == y[rest]))
@@ -420,6 +473,11 @@ def main():
                         help="MNIST: 2 rounds of 50 suggested labels (from the training images) "
                              "vs 100 random, balanced; test error on the 10,000 test images")
     parser.add_argument("--mnist", action="store_true")
+    parser.add_argument("--photo-patches", action="store_true",
+                        help="colour: 4,800 32x32 crops of 12 real photos, 96 labels (2 %%)")
+    parser.add_argument("--photos", help="--photo-patches: scripts/fetch_photos.sh's folder")
+    parser.add_argument("--random-labels", action="store_true",
+                        help="--digits, --photo-patches: labels drawn at random, not stratified")
     parser.add_argument("--data", default=str(DEFAULT_MNIST))
     parser.add_argument("--model", help="--mnist, --mnist-suggest: an unsupervised VAE (.keras) instead of training one")
     parser.add_argument("--sizes", default="100,600,1000,3000")
@@ -438,11 +496,18 @@ def main():
     parser.add_argument("--results", help="--mnist: a JSON file that keeps each finished cell; a "
                         "rerun reuses the cells made by the same vae_apps source and settings")
     args = parser.parse_args()
+    draw, suffix = (random_rows, "_random_labels") if args.random_labels else (stratified_rows, "")
     if args.digits:
         from vae_apps.io.data import load_data
 
         images = load_data("digits").all()
-        small_set_benchmark("digits", images.x, images.y, 36, args.seeds or 5, args.epochs)
+        small_set_benchmark("digits" + suffix, images.x, images.y, 36, args.seeds or 5,
+                            args.epochs, draw)
+    if args.photo_patches:
+        if not args.photos:
+            parser.error("--photo-patches needs --photos (scripts/fetch_photos.sh's folder)")
+        x, y = photo_patches(args.photos)
+        small_set_benchmark("photo_patches" + suffix, x, y, 96, args.seeds or 3, args.epochs, draw)
     if args.faces:
         import numpy as np
         from skimage.data import lfw_subset
