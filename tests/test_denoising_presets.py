@@ -160,3 +160,19 @@ def test_a_clean_photo_on_a_dark_background_keeps_its_colours(photo):
     out = denoise_full_resolution(photo, clean)
     shift = np.abs((out - clean).mean(axis=(0, 1))) * 255
     assert shift.max() < 0.5, shift.round(2)
+
+
+def test_local_means_on_blocks_match_a_full_resolution_filter_at_any_size():
+    from scipy.ndimage import gaussian_filter
+
+    from vae_apps.denoising.full_resolution import MEAN_WINDOW, expected_clipped, keep_local_means
+
+    clean = bundled_photo("astronaut")[:301, :263]  # sizes that are not multiples of a block
+    cast = np.clip(clean + gaussian_filter(np.random.default_rng(0).normal(0, 0.05, clean.shape),
+                                           (20, 20, 0)), 0, 1).astype("float32")
+    level = 2 / 255
+    kept = keep_local_means(clean, cast, level)
+    reference = np.clip(cast + gaussian_filter(clean - expected_clipped(cast, level),
+                                               (MEAN_WINDOW, MEAN_WINDOW, 0), mode="reflect"), 0, 1)
+    assert kept.shape == clean.shape and kept.dtype == np.float32
+    assert np.abs(kept - reference).max() < 0.5 / 255
