@@ -88,7 +88,7 @@ def main(argv=None):
             a = np.asarray(Image.open(path), "int16")
             b = np.asarray(Image.open(tmp / "ray" / path.relative_to(tmp / "local")), "int16")
             worst = max(worst, int(np.abs(a - b).max()))
-        rows.append(["denoise, local engine (threads)", f"{local_rate:.0f}", local.summary()])
+        rows.append(["denoise, local engine (one file worker process)", f"{local_rate:.0f}", local.summary()])
         rows.append([f"denoise, Ray engine ({args.actors} actors, local Ray)", f"{ray_rate:.0f}",
                      remote.summary()])
         print(f"Ray vs local outputs (every 50th file): max difference {worst} grey levels",

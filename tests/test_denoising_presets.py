@@ -154,8 +154,9 @@ def test_local_means_are_kept_at_low_noise_levels_and_left_to_the_model_at_high_
 
 
 def test_a_clean_photo_on_a_dark_background_keeps_its_colours(photo):
-    # a fundus photo: a quarter of it near black, where the shipped colour model alone
-    # darkened the red channel by 1.1 grey levels (a clean image read as clipped noise)
+    # a fundus photo (one of the presets' training photos: training fits no channel mean):
+    # a quarter of it near black, where the shipped colour model alone darkened the red
+    # channel by 1.1 grey levels (a clean image read as clipped noise)
     clean = bundled_photo("retina")[::4, ::4]
     out = denoise_full_resolution(photo, clean)
     shift = np.abs((out - clean).mean(axis=(0, 1))) * 255
