@@ -1,6 +1,7 @@
 """Shared helpers for the benchmark scripts (run from the repository root)."""
 
 import json
+import shlex
 import os
 import sys
 import time
@@ -88,7 +89,7 @@ def write_results(stem, tables=None, texts=None, results_dir=RESULTS):
     """
     path = Path(results_dir) / f"{stem}.json"
     kept = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    made = dict(command="python " + " ".join(["benchmarks/" + Path(sys.argv[0]).name, *sys.argv[1:]]),
+    made = dict(command="python " + shlex.join(["benchmarks/" + Path(sys.argv[0]).name, *sys.argv[1:]]),
                 machine=describe_machine())
     for name, (header, rows) in (tables or {}).items():
         kept.setdefault("tables", {})[name] = dict(made, header=list(header),
