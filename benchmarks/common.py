@@ -1,8 +1,8 @@
 """Shared helpers for the benchmark scripts (run from the repository root)."""
 
 import json
-import shlex
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
