@@ -68,7 +68,9 @@ def main():
     subprocess.run(command, check=True)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # kB -> GB
-    line = (f"`vae-apps label` on {args.count} JPEGs of 1600×1200: peak RSS {peak:.2f} GB "
+    epochs = (f", `--epochs {args.epochs}` (memory holds the 64×64 copies whatever the epochs)"
+              if args.epochs else "")
+    line = (f"`vae-apps label` on {args.count} JPEGs of 1600×1200{epochs}: peak RSS {peak:.2f} GB "
             f"(limit 4 GB), {seconds:.0f} s")
     print(line)
     write_results("labelling", texts={"photo_folder_memory": line + "."})
