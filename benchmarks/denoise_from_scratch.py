@@ -87,7 +87,6 @@ def plain_autoencoder(channels, dtype):
 def train_plain(images, channels, workdir, epochs, seed=0):
     """Train the plain autoencoder with vae-apps' patch recipe; return (model, seconds)."""
     import keras
-    import numpy as np
 
     from vae_apps.io.data import make_patch_dataset
     from vae_apps.hardware import dtype_policy

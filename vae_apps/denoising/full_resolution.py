@@ -64,7 +64,7 @@ def denoise_full_resolution(model, pixels, tile=TILE, margin=TILE_MARGIN, streng
     else:
         out = _tiled(chosen, _as_model_sees(chosen, pixels), tile, margin,
                      levels[0]).mean(axis=-1, keepdims=True)
-    return _corrected(pixels, out, *_finishing(model, chosen, pixels, out, levels, tile, margin))
+    return _corrected(pixels, out, *_finishing(model, pixels, out, levels, tile, margin))
 
 
 def keep_local_means(pixels, denoised, noise_level, window=MEAN_WINDOW, levels=MEAN_KEEPING_LEVELS):
@@ -190,7 +190,7 @@ def _gain(removed_level, noise_level):
     return np.minimum(1.0, noise_level / np.maximum(removed_level, 1e-8))[..., None].astype("float32")
 
 
-def _finishing(photo, chosen, pixels, out, levels, tile, margin):
+def _finishing(photo, pixels, out, levels, tile, margin):
     """``(gain, shift)`` that turn the model's output ``out``, or any posterior draw,
     into the result ``pixels - gain * (pixels - draw) + shift``.
 
@@ -373,7 +373,7 @@ def denoise_with_samples(model, pixels, samples=16, seed=0, keep=0, tile=TILE, m
     else:
         result = _sampled(chosen, _as_model_sees(chosen, pixels), level=levels[0],
                           channel_mean=True, **run)
-    gain, shift = _finishing(model, chosen, pixels, result.mean, levels, tile, margin)
+    gain, shift = _finishing(model, pixels, result.mean, levels, tile, margin)
     # every draw is corrected as their mean: the same gain towards the input, the same shift
     return PosteriorSamples(_corrected(pixels, result.mean, gain, shift), gain * result.std,
                             [_corrected(pixels, draw, gain, shift) for draw in result.samples])
