@@ -41,8 +41,8 @@ def add_parser(commands):
                    help="denoise with the mean of K posterior samples (fully convolutional "
                         "models; about K times slower) instead of the posterior mean")
     p.add_argument("--uncertainty", metavar="DIR",
-                   help="with --samples: write per image a 16-bit grey PNG of the per-pixel "
-                        "standard deviation over the samples (v / 65535 on the 0-1 scale)")
+                   help="with --samples: write per image a 16-bit grey PNG of each pixel's "
+                        "predicted error standard deviation (v / 65535 on the 0-1 scale)")
     p.add_argument("--samples-out", metavar="DIR",
                    help="with --samples: write a few of the samples themselves (NAME_sample1 ...)")
     p.add_argument("--batch-size", type=positive_int, default=256)

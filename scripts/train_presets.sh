@@ -5,7 +5,8 @@
 #   WORK    trained files and resumable backups: run again to go on after an interruption
 # Each preset trains on the photos bundled with scikit-image, scikit-learn and matplotlib
 # plus PHOTOS/train, against the "photo" noise mix; the weights are then written, without
-# the optimizer's state, to vae_apps/denoising/weights/.
+# the optimizer's state, to vae_apps/denoising/weights/; last, scripts/calibrate_presets.py
+# fits both presets' uncertainty weights on the same photos.
 set -euo pipefail
 photos=${1:?usage: scripts/train_presets.sh PHOTOS WORK [grey|rgb ...]}
 work=${2:?usage: scripts/train_presets.sh PHOTOS WORK [grey|rgb ...]}
@@ -25,3 +26,5 @@ size = export_preset(sys.argv[1], 'vae_apps/denoising/weights/' + PRESETS['$name
 print(f'$name: {size / 2**20:.1f} MB')" "$work/${name/-/_}.keras"
   done
 done
+# The uncertainty weights of both presets, fitted on the same training photos.
+python "$(dirname "$0")/calibrate_presets.py" "$photos"

@@ -82,6 +82,7 @@ def test_noisy_only_training_learns_to_denoise_the_folder_it_sees(tmp_path):
         filters=16, latent_channels=4, blocks=(1, 1), seed=0)
     model = load_vae(tmp_path / "m.keras")
     assert not model.noise_level_input  # blind: no clean images to know a level from
+    assert model.uncertainty_weights is None  # nor to fit the uncertainty on
     noisy = read_image(tmp_path / "noisy" / "n0.png")[0]
     out = denoise_full_resolution(model, noisy)
     error_noisy = np.mean((noisy[..., 0] - clean) ** 2)

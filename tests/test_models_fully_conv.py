@@ -129,6 +129,8 @@ def test_train_patch_denoiser_writes_a_float32_model_that_loads(tmp_path):
     assert result.epochs_run == 2 and "val_loss" in result.history
     model = load_vae(tmp_path / "d.keras")
     assert isinstance(model, FullyConvVAE) and model.dtype_policy.name == "float32"
+    # the uncertainty weights were fitted on the training images and saved with the model
+    assert model.uncertainty_weights is not None and min(model.uncertainty_weights) >= 0
     with pytest.raises(Exception, match="multiple of 4"):
         train_patch_denoiser(images, parse_noise("gaussian:0.1"), patch_size=30, epochs=1)
 

@@ -142,8 +142,9 @@ class FolderFiles:
         image_shape: tuple. The model's input shape (``(None, None, C)``: full
             resolution, each image at its own size).
         uncertainty_dir: str or Path or None. With posterior samples: a 16-bit grey PNG
-            per image of the per-pixel standard deviation over the samples (averaged over
-            colour channels; v means v / 65535 on the 0-1 scale), same relative path.
+            per image of each pixel's predicted error standard deviation
+            (``PosteriorSamples.std``, averaged over colour channels; v means v / 65535 on
+            the 0-1 scale), same relative path.
         samples_dir: str or Path or None. With posterior samples: the kept samples, as
             ``NAME_sample1.EXT`` ... beside the same relative path, like the input.
 
@@ -379,7 +380,7 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
             draws (fully convolutional models).
         seed: int. Seeds the draws: the same seed, the same outputs.
         uncertainty_dir: str or Path or None. With ``samples``: per image, a 16-bit grey
-            PNG of the per-pixel standard deviation over the draws (``FolderFiles``).
+            PNG of each pixel's predicted error standard deviation (``FolderFiles``).
         samples_dir: str or Path or None. With ``samples``: ``keep_samples`` draws per image.
         keep_samples: int. How many draws ``samples_dir`` gets per image.
 

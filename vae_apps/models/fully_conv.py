@@ -53,6 +53,11 @@ class FullyConvVAE(BaseVAE):
             the estimator's map + offset)``: the calibration ``calibrate_noise_level``
             fits on whole training images after training.
         noise_level_offset: float. See ``noise_level_scale`` (0-1 scale).
+        uncertainty_weights: (float, float, float) or None. The weights of the posterior
+            variance, the local squared gradient and the local squared residual in the
+            predicted error variance (``vae_apps.denoising.full_resolution.predictive_std``),
+            fitted by ``calibrate_uncertainty`` after training; None: the posterior
+            draws' spread stands for the uncertainty.
         **kwargs: the likelihood, beta, K samples, KL warm-up and seed of
             ``BaseVAE``; ``dtype="mixed_bfloat16"`` computes in bfloat16 (several
             times faster where the CPU has AMX or AVX-512 BF16).
@@ -69,7 +74,7 @@ class FullyConvVAE(BaseVAE):
     def __init__(self, channels=1, filters=64, latent_channels=16, blocks=(2, 2), residual=True,
                  conditional=True, likelihood="gaussian", gaussian_sigma=0.01, learn_sigma=False,
                  noise_level_input=False, refine_filters=0, noise_level_scale=1.0,
-                 noise_level_offset=0.0, **kwargs):
+                 noise_level_offset=0.0, uncertainty_weights=None, **kwargs):
         super().__init__(likelihood=likelihood, gaussian_sigma=gaussian_sigma,
                          learn_sigma=learn_sigma, **kwargs)
         self.channels = int(channels)
@@ -82,6 +87,8 @@ class FullyConvVAE(BaseVAE):
         self.refine_filters = int(refine_filters)
         self.noise_level_scale = float(noise_level_scale)
         self.noise_level_offset = float(noise_level_offset)
+        self.uncertainty_weights = (None if uncertainty_weights is None
+                                    else tuple(float(w) for w in uncertainty_weights))
         self.input_channels = self.channels + self.noise_level_input
         networks = dict(channels=self.channels, filters=self.filters,
                         latent_channels=self.latent_channels, blocks=self.blocks,
@@ -241,4 +248,6 @@ class FullyConvVAE(BaseVAE):
                 "noise_level_input": self.noise_level_input,
                 "refine_filters": self.refine_filters,
                 "noise_level_scale": self.noise_level_scale,
-                "noise_level_offset": self.noise_level_offset}
+                "noise_level_offset": self.noise_level_offset,
+                "uncertainty_weights": (None if self.uncertainty_weights is None
+                                        else list(self.uncertainty_weights))}
