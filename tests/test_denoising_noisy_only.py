@@ -82,7 +82,8 @@ def test_noisy_only_training_learns_to_denoise_the_folder_it_sees(tmp_path):
         filters=16, latent_channels=4, blocks=(1, 1), seed=0)
     model = load_vae(tmp_path / "m.keras")
     assert not model.noise_level_input  # blind: no clean images to know a level from
-    assert model.uncertainty_weights is None  # nor to fit the uncertainty on
+    # the uncertainty was fitted on the noisy images alone (Stein's unbiased risk estimate)
+    assert model.uncertainty_weights is not None and min(model.uncertainty_weights) >= 0
     noisy = read_image(tmp_path / "noisy" / "n0.png")[0]
     out = denoise_full_resolution(model, noisy)
     error_noisy = np.mean((noisy[..., 0] - clean) ** 2)
@@ -107,3 +108,20 @@ def test_cli_noisy_only_needs_a_patch_size(tmp_path, capsys):
     status = main(["train", str(tmp_path / "noisy"), "--noisy-only", "--out", str(tmp_path / "m.keras")])
     assert status != 0
     assert "--patch-size" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("slope,floor", [(0.0, 0.05 ** 2), (0.01, 0.02 ** 2)])
+def test_the_noise_variance_function_is_read_off_noisy_images(slope, floor):
+    from vae_apps.denoising.noisy_only import noise_variance_function
+
+    rng = np.random.default_rng(0)
+    rows, cols = np.mgrid[0:256, 0:256] / 256.0
+    images = []
+    for k in range(4):  # smooth scenes spanning the grey levels, Poisson-Gaussian noise
+        clean = (0.1 + 0.8 * (0.5 + 0.5 * np.sin(3 * rows + k) * np.cos(2 * cols)))[..., None]
+        noisy = clean + rng.normal(size=clean.shape) * np.sqrt(slope * clean + floor)
+        images.append(np.round(np.clip(noisy, 0, 1) * 255) / 255)
+    read_slope, read_floor = noise_variance_function(images)
+    for value in (0.2, 0.5, 0.8):
+        truth = slope * value + floor
+        assert abs(read_slope * value + read_floor - truth) < 0.1 * truth, (read_slope, read_floor)
