@@ -64,8 +64,9 @@ def add_parser(commands):
                          help="DATA holds noisy images and no clean ones: learn from the noisy "
                               "images alone (pairs of neighbouring pixels, Neighbor2Neighbor); "
                               "train on the folder you then denoise")
-    patches.add_argument("--patches-per-image", type=positive_int, default=256, metavar="N",
-                         help="crops per image per epoch (default 256)")
+    patches.add_argument("--patches-per-image", type=positive_int, metavar="N",
+                         help="crops per image per epoch (default 256; more for folders of "
+                              "one to three images, so that an epoch has at least 32 updates)")
     p.add_argument("--labels", metavar="LABELS.csv",
                    help="train a semi-supervised VAE that learns the classes of these few labels "
                         "from all of DATA (for vae-apps label --model and generate --class)")

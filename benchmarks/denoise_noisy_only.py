@@ -234,7 +234,8 @@ def main():
     parser.add_argument("--sets", default="colour,grey,microscopy")
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--epochs", type=int, default=12)
-    parser.add_argument("--patches-per-image", type=int, default=128)
+    parser.add_argument("--patches-per-image", type=int,
+                        help="default: vae-apps train's (256, more for a folder of 1-3 images)")
     parser.add_argument("--skip", default="", help="comma list: bm3d, upper-bound")
     parser.add_argument("--work", help="keep the noisy folders and models here")
     parser.add_argument("--results", default=str(RESULTS))

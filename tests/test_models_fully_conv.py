@@ -261,3 +261,12 @@ def test_a_grey_noise_level_model_reads_each_colour_channel_on_its_own():
             out[..., c:c + 1],
             denoise_full_resolution(model, channel, noise_level=estimate_noise_level(model, channel)),
             atol=1 / 255)
+
+
+def test_a_folder_of_few_images_gets_enough_updates_an_epoch():
+    from vae_apps.training import MIN_STEPS_PER_EPOCH, default_patches_per_image
+
+    assert default_patches_per_image(20, 32) == 256  # 160 updates an epoch: unchanged
+    for count in (1, 2, 3):
+        assert count * default_patches_per_image(count, 32) // 32 >= MIN_STEPS_PER_EPOCH
+    assert default_patches_per_image(1, 32) == 1024

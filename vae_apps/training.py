@@ -501,12 +501,25 @@ PATCH_MODEL_DEFAULTS = dict(noise_level_input=True, refine_filters=32)
 NOISY_ONLY_MODEL_DEFAULTS = dict(noise_level_input=False, refine_filters=32)
 PATCH_DEFAULTS = dict(patch_size=64, patches_per_image=256, batch_size=32, epochs=30,
                       learning_rate=1e-3, validation_patches=512)
+# The fewest updates an epoch has by default: a folder of one to three images gets more
+# crops per image. A noisy-only model of one microscopy image (Poisson-Gaussian) reached
+# 28.7 dB after 12 epochs of 4 updates and 37.9 dB after 12 epochs of 32 (NL-means: 39.6).
+MIN_STEPS_PER_EPOCH = 32
+
+
+def default_patches_per_image(image_count, batch_size):
+    """256 crops per image, or enough that an epoch has ``MIN_STEPS_PER_EPOCH`` updates.
+
+    Examples:
+    >>> default_patches_per_image(20, 32), default_patches_per_image(1, 32)
+    (256, 1024)
+    """
+    return max(PATCH_DEFAULTS["patches_per_image"], -(-MIN_STEPS_PER_EPOCH * batch_size // image_count))
 
 
 def train_patch_denoiser(images, noise, *, channels=None,
                          patch_size=PATCH_DEFAULTS["patch_size"],
-                         patches_per_image=PATCH_DEFAULTS["patches_per_image"],
-                         epochs=PATCH_DEFAULTS["epochs"], batch_size=PATCH_DEFAULTS["batch_size"],
+                         patches_per_image=None, epochs=PATCH_DEFAULTS["epochs"], batch_size=PATCH_DEFAULTS["batch_size"],
                          learning_rate=PATCH_DEFAULTS["learning_rate"],
                          validation_patches=PATCH_DEFAULTS["validation_patches"], precision="auto", seed=0, out=None, overwrite=False, logdir=None,
                          resume_dir=None, verbose="auto", callbacks=(), model=None,
@@ -520,7 +533,9 @@ def train_patch_denoiser(images, noise, *, channels=None,
             epoch. None with ``noisy_only``.
         channels: int or None. 1 or 3 (default: 3 if any array is colour; files: 3).
         patch_size: int. Square patch side, a multiple of 4.
-        patches_per_image: int. Random crops (turned and mirrored) per image per epoch.
+        patches_per_image: int or None. Random crops (turned and mirrored) per image per
+            epoch; None: 256, or more where that makes fewer than ``MIN_STEPS_PER_EPOCH``
+            updates an epoch (folders of one to three images).
         epochs: int. Epochs of ``patches_per_image`` crops of every image.
         batch_size: int. Patches per update.
         learning_rate: float. Adam's start; it follows a cosine decay to 1 % over training.
@@ -576,6 +591,8 @@ def train_patch_denoiser(images, noise, *, channels=None,
                              **{**defaults, **model_kwargs})
     if model.noise_level_input and noisy_only:
         raise UserError("a noisy-only model is blind: it cannot take a noise level")
+    if patches_per_image is None:
+        patches_per_image = default_patches_per_image(len(images), batch_size)
     steps_per_epoch = len(images) * patches_per_image // batch_size
     if steps_per_epoch < 1:
         raise UserError(f"{len(images)} images x {patches_per_image} patches per image make less "
