@@ -125,3 +125,18 @@ def test_the_noise_variance_function_is_read_off_noisy_images(slope, floor):
     for value in (0.2, 0.5, 0.8):
         truth = slope * value + floor
         assert abs(read_slope * value + read_floor - truth) < 0.1 * truth, (read_slope, read_floor)
+
+
+def test_a_folder_too_dark_to_read_its_noise_from_still_gives_a_model(tmp_path, caplog):
+    from vae_apps.loading import load_vae
+    from vae_apps.training import train_patch_denoiser
+
+    rng = np.random.default_rng(0)
+    dark = [np.clip(rng.normal(0.01, 0.005, (64, 64, 1)), 0, 1).astype("float32") for _ in range(2)]
+    with caplog.at_level("WARNING", logger="vae_apps"):
+        train_patch_denoiser(dark, None, channels=1, noisy_only=True, patch_size=16,
+                             patches_per_image=16, epochs=1, batch_size=8, validation_patches=8,
+                             out=tmp_path / "m.keras", verbose=0, filters=8, latent_channels=4,
+                             blocks=(1, 1))
+    assert load_vae(tmp_path / "m.keras").uncertainty_weights is None
+    assert "posterior draws' spread" in caplog.text

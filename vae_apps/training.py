@@ -638,7 +638,10 @@ def train_patch_denoiser(images, noise, *, channels=None,
                               verbose=verbose, callbacks=callbacks, steps_per_epoch=steps_per_epoch)
     if result.model.noise_level_input:
         calibrate_noise_level(result.model, images, noise, seed=seed)
-    calibrate_uncertainty(result.model, images, noise, seed=seed)  # noise None: noisy-only
+    try:
+        calibrate_uncertainty(result.model, images, noise, seed=seed)  # noise None: noisy-only
+    except UserError as exc:  # e.g. a folder too dark to read its noise from: the model stays
+        log.warning("the uncertainty maps keep the posterior draws' spread: %s", exc)
     if out is not None and result.model.dtype_policy.name == "float32":
         with atomic_path(out, overwrite=True) as tmp:  # the calibrations are in the config
             result.model.save(tmp)
