@@ -2,7 +2,8 @@
 
     scripts/fetch_photos.sh PHOTOS            # once: the held-out opencv-doc photos
     python benchmarks/denoise_noisy_only.py --photos PHOTOS [--sets colour,grey,microscopy]
-        [--cases "poisson 30,poisson-gaussian"] [--epochs 12] [--skip upper-bound,bm3d]
+        [--cases "poisson 30,poisson-gaussian"] [--epochs 30] [--skip upper-bound,bm3d]
+        [--n2v-python N2V_VENV/bin/python]
 
 Sets: the held-out photos of benchmarks/denoise_photos.py (colour: the eight colour
 ones; grey: all ten as grey) and scikit-image's bundled microscopy image ``cell``
@@ -14,7 +15,9 @@ a user would have them.
 Rows, in one run: the noisy input; scikit-image non-local means and BM3D (``bm3d``)
 with a blind sigma (``skimage.restoration.estimate_sigma``), on the Anscombe-
 stabilised image where the noise is Poisson (the gain is given to them: their best
-case) and on the image itself otherwise; ``vae-apps train NOISY/ --patch-size 64
+case) and on the image itself otherwise; Noise2Void through CAREamics with its defaults,
+trained on the same noisy folder (``--n2v-python``: benchmarks/n2v_careamics.py in its own
+virtual environment); ``vae-apps train NOISY/ --patch-size 64
 --noisy-only`` trained on that noisy folder alone, then denoising it; the same model
 trained on clean photos (the bundled training photos and PHOTOS/train; ``cell``
 left out) with the case's noise added (the upper bound). Columns: mean PSNR and SSIM,
@@ -43,6 +46,7 @@ CASES = {
 RESULTS = Path(__file__).resolve().parent / "results" / "denoise_noisy_only.json"
 MICROSCOPY = ("cell",)
 NOISY_ONLY = "vae_apps noisy-only (trained on the noisy folder)"
+N2V = "Noise2Void (CAREamics defaults, trained on the noisy folder)"
 UPPER_BOUND = "vae_apps trained on clean photos, same noise (upper bound)"
 SAMPLES = 16
 
@@ -167,6 +171,21 @@ def within_two_std(model, images, noisy):
     return inside / total, pixels / 1e6 / (time.perf_counter() - start)
 
 
+def noise2void(python, folder, out, images):
+    """Noise2Void trained and run by benchmarks/n2v_careamics.py under ``python``."""
+    import subprocess
+
+    import numpy as np
+
+    subprocess.run([python, str(Path(__file__).with_name("n2v_careamics.py")), str(folder),
+                    str(out)], check=True)
+    timing = json.loads((out / "timing.json").read_text())
+    outputs = {name: np.load(out / f"{name}.npy") for name in images}
+    row = score(images, outputs, timing["predict_seconds"])
+    row["train_minutes"] = timing["train_seconds"] / 60
+    return row
+
+
 def run_case(kind, images, case, args, work):
     from vae_apps.denoising.full_resolution import denoise_full_resolution
     from vae_apps.loading import load_vae
@@ -179,6 +198,8 @@ def run_case(kind, images, case, args, work):
     gain = 0.0333 if case == "poisson 30" else None
     for method, denoise in classical(channels == 3, gain, "bm3d" not in args.skip).items():
         results[method] = score(images, *timed(denoise, noisy))
+    if args.n2v_python:
+        results[N2V] = noise2void(args.n2v_python, folder, folder.parent / "n2v", images)
     print_rows(kind, case, results)
     model_file = folder.parent / "noisy_only.keras"
     minutes = train(str(folder), model_file, channels, args, noisy_only=True)
@@ -220,6 +241,8 @@ def checks(all_results):
                     f"(>= +0.5)")
             if UPPER_BOUND in rows:
                 line += f", upper bound - noisy-only {rows[UPPER_BOUND]['psnr'] - ours['psnr']:.2f} dB (<= 1.5)"
+            if N2V in rows:
+                line += f", vs Noise2Void {ours['psnr'] - rows[N2V]['psnr']:+.2f} dB (>= 0)"
             if "BM3D, blind sigma" in rows:
                 line += f", vs BM3D {ours['psnr'] - rows['BM3D, blind sigma']['psnr']:+.2f} dB"
             line += (f"; trained in {ours['train_minutes']:.1f} min; within 2 std "
@@ -233,11 +256,13 @@ def main():
     parser.add_argument("--photos", required=True, help="scripts/fetch_photos.sh's folder")
     parser.add_argument("--sets", default="colour,grey,microscopy")
     parser.add_argument("--cases", default=",".join(CASES))
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=30, help="vae-apps train's default")
     parser.add_argument("--patches-per-image", type=int,
                         help="default: vae-apps train's (256, more for a folder of 1-3 images)")
     parser.add_argument("--skip", default="", help="comma list: bm3d, upper-bound")
     parser.add_argument("--work", help="keep the noisy folders and models here")
+    parser.add_argument("--n2v-python", help="the python of a virtual environment with "
+                        "CAREamics (benchmarks/n2v_careamics.py): adds the Noise2Void row")
     parser.add_argument("--results", default=str(RESULTS))
     args = parser.parse_args()
     sets = image_sets(args.photos, args.sets.split(","))
