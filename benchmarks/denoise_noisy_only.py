@@ -25,7 +25,8 @@ training minutes, megapixels per second, and for K = 16 posterior samples of the
 noisy-only model: the share of pixels whose error lies within 2 predicted standard
 deviations.
 
-Results go to benchmarks/results/denoise_noisy_only.json.
+Results go to benchmarks/results/denoise_noisy_only.json, a table per set (entries of
+sets not run keep their earlier values); docs/denoising.md renders them.
 """
 
 import argparse
@@ -43,7 +44,6 @@ CASES = {
     "poisson 30": "poisson:0.0333",
     "poisson-gaussian": "poisson:0.01+gaussian:0.02",
 }
-RESULTS = Path(__file__).resolve().parent / "results" / "denoise_noisy_only.json"
 MICROSCOPY = ("cell",)
 NOISY_ONLY = "vae_apps noisy-only (trained on the noisy folder)"
 N2V = "Noise2Void (CAREamics defaults, trained on the noisy folder)"
@@ -263,7 +263,6 @@ def main():
     parser.add_argument("--work", help="keep the noisy folders and models here")
     parser.add_argument("--n2v-python", help="the python of a virtual environment with "
                         "CAREamics (benchmarks/n2v_careamics.py): adds the Noise2Void row")
-    parser.add_argument("--results", default=str(RESULTS))
     args = parser.parse_args()
     sets = image_sets(args.photos, args.sets.split(","))
     all_results = {}
@@ -274,13 +273,21 @@ def main():
                                  for case in args.cases.split(",")}
     lines = checks(all_results)
     print("\n".join(lines))
-    results_file = Path(args.results)
-    results_file.parent.mkdir(parents=True, exist_ok=True)
-    results_file.write_text(json.dumps({
-        "command": "python benchmarks/denoise_noisy_only.py " + " ".join(sys.argv[1:]),
-        "machine": common.describe_machine(), "images": {k: list(v) for k, v in sets.items()},
-        "results": all_results, "checks": lines}, indent=1))
-    print(f"wrote {args.results}")
+    header = ["noise", "method", "PSNR dB", "SSIM", "training min", "MP/s",
+              "errors within 2 predicted std %"]
+
+    def cell(row, key, form):
+        return form.format(row[key]) if row.get(key) is not None else "–"
+
+    tables = {kind: (header, [[case, method, f"{row['psnr']:.2f}", f"{row['ssim']:.3f}",
+                               cell(row, "train_minutes", "{:.1f}"), cell(row, "mp_per_s", "{:.3f}"),
+                               f"{100 * row['within_2_std']:.1f}" if "within_2_std" in row else "–"]
+                              for case, rows in cases.items() for method, row in rows.items()])
+              for kind, cases in all_results.items()}
+    common.write_results("denoise_noisy_only", tables=tables,
+                         texts={f"{kind}_checks": "; ".join(line for line in lines
+                                                           if line.startswith(kind + " "))
+                                for kind in all_results})
 
 
 if __name__ == "__main__":
