@@ -20,7 +20,6 @@ def main(argv):
     from vae_apps.denoising.noise import parse_noise
     from vae_apps.denoising.presets import PHOTO, load_preset, preset_path
     from vae_apps.io.files import atomic_path
-    from vae_apps.io.images import read_image, to_shape
     from vae_apps.pipelines import patch_training_images
     from vae_apps.training import calibrate_uncertainty
 
@@ -29,9 +28,7 @@ def main(argv):
                 "rgb": (3, f"bundled-photos+{Path(photos, 'train')}", "photo")}
     for kind in kinds:
         channels, spec, noise = settings[kind]
-        images = [to_shape(p, *p.shape[:2], channels) for p in
-                  (i if not isinstance(i, (str, Path)) else read_image(i)[0]
-                   for i in patch_training_images(spec, channels))]
+        images = patch_training_images(spec, channels)  # files or arrays; read when cropped
         model = photo.models[channels]
         weights = calibrate_uncertainty(photo, images, parse_noise(noise), model=model)
         path = preset_path(f"photo-{kind}")

@@ -691,26 +691,12 @@ def calibrate_noise_level(model, images, noise, *, crop=256, crops_per_image=4, 
     Examples:
     >>> scale, offset = calibrate_noise_level(model, photos, parse_noise("photo"))
     """
-    from vae_apps.io.images import read_image, to_shape
-
-    rng = np.random.default_rng([seed, 77])
     medians, truths = [], []
-    stride = model.stride
-    for index, image in enumerate(images):
-        try:
-            pixels = image if isinstance(image, np.ndarray) else read_image(image)[0]
-        except Exception:  # reported when the patches were drawn
-            continue
-        pixels = to_shape(pixels, *pixels.shape[:2], model.channels)
-        height, width = pixels.shape[:2]
-        side_h, side_w = min(crop, height - height % stride), min(crop, width - width % stride)
-        for k in range(crops_per_image):
-            top = rng.integers(0, height - side_h + 1)
-            left = rng.integers(0, width - side_w + 1)
-            clean = pixels[top:top + side_h, left:left + side_w][None]
-            noisy = noise.apply(clean, seed=seed * 100_000 + index * 100 + k)
-            medians.append(float(np.median(model.noise_level_map(noisy))))
-            truths.append(float((noisy - clean).std()))
+    for index, k, clean in _calibration_crops(images, model.channels, crop, crops_per_image,
+                                              np.random.default_rng([seed, 77]), model.stride):
+        noisy = noise.apply(clean[None], seed=seed * 100_000 + index * 100 + k)
+        medians.append(float(np.median(model.noise_level_map(noisy))))
+        truths.append(float((noisy - clean[None]).std()))
     if len(medians) < 2:
         raise UserError("too few readable images to calibrate the noise level on")
     scale, offset = np.polyfit(np.array(medians), np.array(truths), 1)
@@ -769,7 +755,10 @@ def calibrate_uncertainty(denoiser, images, noise, *, model=None, crop=160, crop
     from vae_apps.loading import with_precision
 
     target = denoiser if model is None else model
-    crops = _calibration_crops(images, target.channels, crop, crops_per_image, seed)
+    crops = [pixels for _, _, pixels in _calibration_crops(
+        images, target.channels, crop, crops_per_image, np.random.default_rng([seed, 78]))]
+    if not crops:
+        raise UserError("too few readable images to calibrate the uncertainty on")
     if noise is None:
         from vae_apps.denoising.noisy_only import noise_variance_function
 
@@ -806,26 +795,22 @@ def calibrate_uncertainty(denoiser, images, noise, *, model=None, crop=160, crop
     return target.uncertainty_weights
 
 
-def _calibration_crops(images, channels, crop, crops_per_image, seed):
-    """``crops_per_image`` random crops (side ``crop`` at most) of every readable image."""
+def _calibration_crops(images, channels, crop, crops_per_image, rng, multiple=1):
+    """(image index, crop number, crop) for ``crops_per_image`` random crops of every
+    readable image: side ``crop`` at most, else the image's side cut to a ``multiple``."""
     from vae_apps.io.images import read_image, to_shape
 
-    rng = np.random.default_rng([seed, 78])
-    crops = []
-    for image in images:
+    for index, image in enumerate(images):
         try:
             pixels = image if isinstance(image, np.ndarray) else read_image(image)[0]
         except Exception:  # reported when the patches were drawn
             continue
         pixels = to_shape(pixels, *pixels.shape[:2], channels)
         height, width = pixels.shape[:2]
-        side_h, side_w = min(crop, height), min(crop, width)
-        for _ in range(crops_per_image):
+        side_h, side_w = min(crop, height - height % multiple), min(crop, width - width % multiple)
+        for k in range(crops_per_image):
             top, left = rng.integers(0, height - side_h + 1), rng.integers(0, width - side_w + 1)
-            crops.append(pixels[top:top + side_h, left:left + side_w])
-    if not crops:
-        raise UserError("too few readable images to calibrate the uncertainty on")
-    return crops
+            yield index, k, pixels[top:top + side_h, left:left + side_w]
 
 
 def keep_float32(result, out=None):

@@ -86,11 +86,12 @@ def noise_variance_function(images, bins=16):
     edges = np.quantile(means, np.linspace(0, 1, bins + 1))
     centres, variances, counts = [], [], []
     for low, high in zip(edges[:-1], edges[1:]):
-        band = halved[(means >= low) & (means <= high)]
+        inside = (means >= low) & (means <= high)
+        band = halved[inside]
         variance = np.median(band) / 0.4549  # the median of a chi-square with 1 degree of freedom
         for _ in range(3):
             variance = band[band <= 6.25 * variance].mean() / 0.9113 if variance > 0 else 0.0
-        centres.append(means[(means >= low) & (means <= high)].mean())
+        centres.append(means[inside].mean())
         variances.append(variance)
         counts.append(len(band))
     weight = np.sqrt(np.array(counts, "float64"))
