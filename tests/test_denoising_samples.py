@@ -31,14 +31,73 @@ def test_samples_have_the_image_shape_and_follow_the_seed(model_channels, image_
     assert one.std.mean() > 0 and 0 <= one.mean.min() and one.mean.max() <= 1
 
 
-def test_tiles_change_nothing_but_the_draws_seams_in_the_mean_stay_small():
+def test_tiles_change_nothing_draws_included():
     model = FullyConvVAE(channels=1, seed=0, **TINY)
     x = _image(1, 120, 100)
-    whole = denoise_with_samples(model, x, samples=8, seed=0, tile=512)
-    tiled = denoise_with_samples(model, x, samples=8, seed=0, tile=48, margin=40)
-    assert whole.mean.shape == tiled.mean.shape
-    # different draws per tile, the same distribution: the means agree to sampling error
-    assert np.abs(whole.mean - tiled.mean).mean() < 3 * whole.std.mean() / np.sqrt(8) + 1e-6
+    whole = denoise_with_samples(model, x, samples=4, seed=0, keep=2, tile=512)
+    tiled = denoise_with_samples(model, x, samples=4, seed=0, keep=2, tile=48, margin=40)
+    # each latent cell draws its noise from its place in the image, not from its tile
+    for a, b in [(whole.mean, tiled.mean), (whole.std, tiled.std),
+                 (whole.samples[1], tiled.samples[1])]:
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    assert whole.std.mean() > 1e-3  # the draws do differ
+
+
+def test_position_keyed_noise_is_the_whole_maps_in_every_window():
+    from vae_apps.models.fully_conv import position_keyed_normal
+
+    whole = position_keyed_normal((0, 1), (-4, -4), (64, 64, 8)).numpy()
+    part = position_keyed_normal((0, 1), (3, -2), (20, 30, 8)).numpy()
+    np.testing.assert_array_equal(part, whole[7:27, 2:32])
+    other = position_keyed_normal((0, 2), (-4, -4), (64, 64, 8)).numpy()
+    assert abs(np.corrcoef(whole.ravel(), other.ravel())[0, 1]) < 0.05
+    assert abs(whole.mean()) < 0.03 and abs(whole.std() - 1) < 0.03
+    # neighbours along every axis are uncorrelated
+    for axis in range(3):
+        a, b = np.moveaxis(whole, axis, 0)[:-1], np.moveaxis(whole, axis, 0)[1:]
+        assert abs(np.corrcoef(a.ravel(), b.ravel())[0, 1]) < 0.05
+
+
+def test_decoding_from_one_draw_is_the_first_seeded_sample_tiled_or_not():
+    model = FullyConvVAE(channels=1, seed=0, decode_draws=1, **TINY)
+    x = _image(1, 120, 100)
+    out = denoise_full_resolution(model, x)
+    np.testing.assert_allclose(out, denoise_with_samples(model, x, samples=1, seed=0).mean,
+                               atol=1e-6)
+    np.testing.assert_allclose(out, denoise_full_resolution(model, x, tile=48), atol=1e-5)
+    model.decode_draws = 0
+    assert np.abs(out - denoise_full_resolution(model, x)).mean() > 1e-3
+
+
+def test_the_mean_of_k_draws_approaches_the_posterior_mean_output():
+    model = FullyConvVAE(channels=1, seed=0, **TINY)
+    x = _image(1, 32, 32)
+    # the posterior-mean output E_q[decoder(z)], estimated with 256 draws of another seed
+    expected = denoise_with_samples(model, x, samples=256, seed=9).mean
+    gaps = [np.sqrt(np.mean(np.square(denoise_with_samples(model, x, samples=k, seed=1).mean
+                                      - expected))) for k in (1, 4, 16, 64)]
+    assert gaps[0] > gaps[1] > gaps[2] > gaps[3]
+    assert gaps[3] < gaps[0] / 4  # about 1 / sqrt(K): 64 draws, an eighth of one draw's gap
+
+
+def test_training_keeps_the_decoding_nearer_the_targets_and_saving_keeps_it(tmp_path):
+    import tensorflow as tf
+
+    from vae_apps.loading import load_vae
+    from vae_apps.training import choose_decode_draws
+
+    model = FullyConvVAE(channels=1, seed=0, **TINY)
+    x = np.stack([_image(1, 32, 32, seed=s) for s in range(4)])
+    for draws in (1, 0):
+        model.decode_draws = draws
+        targets = model.denoise_padded(x)
+        pairs = tf.data.Dataset.from_tensor_slices((x, targets)).batch(2)
+        assert choose_decode_draws(model, pairs) == draws
+    model.decode_draws = 1
+    model.save(tmp_path / "m.keras")
+    loaded = load_vae(tmp_path / "m.keras", compile=False)
+    assert loaded.decode_draws == 1
+    np.testing.assert_allclose(loaded.denoise_padded(x), model.denoise_padded(x), atol=1e-6)
 
 
 def test_a_narrow_posterior_gives_the_posterior_mean_output():

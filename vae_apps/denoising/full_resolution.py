@@ -304,12 +304,20 @@ def _windows(pixels, stride, tile, margin):
             yield pixels[np.ix_(rows, cols)], (h, w), margin, (top, left)
 
 
+def _latent_origin(top, left, crop):
+    """The first latent cell of a window that starts ``crop`` pixels above and left of
+    (top, left): tiles and whole images draw the same posterior noise at each place."""
+    from vae_apps.models.fully_conv import LATENT_STRIDE
+
+    return (top - crop) // LATENT_STRIDE, (left - crop) // LATENT_STRIDE
+
+
 def _tiled(model, pixels, tile, margin, noise_level):
     out = np.empty_like(pixels)
     for window, (h, w), crop, (top, left) in _windows(pixels, model.stride, tile, margin):
         batch = window[None] if noise_level is None else model.with_noise_level(window[None],
                                                                                  noise_level)
-        result = model.denoise_padded(batch)[0]
+        result = model.denoise_padded(batch, _latent_origin(top, left, crop))[0]
         out[top:top + h, left:left + w] = result[crop:crop + h, crop:crop + w]
     return np.clip(out, 0.0, 1.0, out=out)
 
@@ -439,10 +447,10 @@ def _sampled(model, pixels, samples, seed, keep, tile, margin, level, channel_me
     shape = pixels.shape[:2] + (out_channels,)
     mean, std = np.empty(shape, "float32"), np.empty(shape, "float32")
     kept = [np.empty(shape, "float32") for _ in range(keep)]
-    for index, (window, (h, w), crop, (top, left)) in enumerate(
-            _windows(pixels, model.stride, tile, margin)):
+    for window, (h, w), crop, (top, left) in _windows(pixels, model.stride, tile, margin):
         batch = window[None] if level is None else model.with_noise_level(window[None], level)
-        draws = np.stack([np.clip(model.sample_padded(batch, (seed, index * samples + k))[0], 0, 1)
+        origin = _latent_origin(top, left, crop)
+        draws = np.stack([np.clip(model.sample_padded(batch, (seed, k), origin)[0], 0, 1)
                           for k in range(samples)])[:, crop:crop + h, crop:crop + w]
         if channel_mean:
             draws = draws.mean(axis=-1, keepdims=True)
