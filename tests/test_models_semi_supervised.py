@@ -112,3 +112,67 @@ def test_the_balance_term_is_zero_at_the_prior_and_grows_as_predictions_collapse
     # KL([0.01, 0.99] || [0.75, 0.25]) = 0.01 ln(0.01/0.75) + 0.99 ln(0.99/0.25)
     expected = 0.01 * np.log(0.01 / 0.75) + 0.99 * np.log(0.99 / 0.25)
     assert as_float(model._balance_loss(collapsed, unlabelled)) == pytest.approx(expected, rel=1e-4)
+
+
+def test_strong_augmentation_is_seeded_keeps_the_range_and_cuts_out_a_grey_square():
+    from vae_apps.models.semi_supervised import Cutout, build_strong_augmentation
+
+    x = np.random.default_rng(0).random((6, 16, 16, 3)).astype("float32")
+    views = [keras.ops.convert_to_numpy(build_strong_augmentation(3, 0.1, 0.5, seed=s)(x, training=True))
+             for s in (1, 1, 2)]
+    np.testing.assert_array_equal(views[0], views[1])
+    assert not np.array_equal(views[0], views[2]) and not np.array_equal(views[0], x)
+    assert views[0].shape == x.shape and views[0].min() >= 0 and views[0].max() <= 1
+    cut = keras.ops.convert_to_numpy(Cutout(0.5, seed=0)(x, training=True))
+    grey = np.all(cut == 0.5, axis=-1)
+    # an 8 x 8 square (half the side), fewer pixels where it falls off the border
+    assert all(0 < grey[i].sum() <= 64 for i in range(len(x)))
+    np.testing.assert_array_equal(cut[~grey], x[~grey])
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(Cutout(0.5)(x)), x)  # not training
+
+
+def test_the_pseudo_label_term_counts_confident_unlabelled_images_only():
+    model = SemiSupervisedVAE((8, 8, 1), n_classes=3, pseudo_labels=1.0, threshold=0.9, seed=0,
+                              **TINY)
+    x = np.random.default_rng(0).random((4, 8, 8, 1)).astype("float32")
+    unsure = np.zeros((4, 3), "float32")                      # q(y|x) uniform: below 0.9
+    sure = np.array([[9.0, 0, 0]] * 4, "float32")             # q(y|x) ~ 0.9998 on class 0
+    as_float = lambda t: float(keras.ops.convert_to_numpy(t))
+    unlabelled, labelled = -np.ones(4, "int32"), np.zeros(4, "int32")
+    assert as_float(model._pseudo_label_loss(x, unsure, unlabelled)) == 0.0
+    assert as_float(model._pseudo_label_loss(x, sure, labelled)) == 0.0
+    assert as_float(model._pseudo_label_loss(x, sure, unlabelled)) > 0.0
+
+
+def test_training_with_pseudo_labels_recovers_the_classes_and_saves(tmp_path):
+    x, y = _separable()
+    given = np.full(len(y), -1)
+    given[[np.flatnonzero(y == k)[0] for k in range(3)]] = range(3)
+    result = train_semi_supervised(x, given, epochs=12, batch_size=50, labelled_per_batch=6,
+                                   learning_rate=3e-3, seed=0, out=tmp_path / "m.keras", verbose=0,
+                                   pseudo_labels=20.0, **TINY)
+    assert np.mean(result.model.predict_proba(x).argmax(axis=1) == y) > 0.9
+    loaded = load_vae(tmp_path / "m.keras", compile=False)
+    assert loaded.pseudo_labels == 20.0 and loaded.get_config() == result.model.get_config()
+    np.testing.assert_allclose(loaded.predict_proba(x), result.model.predict_proba(x), atol=1e-6)
+
+
+def test_the_likely_classes_sum_is_the_full_sum_when_q_sits_on_them():
+    model = SemiSupervisedVAE((8, 8, 1), n_classes=4, seed=0, **TINY)
+    x = np.random.default_rng(0).random((6, 8, 8, 1)).astype("float32")
+    y = np.array([2, -1, -1, 0, -1, -1], "int32")
+    as_np = keras.ops.convert_to_numpy
+    # the draws of z are seeded per call: compare the terms class by class instead
+    full_nll, full_kl = (as_np(t) for t in model._every_class(x, training=False))
+    nll, kl, logits = (as_np(t) for t in model.labelled_losses(x, y=y, likely_classes=2))
+    proba = as_np(keras.ops.softmax(logits))
+    top = np.argsort(-proba, axis=1)[:, :2]
+    for i in range(len(x)):
+        if y[i] >= 0:  # a labelled image: its class's terms alone
+            assert nll[i] == pytest.approx(full_nll[i, y[i]], rel=0.05)
+        else:
+            w = proba[i, top[i]] / proba[i, top[i]].sum()
+            assert nll[i] == pytest.approx(np.sum(w * full_nll[i, top[i]]), rel=0.05)
+    # every class: the M2 sum itself
+    all_nll, _, _ = (as_np(t) for t in model.labelled_losses(x, y=y, likely_classes=0))
+    assert all_nll.shape == nll.shape == (6,)

@@ -94,6 +94,63 @@ def build_conditional_encoder(image_shape, n_classes, latent_dim, filters=(32, 6
     return features, head
 
 
+def build_strong_augmentation(channels, shift, cutout, seed=None):
+    """Return the strong augmentation of the pseudo-label term: a shift of up to
+    twice ``shift``, contrast and brightness changes (and saturation for colour), and
+    a grey square of ``cutout`` times the image side at a random place (FixMatch's
+    recipe, Sohn et al. 2020, without the changes of hue that would change the class of
+    a photo crop). Images in [0, 1].
+
+    Args:
+        channels: int. 1 (grey) or 3 (colour).
+        shift: float. The weak augmentation's largest shift (a fraction of the size).
+        cutout: float. The grey square's side as a fraction of the image's (0: none).
+        seed: int or None. Seeds every random layer.
+
+    Examples:
+    >>> strong = build_strong_augmentation(3, shift=0.1, cutout=0.5, seed=0)
+    >>> views = strong(images, training=True)
+    """
+    seed = 0 if seed is None else int(seed)
+    steps = [layers.RandomTranslation(2 * shift, 2 * shift, fill_mode="constant", seed=seed),
+             layers.RandomContrast(0.5, value_range=(0, 1), seed=seed + 1),
+             layers.RandomBrightness(0.2, value_range=(0, 1), seed=seed + 2)]
+    if channels == 3:
+        steps.append(layers.RandomSaturation(0.5, value_range=(0, 1), seed=seed + 3))
+    if cutout:
+        steps.append(Cutout(cutout, seed=seed + 4))
+    return keras.Sequential(steps, name="strong_augmentation")
+
+
+@keras.saving.register_keras_serializable(package="vae_apps")
+class Cutout(layers.Layer):
+    """A grey (0.5) square of ``size`` times the image's side at a random place in each
+    image, while training (DeVries and Taylor 2017).
+
+    Examples:
+    >>> Cutout(0.5, seed=0)(images, training=True)
+    """
+
+    def __init__(self, size=0.5, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.size, self.seed = float(size), seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, images, training=False):
+        if not training:
+            return images
+        n, height, width = ops.shape(images)[0], ops.shape(images)[1], ops.shape(images)[2]
+        centres = keras.random.uniform((n, 2), seed=self.seed_generator)
+        rows = ops.cast(ops.arange(height), "float32")[None, :, None] / ops.cast(height, "float32")
+        cols = ops.cast(ops.arange(width), "float32")[None, None, :] / ops.cast(width, "float32")
+        inside = ops.logical_and(ops.abs(rows - centres[:, 0, None, None]) < self.size / 2,
+                                 ops.abs(cols - centres[:, 1, None, None]) < self.size / 2)
+        return ops.where(inside[..., None], ops.cast(0.5, images.dtype), images)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "seed": self.seed}
+
+
 @keras.saving.register_keras_serializable(package="vae_apps")
 class SemiSupervisedVAE(BaseVAE):
     """M2 (Kingma et al. 2014): labels y = -1 mark unlabelled images.
@@ -113,6 +170,13 @@ class SemiSupervisedVAE(BaseVAE):
             relative to one image's ELBO in nats).
         consistency: float. Weight of the shifted-image agreement term (0: pure M2).
         shift: float. The largest shift of that term, as a fraction of the image size.
+        pseudo_labels: float. Weight of the pseudo-label term (FixMatch, Sohn et al. 2020):
+            where q(y|x) of an unlabelled image reaches ``threshold``, its most likely
+            class is the target of q(y | strongly augmented x) (cross-entropy; 0: off).
+        threshold: float. The confidence from which an image is its own label.
+        cutout: float. The strong augmentation's grey square, a fraction of the side.
+        likely_classes: int. Training sums an unlabelled image's ELBO over its this many
+            most likely classes only (0: over all, M2's sum; ``labelled_losses``).
         balance: float. Weight of KL(mean q(y|x) over a batch's unlabelled images || the
             class prior): it stops the classifier from settling on a split that puts most
             images in one class (benchmarks/label.py, 5 seeds: faces, 4 labels, 78.9 +- 11.9 %
@@ -138,7 +202,9 @@ class SemiSupervisedVAE(BaseVAE):
 
     def __init__(self, image_shape, n_classes, latent_dim=16, architecture="dense", filters=(32, 64),
                  hidden_units=(256,), classifier_units=(256,), alpha=50.0, consistency=10.0,
-                 shift=0.1, balance=20.0, class_prior=None, class_names=None, **kwargs):
+                 shift=0.1, pseudo_labels=0.0, threshold=0.95, cutout=0.5, likely_classes=0,
+                 balance=20.0,
+                 class_prior=None, class_names=None, **kwargs):
         super().__init__(**kwargs)
         if int(n_classes) < 2:
             raise ValueError(f"n_classes must be >= 2, got {n_classes}")
@@ -151,6 +217,10 @@ class SemiSupervisedVAE(BaseVAE):
         self.alpha = float(alpha)
         self.consistency = float(consistency)
         self.shift = float(shift)
+        self.pseudo_labels = float(pseudo_labels)
+        self.threshold = float(threshold)
+        self.cutout = float(cutout)
+        self.likely_classes = int(likely_classes)
         self.balance = float(balance)
         if class_prior is not None and (len(class_prior) != self.n_classes
                                         or min(class_prior) <= 0):
@@ -175,6 +245,8 @@ class SemiSupervisedVAE(BaseVAE):
                                          hidden_units=self.hidden_units)
         self.shifter = layers.RandomTranslation(self.shift, self.shift, fill_mode="constant",
                                                 seed=self.seed)
+        self.strong = build_strong_augmentation(self.image_shape[-1], self.shift, self.cutout,
+                                                self.seed)
         self.classification_tracker = keras.metrics.Mean(name="classification_loss")
         self.build((None, *self.image_shape))
 
@@ -187,40 +259,61 @@ class SemiSupervisedVAE(BaseVAE):
 
     # -- the objective ------------------------------------------------------------------
 
-    def _every_class(self, x, training):
-        """(nll, kl) of shape (batch, n_classes): the ELBO terms of x with each class."""
-        c = self.n_classes
+    def _class_terms(self, x, classes, training):
+        """(nll, kl) of shape (batch, k): the ELBO terms of each image with each of its
+        ``classes`` (batch, k) of class indices."""
+        c, k = self.n_classes, ops.shape(classes)[1]
         features = self.features(x, training=training)
-        onehots = ops.tile(ops.eye(c), (ops.shape(x)[0], 1))
+        onehots = ops.one_hot(ops.reshape(classes, (-1,)), c)
         z_mean, z_log_var = self.encoder_head(
-            [ops.repeat(features, c, axis=0), onehots], training=training)
+            [ops.repeat(features, k, axis=0), onehots], training=training)
         z = self.sampling(z_mean, z_log_var)
         params = self.decoder(ops.concatenate([z, onehots], axis=-1), training=training)
-        nll = self.negative_log_likelihood(ops.repeat(x, c, axis=0), params)
+        nll = self.negative_log_likelihood(ops.repeat(x, k, axis=0), params)
         kl = kl_divergence(z_mean, z_log_var)
-        return ops.reshape(nll, (-1, c)), ops.reshape(kl, (-1, c))
+        return ops.reshape(nll, (-1, k)), ops.reshape(kl, (-1, k))
+
+    def _every_class(self, x, training):
+        """(nll, kl) of shape (batch, n_classes): the ELBO terms of x with each class."""
+        every = ops.tile(ops.arange(self.n_classes)[None], (ops.shape(x)[0], 1))
+        return self._class_terms(x, every, training)
 
     def compute_losses(self, x_input, x_target=None, training=False):
         """Per-image (reconstruction NLL, KL) of the ELBO of -log p(x), y summed out."""
         nll, kl, _ = self.labelled_losses(x_input, training=training)
         return nll, kl
 
-    def labelled_losses(self, x_input, training=False, y=None):
+    def labelled_losses(self, x_input, training=False, y=None, likely_classes=0):
         """Per-image (reconstruction NLL, KL, class logits): the ELBO terms of
         -log p(x, y) for labelled rows (``y >= 0``) and -log p(x) for the others.
 
-        The KL holds z's KL and, for unlabelled images, KL(q(y|x) || uniform).
+        The KL holds z's KL and, for unlabelled images, KL(q(y|x) || uniform). With
+        ``likely_classes`` k (0 < k < n_classes), an unlabelled image's ELBO is summed
+        over its k most likely classes only, weighted by q(y|x) renormalised over them;
+        a labelled image's is its class's (the decoder runs k times per image, not
+        n_classes times).
         """
         x = ops.convert_to_tensor(x_input)
         logits = ops.cast(self.classifier(x, training=training), "float32")
         proba = ops.softmax(logits)
-        nll, kl = self._every_class(x, training)
-        if y is None:
-            weights, labelled = proba, ops.zeros_like(logits[:, 0])
+        labelled = (ops.zeros_like(logits[:, 0]) if y is None else ops.cast(y >= 0, "float32"))
+        k = int(likely_classes)
+        if 0 < k < self.n_classes:
+            onehot = (ops.zeros_like(logits) if y is None
+                      else ops.one_hot(ops.maximum(y, 0), self.n_classes) * labelled[:, None])
+            # a labelled image's class first; the rest by q(y|x), which sums to 1 < 1e4
+            classes = ops.top_k(ops.stop_gradient(proba) + 1e4 * onehot, k)[1]
+            nll, kl = self._class_terms(x, classes, training)
+            chosen = ops.take_along_axis(proba, classes, axis=1)
+            weights = (labelled[:, None] * ops.one_hot(ops.zeros_like(classes[:, 0]), k)
+                       + (1.0 - labelled[:, None]) * chosen / ops.sum(chosen, axis=1, keepdims=True))
         else:
-            labelled = ops.cast(y >= 0, "float32")
-            onehot = ops.one_hot(ops.maximum(y, 0), self.n_classes)
-            weights = labelled[:, None] * onehot + (1.0 - labelled[:, None]) * proba
+            nll, kl = self._every_class(x, training)
+            if y is None:
+                weights = proba
+            else:
+                onehot = ops.one_hot(ops.maximum(y, 0), self.n_classes)
+                weights = labelled[:, None] * onehot + (1.0 - labelled[:, None]) * proba
         kl_y = ops.sum(proba * ops.log_softmax(logits), axis=-1) + math.log(self.n_classes)
         return (ops.sum(weights * nll, axis=-1),
                 ops.sum(weights * kl, axis=-1) + (1.0 - labelled) * kl_y, logits)
@@ -239,6 +332,18 @@ class SemiSupervisedVAE(BaseVAE):
                  else ops.full((self.n_classes,), 1.0 / self.n_classes))
         return ops.sum(mean * (ops.log(mean + 1e-8) - ops.log(prior)))
 
+    def _pseudo_label_loss(self, x, logits, y):
+        """Cross-entropy of q(y | strongly augmented x) against the most likely class of
+        q(y|x), over the batch's unlabelled images where q(y|x) >= ``threshold``."""
+        proba = ops.stop_gradient(ops.softmax(logits))
+        confident = ops.cast(ops.logical_and(ops.max(proba, axis=-1) >= self.threshold, y < 0),
+                             "float32")
+        strong = ops.cast(self.classifier(self.strong(x, training=True), training=True), "float32")
+        ce = ops.sparse_categorical_crossentropy(ops.argmax(proba, axis=-1), strong,
+                                                 from_logits=True)
+        # FixMatch's mean over all unlabelled images: the term grows as confidence spreads
+        return ops.sum(confident * ce) / ops.maximum(ops.sum(ops.cast(y < 0, "float32")), 1.0)
+
     @staticmethod
     def _unpack_labels(data):
         if isinstance(data, (tuple, list)) and len(data) > 1 and data[1] is not None:
@@ -253,7 +358,8 @@ class SemiSupervisedVAE(BaseVAE):
         if y is None:
             y = -ops.ones((ops.shape(x)[0],), "int32")
         with tf.GradientTape() as tape:
-            nll, kl, logits = self.labelled_losses(x, training=True, y=y)
+            nll, kl, logits = self.labelled_losses(x, training=True, y=y,
+                                                   likely_classes=self.likely_classes)
             elbo_loss = ops.mean(nll + self.kl_weight * kl)
             classification = self._classification_loss(logits, y)
             loss = elbo_loss + self.alpha * classification
@@ -265,6 +371,8 @@ class SemiSupervisedVAE(BaseVAE):
                 agreement = ops.sum(target * (ops.log(target + 1e-8) - ops.log_softmax(shifted)),
                                     axis=-1)
                 loss = loss + self.consistency * ops.mean(agreement)
+            if self.pseudo_labels:
+                loss = loss + self.pseudo_labels * self._pseudo_label_loss(x, logits, y)
             if self.balance:
                 loss = loss + self.balance * self._balance_loss(logits, y)
             scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
@@ -358,6 +466,8 @@ class SemiSupervisedVAE(BaseVAE):
             "filters": self.filters,
             "hidden_units": self.hidden_units, "classifier_units": self.classifier_units,
             "alpha": self.alpha, "consistency": self.consistency, "shift": self.shift,
+            "pseudo_labels": self.pseudo_labels, "threshold": self.threshold,
+            "cutout": self.cutout, "likely_classes": self.likely_classes,
             "balance": self.balance, "class_prior": self.class_prior,
             "class_names": self.class_names,
         }
