@@ -178,9 +178,9 @@ class SemiSupervisedVAE(BaseVAE):
         threshold: float. The confidence from which an image is its own label.
         cutout: float. The strong augmentation's grey square, a fraction of the side.
         likely_classes: int. Training sums an unlabelled image's ELBO over its this many
-            most likely classes only (0: over all, M2's sum; ``labelled_losses``). Digits,
-            with the pseudo-label term: 2 classes, 95.8 % in 88 s a training; all 10,
-            95.8 % in 114 s.
+            most likely classes only (0: over all, M2's sum; ``labelled_losses``). Digits
+            with the pseudo-label term, seeds 0 and 1: 2 classes, 96.9 / 95.1 % in 88 s a
+            training; all 10, 96.9 / 95.2 % in 112-122 s.
         balance: float. Weight of KL(mean q(y|x) over a batch's unlabelled images || the
             class prior): it stops the classifier from settling on a split that puts most
             images in one class (benchmarks/label.py, 5 seeds: faces, 4 labels, 78.9 +- 11.9 %
