@@ -304,12 +304,10 @@ def _windows(pixels, stride, tile, margin):
             yield pixels[np.ix_(rows, cols)], (h, w), margin, (top, left)
 
 
-def _latent_origin(top, left, crop):
+def _latent_origin(model, top, left, crop):
     """The first latent cell of a window that starts ``crop`` pixels above and left of
     (top, left): tiles and whole images draw the same posterior noise at each place."""
-    from vae_apps.models.fully_conv import LATENT_STRIDE
-
-    return (top - crop) // LATENT_STRIDE, (left - crop) // LATENT_STRIDE
+    return (top - crop) // model.latent_stride, (left - crop) // model.latent_stride
 
 
 def _tiled(model, pixels, tile, margin, noise_level):
@@ -317,7 +315,7 @@ def _tiled(model, pixels, tile, margin, noise_level):
     for window, (h, w), crop, (top, left) in _windows(pixels, model.stride, tile, margin):
         batch = window[None] if noise_level is None else model.with_noise_level(window[None],
                                                                                  noise_level)
-        result = model.denoise_padded(batch, _latent_origin(top, left, crop))[0]
+        result = model.denoise_padded(batch, _latent_origin(model, top, left, crop))[0]
         out[top:top + h, left:left + w] = result[crop:crop + h, crop:crop + w]
     return np.clip(out, 0.0, 1.0, out=out)
 
@@ -449,7 +447,7 @@ def _sampled(model, pixels, samples, seed, keep, tile, margin, level, channel_me
     kept = [np.empty(shape, "float32") for _ in range(keep)]
     for window, (h, w), crop, (top, left) in _windows(pixels, model.stride, tile, margin):
         batch = window[None] if level is None else model.with_noise_level(window[None], level)
-        origin = _latent_origin(top, left, crop)
+        origin = _latent_origin(model, top, left, crop)
         draws = np.stack([np.clip(model.sample_padded(batch, (seed, k), origin)[0], 0, 1)
                           for k in range(samples)])[:, crop:crop + h, crop:crop + w]
         if channel_mean:

@@ -122,6 +122,7 @@ class FullyConvVAE(BaseVAE):
     """
 
     stride = FULLY_CONV_STRIDE
+    latent_stride = LATENT_STRIDE
 
     def __init__(self, channels=1, filters=64, latent_channels=16, blocks=(2, 2), residual=True,
                  conditional=True, likelihood="gaussian", gaussian_sigma=0.01, learn_sigma=False,
