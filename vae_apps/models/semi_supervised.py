@@ -301,23 +301,20 @@ class SemiSupervisedVAE(BaseVAE):
         logits = ops.cast(self.classifier(x, training=training), "float32")
         proba = ops.softmax(logits)
         labelled = (ops.zeros_like(logits[:, 0]) if y is None else ops.cast(y >= 0, "float32"))
+        onehot = (ops.zeros_like(logits) if y is None
+                  else ops.one_hot(ops.maximum(y, 0), self.n_classes) * labelled[:, None])
+        unlabelled = (1.0 - labelled)[:, None]
         k = int(likely_classes)
         if 0 < k < self.n_classes:
-            onehot = (ops.zeros_like(logits) if y is None
-                      else ops.one_hot(ops.maximum(y, 0), self.n_classes) * labelled[:, None])
             # a labelled image's class first; the rest by q(y|x), which sums to 1 < 1e4
             classes = ops.top_k(ops.stop_gradient(proba) + 1e4 * onehot, k)[1]
             nll, kl = self._class_terms(x, classes, training)
             chosen = ops.take_along_axis(proba, classes, axis=1)
             weights = (labelled[:, None] * ops.one_hot(ops.zeros_like(classes[:, 0]), k)
-                       + (1.0 - labelled[:, None]) * chosen / ops.sum(chosen, axis=1, keepdims=True))
+                       + unlabelled * chosen / ops.sum(chosen, axis=1, keepdims=True))
         else:
             nll, kl = self._every_class(x, training)
-            if y is None:
-                weights = proba
-            else:
-                onehot = ops.one_hot(ops.maximum(y, 0), self.n_classes)
-                weights = labelled[:, None] * onehot + (1.0 - labelled[:, None]) * proba
+            weights = onehot + unlabelled * proba
         kl_y = ops.sum(proba * ops.log_softmax(logits), axis=-1) + math.log(self.n_classes)
         return (ops.sum(weights * nll, axis=-1),
                 ops.sum(weights * kl, axis=-1) + (1.0 - labelled) * kl_y, logits)
