@@ -636,7 +636,9 @@ def train_patch_denoiser(images, noise, *, channels=None,
     result = fit_keeping_best(model, train_ds.repeat(), val_ds.batch(batch_size), epochs=epochs,
                               out=out, overwrite=overwrite, logdir=logdir, resume_dir=resume_dir,
                               verbose=verbose, callbacks=callbacks, steps_per_epoch=steps_per_epoch)
-    choose_decode_draws(result.model, val_ds.batch(batch_size))
+    # Batches of 64 whatever the training's: per call overhead made this 7 s of a 1-epoch
+    # README training at --batch-size 8.
+    choose_decode_draws(result.model, val_ds.batch(64))
     if result.model.noise_level_input:
         calibrate_noise_level(result.model, images, noise, seed=seed)
     try:
