@@ -71,11 +71,10 @@ def presets(photos):
     import numpy as np
     from scipy.optimize import nnls
 
-    from vae_apps.denoising.full_resolution import denoise_with_samples, uncertainty_terms
     from vae_apps.denoising.noise import parse_noise
     from vae_apps.denoising.presets import PHOTO, load_preset
     from vae_apps.pipelines import patch_training_images
-    from vae_apps.training import _calibration_crops
+    from vae_apps.training import uncertainty_fit_data
 
     photo = load_preset(PHOTO, precision="float32")
     settings = {"grey": (1, "bundled-photos", ("gaussian:0-0.2", "gaussian:0.1")),
@@ -83,22 +82,13 @@ def presets(photos):
                            ("photo", "gaussian:0.1", "poisson:0.01+gaussian:0.02", "poisson:0.0333"))}
     for kind, (channels, spec, noises) in settings.items():
         images = patch_training_images(spec, channels)
-        crops = [p for _, _, p in _calibration_crops(images, channels, 160, 2,
-                                                      np.random.default_rng([0, 78]))]
-        for spec_ in noises:
-            noise, terms, errors = parse_noise(spec_), [], []
-            for index, pixels in enumerate(crops):
-                noisy = noise.apply(pixels[None], seed=index)[0]
-                noisy = np.round(np.clip(noisy, 0, 1) * 255) / np.float32(255)
-                result = denoise_with_samples(photo, noisy, samples=8, seed=0)
-                terms.append(np.stack([t.ravel() for t in uncertainty_terms(
-                    noisy, result.mean, result.posterior_std)], axis=1))
-                errors.append(np.square(result.mean - pixels).ravel())
-            terms, errors = np.concatenate(terms).astype("float64"), np.concatenate(errors)
+        for noise in noises:
+            # calibrate_uncertainty's data and least squares, without its coverage factor
+            terms, errors = uncertainty_fit_data(photo, images, parse_noise(noise), channels)
             every = max(1, len(errors) // 200_000)
             weights, _ = nnls(terms[::every], errors[::every])
             ratio = np.sqrt(errors) / (np.sqrt(terms @ weights) + 1e-12)
-            print(f"preset {kind}, {spec_}: within 2 std at factor 1 {100 * np.mean(ratio <= 2):.1f} %;"
+            print(f"preset {kind}, {noise}: within 2 std at factor 1 {100 * np.mean(ratio <= 2):.1f} %;"
                   f" the factor for 95 %: {np.quantile(ratio, 0.95) / 2:.2f}", flush=True)
 
 

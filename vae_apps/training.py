@@ -793,12 +793,44 @@ def calibrate_uncertainty(denoiser, images, noise, *, model=None, crop=160, crop
     """
     from scipy.optimize import nnls
 
+    target = denoiser if model is None else model
+    terms, errors = uncertainty_fit_data(denoiser, images, noise, target.channels, crop=crop,
+                                         crops_per_image=crops_per_image, samples=samples,
+                                         seed=seed)
+    every = max(1, len(errors) // 200_000)  # the least squares on at most ~200,000 pixels
+    weights, _ = nnls(terms[::every], errors[::every])
+    if noise is not None:
+        predicted = np.sqrt(terms @ weights) + 1e-12
+        scale = np.quantile(np.sqrt(errors) / predicted, coverage) / 2.0
+        weights = weights * scale ** 2
+    target.uncertainty_weights = tuple(float(w) for w in weights)
+    return target.uncertainty_weights
+
+
+def uncertainty_fit_data(denoiser, images, noise, channels, *, crop=160, crops_per_image=2,
+                         samples=8, seed=0):
+    """What ``calibrate_uncertainty`` fits: per pixel of crops of ``images``, the three
+    ``uncertainty_terms`` and the squared error of the denoised mean (against the clean
+    crop; without clean images, ``noise`` None, Stein's unbiased estimate of it).
+
+    Args:
+        denoiser: FullyConvVAE or PhotoDenoiser. What ``denoise_with_samples`` runs.
+        images: list. Image files or H x W x C arrays.
+        noise: Noise or None. Added to the crops; None: the images are noisy already.
+        channels: int. The channels the crops are read with.
+        crop, crops_per_image, samples, seed: as ``calibrate_uncertainty``.
+
+    Returns:
+        (terms, float64 (pixels, 3); squared errors (pixels,)).
+
+    Examples:
+    >>> terms, errors = uncertainty_fit_data(photo, files, parse_noise("photo"), 3)
+    """
     from vae_apps.denoising.full_resolution import denoise_with_samples, uncertainty_terms
     from vae_apps.loading import with_precision
 
-    target = denoiser if model is None else model
     crops = [pixels for _, _, pixels in _calibration_crops(
-        images, target.channels, crop, crops_per_image, np.random.default_rng([seed, 78]))]
+        images, channels, crop, crops_per_image, np.random.default_rng([seed, 78]))]
     if not crops:
         raise UserError("too few readable images to calibrate the uncertainty on")
     if noise is None:
@@ -826,15 +858,7 @@ def calibrate_uncertainty(denoiser, images, noise, *, model=None, crop=160, crop
                            + 2 * variance * derivative).ravel())
         else:
             errors.append(np.square(result.mean - pixels).ravel())
-    terms, errors = np.concatenate(terms).astype("float64"), np.concatenate(errors)
-    every = max(1, len(errors) // 200_000)  # the least squares on at most ~200,000 pixels
-    weights, _ = nnls(terms[::every], errors[::every])
-    if noise is not None:
-        predicted = np.sqrt(terms @ weights) + 1e-12
-        scale = np.quantile(np.sqrt(errors) / predicted, coverage) / 2.0
-        weights = weights * scale ** 2
-    target.uncertainty_weights = tuple(float(w) for w in weights)
-    return target.uncertainty_weights
+    return np.concatenate(terms).astype("float64"), np.concatenate(errors)
 
 
 def _calibration_crops(images, channels, crop, crops_per_image, rng, multiple=1):
