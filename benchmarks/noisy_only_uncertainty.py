@@ -38,6 +38,7 @@ def microscopy(work):
     from vae_apps.io.images import read_image
     from vae_apps.io.photos import bundled_photo
     from vae_apps.loading import load_vae
+    from vae_apps.training import uncertainty_fit_data
 
     clean = bundled_photo("cell")
     for case, (gain, floor) in CASES.items():
@@ -47,20 +48,18 @@ def microscopy(work):
             continue
         model = load_vae(folder / "noisy_only.keras", compile=False, precision="float32")
         noisy = read_image(folder / "noisy" / "cell.png")[0]
+        # Stein's estimate as the calibration computes it, on the whole image
+        _, sure = uncertainty_fit_data(model, [noisy], None, noisy.shape[-1],
+                                       crop=max(noisy.shape), crops_per_image=1, samples=16)
         slope, read_floor = noise_variance_function([noisy])
         result = denoise_with_samples(model, noisy, samples=16, seed=0)
-        nudge = np.random.default_rng(0).choice(np.float32([-1e-3, 1e-3]), size=noisy.shape)
-        derivative = (denoise_with_samples(model, noisy + nudge, samples=16, seed=0).mean
-                      - result.mean) / nudge
-        variance = slope * result.mean + read_floor
-        sure = np.mean(np.square(result.mean - noisy) - variance + 2 * variance * derivative)
         error = np.abs(result.mean - clean)
         true_variance = float(np.mean(gain * clean + floor))
-        print(f"{case}: noise variance read {variance.mean():.3g} (true {true_variance:.3g}); "
-              f"mean squared error by Stein's estimate {sure:.3g}, true {np.mean(error ** 2):.3g} "
+        print(f"{case}: noise variance read {np.mean(slope * result.mean + read_floor):.3g} "
+              f"(true {true_variance:.3g}); mean squared error by Stein's estimate "
+              f"{sure.mean():.3g}, true {np.mean(error ** 2):.3g} "
               f"({100 * np.mean(error ** 2) / true_variance:.1f} % of the noise variance)")
-        weights = model.uncertainty_weights
-        std = predictive_std(noisy, result.mean, result.posterior_std, weights)
+        std = predictive_std(noisy, result.mean, result.posterior_std, model.uncertainty_weights)
         shares = [f"{f:.1f}: {100 * np.mean(error <= 2 * f * std):.1f} %" for f in FACTORS]
         print(f"{case}: within 2 std x factor: " + ", ".join(shares)
               + f"; the factor for 95 %: {np.quantile(error / (std + 1e-12), 0.95) / 2:.2f}",
@@ -69,12 +68,11 @@ def microscopy(work):
 
 def presets(photos):
     import numpy as np
-    from scipy.optimize import nnls
 
     from vae_apps.denoising.noise import parse_noise
     from vae_apps.denoising.presets import PHOTO, load_preset
     from vae_apps.pipelines import patch_training_images
-    from vae_apps.training import uncertainty_fit_data
+    from vae_apps.training import fit_uncertainty_weights, uncertainty_fit_data
 
     photo = load_preset(PHOTO, precision="float32")
     settings = {"grey": (1, "bundled-photos", ("gaussian:0-0.2", "gaussian:0.1")),
@@ -85,9 +83,7 @@ def presets(photos):
         for noise in noises:
             # calibrate_uncertainty's data and least squares, without its coverage factor
             terms, errors = uncertainty_fit_data(photo, images, parse_noise(noise), channels)
-            every = max(1, len(errors) // 200_000)
-            weights, _ = nnls(terms[::every], errors[::every])
-            ratio = np.sqrt(errors) / (np.sqrt(terms @ weights) + 1e-12)
+            ratio = np.sqrt(errors) / (np.sqrt(terms @ fit_uncertainty_weights(terms, errors)) + 1e-12)
             print(f"preset {kind}, {noise}: within 2 std at factor 1 {100 * np.mean(ratio <= 2):.1f} %;"
                   f" the factor for 95 %: {np.quantile(ratio, 0.95) / 2:.2f}", flush=True)
 

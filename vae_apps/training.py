@@ -791,20 +791,31 @@ def calibrate_uncertainty(denoiser, images, noise, *, model=None, crop=160, crop
     >>> weights = calibrate_uncertainty(model, photos, parse_noise("photo"))
     >>> weights = calibrate_uncertainty(model, noisy_files, None)   # noisy-only
     """
-    from scipy.optimize import nnls
-
     target = denoiser if model is None else model
     terms, errors = uncertainty_fit_data(denoiser, images, noise, target.channels, crop=crop,
                                          crops_per_image=crops_per_image, samples=samples,
                                          seed=seed)
-    every = max(1, len(errors) // 200_000)  # the least squares on at most ~200,000 pixels
-    weights, _ = nnls(terms[::every], errors[::every])
+    weights = fit_uncertainty_weights(terms, errors)
     if noise is not None:
         predicted = np.sqrt(terms @ weights) + 1e-12
         scale = np.quantile(np.sqrt(errors) / predicted, coverage) / 2.0
         weights = weights * scale ** 2
     target.uncertainty_weights = tuple(float(w) for w in weights)
     return target.uncertainty_weights
+
+
+def fit_uncertainty_weights(terms, errors):
+    """The non-negative least-squares weights of the three ``uncertainty_terms`` on the
+    squared ``errors`` (``uncertainty_fit_data``), on at most ~200,000 of the pixels;
+    no coverage factor.
+
+    Examples:
+    >>> weights = fit_uncertainty_weights(*uncertainty_fit_data(photo, files, noise, 3))
+    """
+    from scipy.optimize import nnls
+
+    every = max(1, len(errors) // 200_000)
+    return nnls(terms[::every], errors[::every])[0]
 
 
 def uncertainty_fit_data(denoiser, images, noise, channels, *, crop=160, crops_per_image=2,
