@@ -205,8 +205,8 @@ def run_case(kind, images, case, args, work):
     model_file = folder.parent / "noisy_only.keras"
     minutes = train(str(folder), model_file, channels, args, noisy_only=True)
     # Loaded as `vae-apps denoise --model` loads it (the machine's fastest precision:
-    # bfloat16 here): float32 ran 0.38-0.42 MP/s on cell, bfloat16 0.74, PSNR within
-    # 0.03 dB (benchmarks/noisy_only_speed.py: 5 alternating runs, medians).
+    # bfloat16 here): float32 ran 0.54-0.56 MP/s on cell, bfloat16 0.98, PSNR within
+    # 0.03 dB (benchmarks/noisy_only_speed.py: 5 alternating runs, medians, 768-pixel tiles).
     model = load_for_inference(model_file)
     denoise_full_resolution(model, next(iter(noisy.values())))  # traces once, untimed
     results[NOISY_ONLY] = score(images, *timed(lambda x: denoise_full_resolution(model, x), noisy))
