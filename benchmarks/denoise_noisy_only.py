@@ -6,8 +6,10 @@
         [--n2v-python N2V_VENV/bin/python]
 
 Sets: the held-out photos of benchmarks/denoise_photos.py (colour: the eight colour
-ones; grey: all ten as grey) and scikit-image's bundled microscopy image ``cell``
-(grey). Cases, with noise the presets are not trained for: strong Poisson (a peak of
+ones; grey: all ten as grey), scikit-image's bundled microscopy image ``cell`` (grey)
+and ``folder20``: 20 colour photos of PHOTOS/train at their own sizes (the presets'
+training photos, so no upper-bound row there: it times noisy-only training on a
+folder of about 20 photos). Cases, with noise the presets are not trained for: strong Poisson (a peak of
 30 photons, ``poisson:0.0333``) and Poisson-Gaussian (``poisson:0.01+gaussian:0.02``);
 one fixed seed per image. The noisy images are written as 8-bit PNGs to a folder, as
 a user would have them.
@@ -46,6 +48,12 @@ CASES = {
     "poisson-gaussian": "poisson:0.01+gaussian:0.02",
 }
 MICROSCOPY = ("cell",)
+# A folder of about 20 photos at their own sizes (0.07-1.4 MP): the colour training photos of
+# scripts/fetch_photos.sh up to 1282 pixels wide (the four wallpapers of 8-24 MP left out).
+# The noisy-only model sees only their noisy versions; it times training on such a folder.
+FOLDER20 = ("aero1", "aero3", "aloeL", "aloeR", "apple", "blox", "butterfly", "chicky_512",
+            "ela_modified", "ela_original", "home", "left", "leuvenB", "messi5", "orange",
+            "pca_test1", "right", "rubberwhale1", "rubberwhale2", "stuff")
 NOISY_ONLY = "vae_apps noisy-only (trained on the noisy folder)"
 N2V = "Noise2Void (CAREamics defaults, trained on the noisy folder)"
 UPPER_BOUND = "vae_apps trained on clean photos, same noise (upper bound)"
@@ -55,10 +63,14 @@ SAMPLES = 16
 def image_sets(photos_dir, names):
     from denoise_photos import held_out_photos
 
+    from vae_apps.io.images import read_image
     from vae_apps.io.photos import bundled_photo
 
     sets = held_out_photos(photos_dir)
     sets["microscopy"] = {name: bundled_photo(name) for name in MICROSCOPY}
+    if "folder20" in names:
+        sets["folder20"] = {name: read_image(next(Path(photos_dir, "train").glob(name + ".*")))[0]
+                            for name in FOLDER20}
     return {name: sets[name] for name in names}
 
 
@@ -214,7 +226,7 @@ def run_case(kind, images, case, args, work):
     coverage, rate = within_two_std(model, images, noisy)
     results[NOISY_ONLY]["within_2_std"] = coverage
     results[NOISY_ONLY][f"mp_per_s_{SAMPLES}_samples"] = rate
-    if "upper-bound" not in args.skip:
+    if "upper-bound" not in args.skip and kind != "folder20":  # folder20: training photos
         bound_file = folder.parent / "clean_trained.keras"
         minutes = train("bundled-photos+" + str(Path(args.photos, "train")), bound_file, channels,
                         args, noisy_only=False, noise=spec)
@@ -262,7 +274,8 @@ def main():
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--epochs", type=int, default=30, help="vae-apps train's default")
     parser.add_argument("--patches-per-image", type=int,
-                        help="default: vae-apps train's (256, more for a folder of 1-3 images)")
+                        help="default: vae-apps train's (256; more for a folder of 1-3 "
+                        "images, fewer for more than 8)")
     parser.add_argument("--skip", default="", help="comma list: bm3d, upper-bound")
     parser.add_argument("--work", help="keep the noisy folders and models here")
     parser.add_argument("--n2v-python", help="the python of a virtual environment with "

@@ -505,16 +505,28 @@ PATCH_DEFAULTS = dict(patch_size=64, patches_per_image=256, batch_size=32, epoch
 # crops per image. A noisy-only model of one microscopy image (Poisson-Gaussian) reached
 # 28.7 dB after 12 epochs of 4 updates and 37.9 dB after 12 epochs of 32 (NL-means: 39.6).
 MIN_STEPS_PER_EPOCH = 32
+# The most updates an epoch of noisy-only training has by default, so that its 30 epochs
+# take minutes whatever the folder: 256 crops of each of 20 photos made 160 updates an
+# epoch, about 40 minutes on 2 cores (0.5 s an update); 64 make 1,920 updates in all
+# (benchmarks/denoise_noisy_only.py --sets folder20). Its models learn from the noisy
+# images' own pixel pairs, not from a clean set to be learnt whole.
+NOISY_ONLY_MAX_STEPS_PER_EPOCH = 64
 
 
-def default_patches_per_image(image_count, batch_size):
-    """256 crops per image, or enough that an epoch has ``MIN_STEPS_PER_EPOCH`` updates.
+def default_patches_per_image(image_count, batch_size, noisy_only=False):
+    """256 crops per image, or enough that an epoch has ``MIN_STEPS_PER_EPOCH`` updates;
+    for noisy-only training at most enough for ``NOISY_ONLY_MAX_STEPS_PER_EPOCH``.
 
     Examples:
     >>> default_patches_per_image(20, 32), default_patches_per_image(1, 32)
     (256, 1024)
+    >>> default_patches_per_image(20, 32, noisy_only=True)
+    103
     """
-    return max(PATCH_DEFAULTS["patches_per_image"], -(-MIN_STEPS_PER_EPOCH * batch_size // image_count))
+    patches = max(PATCH_DEFAULTS["patches_per_image"], -(-MIN_STEPS_PER_EPOCH * batch_size // image_count))
+    if noisy_only:
+        patches = min(patches, -(-NOISY_ONLY_MAX_STEPS_PER_EPOCH * batch_size // image_count))
+    return patches
 
 
 def train_patch_denoiser(images, noise, *, channels=None,
@@ -592,7 +604,7 @@ def train_patch_denoiser(images, noise, *, channels=None,
     if model.noise_level_input and noisy_only:
         raise UserError("a noisy-only model is blind: it cannot take a noise level")
     if patches_per_image is None:
-        patches_per_image = default_patches_per_image(len(images), batch_size)
+        patches_per_image = default_patches_per_image(len(images), batch_size, noisy_only)
     steps_per_epoch = len(images) * patches_per_image // batch_size
     if steps_per_epoch < 1:
         raise UserError(f"{len(images)} images x {patches_per_image} patches per image make less "
