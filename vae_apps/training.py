@@ -521,11 +521,12 @@ def default_patches_per_image(image_count, batch_size, noisy_only=False):
     >>> default_patches_per_image(20, 32), default_patches_per_image(1, 32)
     (256, 1024)
     >>> default_patches_per_image(20, 32, noisy_only=True)
-    103
+    102
     """
     patches = max(PATCH_DEFAULTS["patches_per_image"], -(-MIN_STEPS_PER_EPOCH * batch_size // image_count))
     if noisy_only:
-        patches = min(patches, -(-NOISY_ONLY_MAX_STEPS_PER_EPOCH * batch_size // image_count))
+        # At least one crop of every image an epoch, even beyond 2,048 images.
+        patches = min(patches, max(1, NOISY_ONLY_MAX_STEPS_PER_EPOCH * batch_size // image_count))
     return patches
 
 
