@@ -7,7 +7,8 @@ For each microscopy case ``denoise_noisy_only.py`` trained in WORK: its noisy ``
 image denoised by the benchmark's non-local means (blind sigma, Anscombe-stabilised for
 Poisson noise), by the noisy-only model loaded in float32 and by the same model loaded
 as ``vae-apps denoise --model`` loads it (``load_for_inference``, the machine's fastest
-precision), one after the other, ``--repeats`` times (this machine's speed drifts
+precision), and by the latter with ``--samples 16`` (the mean of 16 posterior draws and
+the uncertainty map), one after the other, ``--repeats`` times (this machine's speed drifts
 between levels); prints the median megapixels per second of each, the ratio to
 non-local means and the PSNR of each model.
 """
@@ -23,12 +24,13 @@ import common  # noqa: E402,F401  (quiet TensorFlow)
 from denoise_noisy_only import classical  # noqa: E402
 
 GAINS = {"poisson_30": 0.0333, "poisson-gaussian": None}  # Anscombe for Poisson alone, as there
+SAMPLES = 16  # vae-apps denoise --samples: the mean of K posterior draws
 
 
 def main():
     import numpy as np
 
-    from vae_apps.denoising.full_resolution import denoise_full_resolution
+    from vae_apps.denoising.full_resolution import denoise_full_resolution, denoise_with_samples
     from vae_apps.denoising.quality import psnr_ssim
     from vae_apps.io.images import read_image
     from vae_apps.io.photos import bundled_photo
@@ -50,6 +52,10 @@ def main():
             runs[name] = (lambda x, m=model: denoise_full_resolution(m, x))
             psnr = psnr_ssim(clean, runs[name](noisy))[0]  # traces once, untimed
             print(f"{case}: {name} ({model.dtype_policy.name}) PSNR {psnr:.2f} dB")
+        name = f"as the CLI loads it, --samples {SAMPLES}"
+        runs[name] = (lambda x, m=model: denoise_with_samples(m, x, samples=SAMPLES, seed=0).mean)
+        psnr = psnr_ssim(clean, runs[name](noisy))[0]
+        print(f"{case}: {name} PSNR {psnr:.2f} dB")
         seconds = {name: [] for name in runs}
         for _ in range(args.repeats):
             for name, run in runs.items():
