@@ -9,10 +9,10 @@ Sets: the held-out photos of benchmarks/denoise_photos.py (colour: the eight col
 ones; grey: all ten as grey), scikit-image's bundled microscopy image ``cell`` (grey)
 and ``folder20``: 20 colour photos of PHOTOS/train at their own sizes (the presets'
 training photos, so no upper-bound row there: it times noisy-only training on a
-folder of about 20 photos). Cases, with noise the presets are not trained for: strong Poisson (a peak of
-30 photons, ``poisson:0.0333``) and Poisson-Gaussian (``poisson:0.01+gaussian:0.02``);
-one fixed seed per image. The noisy images are written as 8-bit PNGs to a folder, as
-a user would have them.
+folder of about 20 photos). Cases, with noise the presets are not trained for:
+strong Poisson (a peak of 30 photons, ``poisson:0.0333``) and Poisson-Gaussian
+(``poisson:0.01+gaussian:0.02``); one fixed seed per image. The noisy images are
+written as 8-bit PNGs to a folder, as a user would have them.
 
 Rows, in one run: the noisy input; scikit-image non-local means and BM3D (``bm3d``)
 with a blind sigma (``skimage.restoration.estimate_sigma``), on the Anscombe-

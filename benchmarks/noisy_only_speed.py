@@ -52,8 +52,8 @@ def main():
             runs[name] = (lambda x, m=model: denoise_full_resolution(m, x))
             psnr = psnr_ssim(clean, runs[name](noisy))[0]  # traces once, untimed
             print(f"{case}: {name} ({model.dtype_policy.name}) PSNR {psnr:.2f} dB")
-        name = f"as the CLI loads it, --samples {SAMPLES}"
-        runs[name] = (lambda x, m=model: denoise_with_samples(m, x, samples=SAMPLES, seed=0).mean)
+        name, as_cli = f"as the CLI loads it, --samples {SAMPLES}", model  # the loop's last model
+        runs[name] = (lambda x: denoise_with_samples(as_cli, x, samples=SAMPLES, seed=0).mean)
         psnr = psnr_ssim(clean, runs[name](noisy))[0]
         print(f"{case}: {name} PSNR {psnr:.2f} dB")
         seconds = {name: [] for name in runs}
