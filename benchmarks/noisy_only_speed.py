@@ -21,9 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402,F401  (quiet TensorFlow)
-from denoise_noisy_only import classical  # noqa: E402
+from denoise_noisy_only import ANSCOMBE_GAINS, CASES, classical  # noqa: E402
 
-GAINS = {"poisson_30": 0.0333, "poisson-gaussian": None}  # Anscombe for Poisson alone, as there
 SAMPLES = 16  # vae-apps denoise --samples: the mean of K posterior draws
 
 
@@ -41,18 +40,19 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     clean = bundled_photo("cell")
-    for case, gain in GAINS.items():
-        folder = Path(args.work, "microscopy", case)
+    for case in CASES:
+        folder = Path(args.work, "microscopy", case.replace(" ", "_"))
         noisy = read_image(folder / "noisy" / "cell.png")[0]
         megapixels = noisy.shape[0] * noisy.shape[1] / 1e6
-        runs = {"non-local means": classical(False, gain, False)["non-local means, blind sigma"]}
+        runs = {"non-local means": classical(False, ANSCOMBE_GAINS.get(case), False)[
+            "non-local means, blind sigma"]}
+        as_cli = load_for_inference(folder / "noisy_only.keras")
         for name, model in (("noisy-only, float32", load_vae(folder / "noisy_only.keras")),
-                            ("noisy-only, as the CLI loads it",
-                             load_for_inference(folder / "noisy_only.keras"))):
+                            ("noisy-only, as the CLI loads it", as_cli)):
             runs[name] = (lambda x, m=model: denoise_full_resolution(m, x))
             psnr = psnr_ssim(clean, runs[name](noisy))[0]  # traces once, untimed
             print(f"{case}: {name} ({model.dtype_policy.name}) PSNR {psnr:.2f} dB")
-        name, as_cli = f"as the CLI loads it, --samples {SAMPLES}", model  # the loop's last model
+        name = f"as the CLI loads it, --samples {SAMPLES}"
         runs[name] = (lambda x: denoise_with_samples(as_cli, x, samples=SAMPLES, seed=0).mean)
         psnr = psnr_ssim(clean, runs[name](noisy))[0]
         print(f"{case}: {name} PSNR {psnr:.2f} dB")
