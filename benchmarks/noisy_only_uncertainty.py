@@ -1,10 +1,10 @@
 """How well the noisy-only models' uncertainty maps are calibrated without clean images.
 
     python benchmarks/denoise_noisy_only.py --sets microscopy,colour ... --work WORK   # first
-    python benchmarks/noisy_only_uncertainty.py --work WORK --photos PHOTOS
+    python benchmarks/noisy_only_uncertainty.py --work WORK [WORK2 ...] --photos PHOTOS
 
-For each noisy-only model that ``denoise_noisy_only.py`` trained in WORK (any of its sets
-and cases), loaded as ``vae-apps denoise --model`` loads it, against the clean images:
+For each noisy-only model that ``denoise_noisy_only.py`` trained in the WORK folders (any
+of its sets and cases), loaded as ``vae-apps denoise --model`` loads it, against the clean images:
 
 * the share of pixels whose error lies within 2 predicted standard deviations (16
   posterior draws, as ``denoise_noisy_only.py`` measures it) with the weights the model
@@ -16,7 +16,8 @@ and cases), loaded as ``vae-apps denoise --model`` loads it, against the clean i
   the true one.
 
 Calibration comes after training and depends only on the trained model and the noisy
-images, so refitting a saved model gives the weights a new training run would give.
+images, so refitting a saved model gives the weights a new training run would give. The
+table is kept in benchmarks/results/denoise_noisy_only.json (``uncertainty``).
 """
 
 import argparse
@@ -68,23 +69,27 @@ def estimate_against_truth(model, images, noisy, crop=320, seed=0):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--work", required=True, help="denoise_noisy_only.py's --work folder")
+    parser.add_argument("--work", required=True, nargs="+",
+                        help="denoise_noisy_only.py's --work folders")
     parser.add_argument("--photos", required=True, help="scripts/fetch_photos.sh's folder")
     args = parser.parse_args()
 
     import numpy as np
-    from denoise_noisy_only import SAMPLES, image_sets
+    from common import report_table
+    from denoise_noisy_only import CASES, SAMPLES, image_sets
 
     from vae_apps.io.images import read_image
     from vae_apps.loading import load_for_inference
     from vae_apps.training import calibrate_uncertainty, fit_uncertainty_weights
 
-    found = sorted(Path(args.work).glob("*/*/noisy_only.keras"))
+    found = sorted(path for work in args.work for path in Path(work).glob("*/*/noisy_only.keras"))
     if not found:
         sys.exit(f"{args.work}: no noisy-only model; run benchmarks/denoise_noisy_only.py first")
     sets = image_sets(args.photos, sorted({path.parent.parent.name for path in found}))
+    cases = {case.replace(" ", "_"): case for case in CASES}
+    rows = []
     for path in found:
-        kind, case = path.parent.parent.name, path.parent.name
+        kind, case = path.parent.parent.name, cases.get(path.parent.name, path.parent.name)
         images = sets[kind]
         files = [path.parent / "noisy" / f"{name}.png" for name in images]
         noisy = {name: read_image(file)[0] for name, file in zip(images, files)}
@@ -98,10 +103,12 @@ def main():
         refitted = calibrate_uncertainty(model, files, None)
         best = fit_uncertainty_weights(terms, np.square(errors))
         estimated, true = estimate_against_truth(model, images, noisy)
-        print(f"{kind} {case}: within 2 std — weights in the file {within(saved):.1f} %, "
-              f"refitted {within(refitted):.1f} %, fitted on the true errors {within(best):.1f} %; "
-              f"half-image mean squared error estimated {estimated:.3g}, true {true:.3g}",
-              flush=True)
+        rows.append([kind, case, f"{within(refitted):.1f}", f"{within(saved):.1f}",
+                     f"{within(best):.1f}", f"{estimated:.3g} / {true:.3g}"])
+        print(rows[-1], flush=True)
+    report_table("denoise_noisy_only", "uncertainty", rows, [
+        "set", "noise", "within 2 std %: neighbour estimate", "Stein's estimate (the file's weights)",
+        "weights fitted on the true errors", "half-image MSE estimated / true"])
 
 
 if __name__ == "__main__":
