@@ -762,7 +762,13 @@ def calibrate_noise_level(model, images, noise, *, crop=256, crops_per_image=4, 
     return model.noise_level_scale, model.noise_level_offset
 
 
-def calibrate_uncertainty(denoiser, images, noise, *, model=None, crop=160, crops_per_image=2,
+# Crops the uncertainty weights are fitted on, at least (a folder of one image: 16 crops of
+# it, not 2): on the one-image microscopy folder, 2 crops gave 91.4 / 97.7 % coverage, 16 gave
+# MEASURED (benchmarks/noisy_only_uncertainty.py).
+MIN_CALIBRATION_CROPS = 16
+
+
+def calibrate_uncertainty(denoiser, images, noise, *, model=None, crop=160, crops_per_image=None,
                           samples=8, seed=0, coverage=0.95):
     """Fit the weights of the predicted error variance (``predictive_std``) on crops of
     the training images and set them on the model (``uncertainty_weights``).
@@ -795,7 +801,8 @@ def calibrate_uncertainty(denoiser, images, noise, *, model=None, crop=160, crop
         model: FullyConvVAE or None. The model that gets the weights (default:
             ``denoiser`` itself; give it when ``denoiser`` is a ``PhotoDenoiser``).
         crop: int. Crop side; smaller images are used whole.
-        crops_per_image: int. Crops per image.
+        crops_per_image: int or None. Crops per image; None: 2, more for folders of
+            fewer than 8 images (``MIN_CALIBRATION_CROPS`` in all).
         samples: int. Posterior draws per crop.
         seed: int. Seeds the crops, the noise and the draws.
         coverage: float. The share of errors within 2 predicted standard deviations.
@@ -834,7 +841,7 @@ def fit_uncertainty_weights(terms, errors):
     return nnls(terms[::every], errors[::every])[0]
 
 
-def uncertainty_fit_data(denoiser, images, noise, channels, *, crop=160, crops_per_image=2,
+def uncertainty_fit_data(denoiser, images, noise, channels, *, crop=160, crops_per_image=None,
                          samples=8, seed=0):
     """What ``calibrate_uncertainty`` fits: per pixel of crops of ``images``, the three
     ``uncertainty_terms`` and the squared error of the denoised mean (against the clean
@@ -857,6 +864,8 @@ def uncertainty_fit_data(denoiser, images, noise, channels, *, crop=160, crops_p
     from vae_apps.denoising.full_resolution import denoise_with_samples, uncertainty_terms
     from vae_apps.loading import with_precision
 
+    if crops_per_image is None:
+        crops_per_image = max(2, -(-MIN_CALIBRATION_CROPS // max(1, len(images))))
     crops = [pixels for _, _, pixels in _calibration_crops(
         images, channels, crop if noise is not None else 2 * crop, crops_per_image,
         np.random.default_rng([seed, 78]))]
