@@ -790,8 +790,8 @@ def calibrate_uncertainty(denoiser, images, noise, *, model=None, crop=160, crop
     noise model needed, and unbiased where the noise is independent from pixel to
     pixel, so the least squares fit holds; single errors are unknown: no coverage
     factor. On the noisy-only models of benchmarks/denoise_noisy_only.py, 2 predicted
-    standard deviations then covered 95.4 / 95.3 % of the errors on ``cell`` (Poisson 30
-    / Poisson-Gaussian) and 85.5 / 92.6 % on the colour photos, where Stein's unbiased
+    standard deviations then covered 95.3 / 97.2 % of the errors on ``cell`` (Poisson 30
+    / Poisson-Gaussian) and 87.4 / 92.3 % on the colour photos, where Stein's unbiased
     risk estimate with a variance function read off the images gave 99.9 / 99.6 and
     57.0 / 50.6 % (``benchmarks/noisy_only_uncertainty.py``).
 
