@@ -69,10 +69,8 @@ def denoise_full_resolution(model, pixels, tile=TILE, margin=TILE_MARGIN, streng
     True
     """
     pixels = np.asarray(pixels, "float32")
-    chosen = _model_for(model, pixels, strength, noise_level)
+    chosen, levels = _model_and_levels(model, pixels, tile, margin, strength, noise_level)
     channels = pixels.shape[-1]
-    levels = _levels(chosen, pixels, tile, margin, strength, noise_level,
-                     shared=isinstance(model, PhotoDenoiser))
     if channels == chosen.channels:
         out = _tiled(chosen, pixels, tile, margin, levels[0])
     elif chosen.channels == 1:
@@ -271,6 +269,14 @@ def _model_for(model, pixels, strength, noise_level):
     return model
 
 
+def _model_and_levels(model, pixels, tile, margin, strength, noise_level):
+    """The fully convolutional model that denoises ``pixels`` and the levels it is given
+    (``_levels``; a photo preset's estimated levels go through ``estimated_level_share``)."""
+    chosen = _model_for(model, pixels, strength, noise_level)
+    return chosen, _levels(chosen, pixels, tile, margin, strength, noise_level,
+                           shared=isinstance(model, PhotoDenoiser))
+
+
 def _levels(model, pixels, tile, margin, strength, noise_level, shared=False):
     """The level ``model`` is given for each part of ``pixels`` it denoises: one per colour
     channel when a grey model denoises a colour image (each channel read on its own), else
@@ -443,9 +449,7 @@ def denoise_with_samples(model, pixels, samples=16, seed=0, keep=0, tile=TILE, m
     if int(samples) < 1:
         raise UserError(f"--samples must be at least 1, got {samples}")
     pixels = np.asarray(pixels, "float32")
-    chosen = _model_for(model, pixels, strength, noise_level)
-    levels = _levels(chosen, pixels, tile, margin, strength, noise_level,
-                     shared=isinstance(model, PhotoDenoiser))
+    chosen, levels = _model_and_levels(model, pixels, tile, margin, strength, noise_level)
     run = dict(samples=int(samples), seed=int(seed), keep=min(int(keep), int(samples)),
                tile=tile, margin=margin)
     channels = pixels.shape[-1]
