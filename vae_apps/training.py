@@ -875,7 +875,7 @@ def uncertainty_fit_data(denoiser, images, noise, channels, *, crop=160, crops_p
     if noise is None:
         from vae_apps.denoising.noisy_only import neighbour_triples, squared_error_estimate
 
-        # float32 as measured (docs/denoising.md); the half images are small
+        # float32, the precision the neighbour estimate's coverage was measured in
         denoiser = with_precision(denoiser, "float32")
     terms, errors = [], []
     for index, pixels in enumerate(crops):

@@ -31,11 +31,9 @@ def neighbour_pairs(patches, seed):
     Examples:
     >>> first, second = neighbour_pairs(noisy_patches, tf.constant([0, 1]))
     """
-    shape = tf.shape(patches)
-    n, h, w, c = shape[0], shape[1] // 2, shape[2] // 2, shape[3]
-    # (N, H/2, W/2, 4, C): the four pixels of each cell, in raster order.
-    cells = tf.reshape(patches, [n, h, 2, w, 2, c])
-    cells = tf.reshape(tf.transpose(cells, [0, 1, 3, 2, 4, 5]), [n, h, w, 4, c])
+    cells = _cells(patches)
+    shape = tf.shape(cells)
+    n, h, w = shape[0], shape[1], shape[2]
     first = tf.random.stateless_uniform([n, h, w], seed, 0, 4, dtype=tf.int32)
     # A different pixel of the same cell: 1-3 places further round the cell.
     step = tf.random.stateless_uniform([n, h, w], tf.random.experimental.stateless_fold_in(seed, 1),
@@ -43,6 +41,15 @@ def neighbour_pairs(patches, seed):
     second = (first + step) % 4
     pick = lambda index: tf.gather(cells, index, axis=3, batch_dims=3)  # noqa: E731
     return pick(first), pick(second)
+
+
+def _cells(patches):
+    """(N, H/2, W/2, 4, C): the four pixels of every 2 x 2 cell of (N, H, W, C) patches
+    with even sides, in raster order."""
+    shape = tf.shape(patches)
+    n, h, w, c = shape[0], shape[1] // 2, shape[2] // 2, shape[3]
+    cells = tf.reshape(patches, [n, h, 2, w, 2, c])
+    return tf.reshape(tf.transpose(cells, [0, 1, 3, 2, 4, 5]), [n, h, w, 4, c])
 
 
 def neighbour_triples(image, seed):
@@ -62,8 +69,7 @@ def neighbour_triples(image, seed):
     import numpy as np
 
     h, w = image.shape[0] // 2 * 2, image.shape[1] // 2 * 2
-    cells = np.asarray(image[:h, :w]).reshape(h // 2, 2, w // 2, 2, -1)
-    cells = cells.transpose(0, 2, 1, 3, 4).reshape(h // 2, w // 2, 4, -1)
+    cells = _cells(tf.convert_to_tensor(np.asarray(image[None, :h, :w]))).numpy()[0]
     order = np.argsort(np.random.default_rng(seed).random((h // 2, w // 2, 4)), axis=-1)
     return tuple(np.take_along_axis(cells, order[..., k:k + 1, None], axis=2)[:, :, 0]
                  for k in range(3))
