@@ -175,20 +175,21 @@ LABEL_METHODS = (SEMI_SUPERVISED, "spread", "knn", "centroids", "gmm")  # the la
 
 
 def labeller_epochs(n_images):
-    """About 270,000 image presentations: 150 epochs on digits' 1,797 images, 20 (the
-    fewest) on MNIST's 70,000, 150 (the most) on smaller sets. (At least 2,700 updates on
-    small sets, by repeating the data, did not help: faces, seed 0, 59.7 -> 59.2 %.)
+    """About 190,000 image presentations: 105 epochs on digits' 1,797 images, 39 on 4,800
+    colour photo patches (4 minutes on 2 cores), 20 (the fewest) on MNIST's 70,000, 150
+    (the most) on smaller sets. (At least 2,700 updates on small sets, by repeating the
+    data, did not help: faces, seed 0, 59.7 -> 59.2 %.)
 
     Args:
         n_images: int. Images trained on (labelled and unlabelled).
 
     Examples:
     >>> labeller_epochs(1797), labeller_epochs(70000)
-    (150, 20)
+    (105, 20)
     """
     import numpy as np
 
-    return int(np.clip(270_000 // max(n_images, 1), 20, 150))
+    return int(np.clip(190_000 // max(n_images, 1), 20, 150))
 
 
 def train_labeller(x, given, *, epochs=None, seed=0, out=None, overwrite=False, verbose=0,
@@ -274,13 +275,17 @@ class RecoveredLabels:
     method: str
 
 
-def neighbour_features(x, seed=0):
+def neighbour_features(x, seed=0, model=None):
     """What images are compared by when they vote on each other's label: their first
-    ``GRAPH_COMPONENTS`` principal components (all pixels when there are fewer).
+    ``GRAPH_COMPONENTS`` principal components (all pixels when there are fewer), or, for
+    a semi-supervised ``model`` whose classifier is position-free, what its last layer
+    sees: two crops of one photo share no pixels. Colour photo patches, seed 0: q(y|x)
+    alone 83.2 %, smoothed over the classifier's features 83.8, over the pixels' 80.7.
 
     Args:
         x: np.ndarray. Images (N, H, W, C).
         seed: int. Seeds the randomized PCA.
+        model: SemiSupervisedVAE or None. The model whose q(y|x) is smoothed.
 
     Examples:
     >>> neighbour_features(images.x).shape
@@ -289,6 +294,8 @@ def neighbour_features(x, seed=0):
     import numpy as np
     from sklearn.decomposition import PCA
 
+    if getattr(model, "pooling", "flatten") == "statistics":
+        return model.classifier_features(x)
     pixels = np.asarray(x, "float32").reshape(len(x), -1)
     n = min(GRAPH_COMPONENTS, len(pixels) - 1)
     if pixels.shape[1] <= n or n < 1:
@@ -358,7 +365,7 @@ def recover_dataset_labels(x, given, *, model=None, method=None, codes=None, epo
         features = np.log(np.clip(proba, 1e-6, 1.0))
         index = {name: k for k, name in enumerate(class_names)}
         given_index = [index[label] for label in given.labels.astype(str)]
-        chosen = smoothed_labels(neighbour_features(x, seed) if smoothing else None, proba,
+        chosen = smoothed_labels(neighbour_features(x, seed, model) if smoothing else None, proba,
                                  given.rows, given_index, n_neighbors=n_neighbors,
                                  alpha=smoothing, trusted=trusted)
     else:

@@ -26,8 +26,11 @@ from vae_apps.models.base import BaseVAE, kl_divergence
 from vae_apps.models.networks import build_decoder
 
 
+POOLINGS = ("flatten", "statistics")
+
+
 def build_classifier(image_shape, n_classes, filters=(32, 64), hidden_units=(256,),
-                     dropout=0.3, name="classifier"):
+                     dropout=0.3, pooling="flatten", name="classifier"):
     """Return ``image -> class logits``: q(y|x) before its softmax.
 
     Args:
@@ -38,6 +41,10 @@ def build_classifier(image_shape, n_classes, filters=(32, 64), hidden_units=(256
         hidden_units: tuple of int. Dense widths after the convolutions, each after
             dropout.
         dropout: float. The dropout rate.
+        pooling: str. ``"flatten"``: the dense layers see where each feature is (digits,
+            aligned faces); ``"statistics"``: they see each feature's and each colour
+            channel's mean and standard deviation over the image, not where (photo
+            crops, whose class is in colours and textures anywhere in the frame).
         name: str. The model's name.
 
     Examples:
@@ -49,12 +56,33 @@ def build_classifier(image_shape, n_classes, filters=(32, 64), hidden_units=(256
     for f in filters:
         h = layers.Conv2D(f, 3, padding="same", activation="relu")(h)
         h = layers.Conv2D(f, 3, strides=2, padding="same", activation="relu")(h)
-    h = layers.Flatten()(h)
+    if pooling == "flatten":
+        h = layers.Flatten()(h)
+    elif pooling == "statistics":
+        h = layers.Concatenate()([SpatialStatistics()(h), SpatialStatistics()(inputs)])
+    else:
+        raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, got {pooling!r}")
     for units in hidden_units:
         h = layers.Dropout(dropout)(h)
         h = layers.Dense(units, activation="relu")(h)
     h = layers.Dropout(dropout)(h)
     return keras.Model(inputs, layers.Dense(n_classes, name="logits")(h), name=name)
+
+
+@keras.saving.register_keras_serializable(package="vae_apps")
+class SpatialStatistics(layers.Layer):
+    """Each channel's mean and standard deviation over the image: (batch, 2 * channels).
+
+    Examples:
+    >>> SpatialStatistics()(keras.ops.ones((2, 8, 8, 3))).shape
+    (2, 6)
+    """
+
+    def call(self, x):
+        x = ops.cast(x, "float32")
+        mean = ops.mean(x, axis=(1, 2))
+        std = ops.sqrt(ops.var(x, axis=(1, 2)) + 1e-6)
+        return ops.cast(ops.concatenate([mean, std], axis=-1), self.compute_dtype)
 
 
 def build_conditional_encoder(image_shape, n_classes, latent_dim, filters=(32, 64),
@@ -166,6 +194,9 @@ class SemiSupervisedVAE(BaseVAE):
         filters: tuple of int. Convolution widths of the classifier, encoder and decoder.
         hidden_units: tuple of int. Dense widths of the encoder head and the decoder.
         classifier_units: tuple of int. Dense widths of the classifier.
+        pooling: str. How the classifier's dense layers see its convolutions
+            (``build_classifier``): ``"flatten"`` (where each feature is) or
+            ``"statistics"`` (each feature's mean and spread over the image, position-free).
         alpha: float. Weight of the labelled images' classification loss (per labelled image,
             relative to one image's ELBO in nats).
         consistency: float. Weight of the shifted-image agreement term (0: pure M2).
@@ -205,7 +236,8 @@ class SemiSupervisedVAE(BaseVAE):
     """
 
     def __init__(self, image_shape, n_classes, latent_dim=16, architecture="dense", filters=(32, 64),
-                 hidden_units=(256,), classifier_units=(256,), alpha=50.0, consistency=10.0,
+                 hidden_units=(256,), classifier_units=(256,), pooling="flatten", alpha=50.0,
+                 consistency=10.0,
                  shift=0.1, pseudo_labels=50.0, threshold=0.95, cutout=0.5, likely_classes=2,
                  balance=20.0,
                  class_prior=None, class_names=None, **kwargs):
@@ -218,6 +250,7 @@ class SemiSupervisedVAE(BaseVAE):
         self.filters = tuple(int(f) for f in filters)
         self.hidden_units = tuple(int(u) for u in hidden_units)
         self.classifier_units = tuple(int(u) for u in classifier_units)
+        self.pooling = str(pooling)
         self.alpha = float(alpha)
         self.consistency = float(consistency)
         self.shift = float(shift)
@@ -240,7 +273,7 @@ class SemiSupervisedVAE(BaseVAE):
         # training on an AMX CPU, dense decoder on MNIST); the losses are float32.
         with building_in(self.dtype_policy):
             self.classifier = build_classifier(self.image_shape, self.n_classes, self.filters,
-                                               self.classifier_units)
+                                               self.classifier_units, pooling=self.pooling)
             self.features, self.encoder_head = build_conditional_encoder(
                 self.image_shape, self.n_classes, self.latent_dim, self.filters,
                 self.hidden_units)
@@ -404,6 +437,15 @@ class SemiSupervisedVAE(BaseVAE):
         p = np.exp(logits)
         return (p / p.sum(axis=1, keepdims=True)).astype("float32")
 
+    def classifier_features(self, x, batch_size=256):
+        """What q(y|x)'s last layer sees: float32 (n, classifier_units[-1]), the images as
+        the classifier compares them."""
+        x = np.asarray(x, "float32")
+        hidden = keras.Model(self.classifier.input, self.classifier.get_layer("logits").input)
+        parts = [np.asarray(hidden.predict_on_batch(x[i:i + batch_size]), "float32")
+                 for i in range(0, len(x), batch_size)]
+        return np.concatenate(parts) if parts else np.zeros((0, hidden.output.shape[-1]), "float32")
+
     def encode(self, x, classes=None, batch_size=256):
         """``(z_mean, z_log_var)`` of q(z|x, y) with y = ``classes`` (default: the most
         likely class of each image): the style of each image, class removed."""
@@ -466,6 +508,7 @@ class SemiSupervisedVAE(BaseVAE):
             "latent_dim": self.latent_dim, "architecture": self.architecture,
             "filters": self.filters,
             "hidden_units": self.hidden_units, "classifier_units": self.classifier_units,
+            "pooling": self.pooling,
             "alpha": self.alpha, "consistency": self.consistency, "shift": self.shift,
             "pseudo_labels": self.pseudo_labels, "threshold": self.threshold,
             "cutout": self.cutout, "likely_classes": self.likely_classes,
