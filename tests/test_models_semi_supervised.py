@@ -231,6 +231,18 @@ def test_colour_images_get_the_position_free_classifier_and_it_labels_by_texture
     assert np.mean(model.predict_proba(x).argmax(axis=1) == y) >= 0.95
     # the smoothing graph is what the classifier compares images by, not their pixels
     np.testing.assert_array_equal(neighbour_features(x, model=model), model.classifier_features(x))
+    # the confidence: q(label|x) tempered by the neighbours' vote for it, 1 where given
+    from vae_apps.labelling.recovery import GivenLabels
+    from vae_apps.pipelines import recover_dataset_labels
+
+    rows = np.flatnonzero(given >= 0)
+    recovered = recover_dataset_labels(x, GivenLabels("index", rows, given[rows].astype(str).astype(object)),
+                                       model=model)
+    q = model.predict_proba(x)[np.arange(len(x)), recovered.labels.astype(int)]
+    free = np.setdiff1d(np.arange(len(x)), rows)
+    assert np.all(recovered.confidence[rows] == 1.0)
+    assert np.all(recovered.confidence[free] <= q[free] + 1e-6)
+    assert np.mean(recovered.labels.astype(int) == y) >= 0.95
     loaded = load_vae(path)
     assert loaded.pooling == "statistics"
     np.testing.assert_allclose(loaded.predict_proba(x), model.predict_proba(x), atol=1e-6)
