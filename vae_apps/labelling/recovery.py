@@ -384,7 +384,7 @@ def smooth_over_neighbours(features, proba, labelled_rows, labelled_index, n_nei
 
 
 def smoothed_labels(features, proba, labelled_rows, labelled_index, *, n_neighbors=10,
-                    alpha=0.9, trusted=0.9):
+                    alpha=0.9, trusted=0.9, smoothed=None):
     """Class indices: the classifier's own where it is confident, its probabilities smoothed
     over the neighbours (``smooth_over_neighbours``) where it is not, the labels where given.
 
@@ -398,6 +398,8 @@ def smoothed_labels(features, proba, labelled_rows, labelled_index, *, n_neighbo
         alpha: float. In [0, 1): the neighbours' weight; 0 keeps every own choice.
         trusted: float. Rows whose top probability is at least this keep their own
             choice (above 1: the smoothing decides every row).
+        smoothed: np.ndarray or None. ``smooth_over_neighbours``' result when the caller
+            has it already (it is computed here otherwise).
 
     Returns:
         (n_images,) int class indices.
@@ -409,8 +411,9 @@ def smoothed_labels(features, proba, labelled_rows, labelled_index, *, n_neighbo
     chosen = proba.argmax(axis=1)
     unsure = proba.max(axis=1) < trusted
     if alpha and unsure.any():
-        smoothed = smooth_over_neighbours(features, proba, labelled_rows, labelled_index,
-                                          n_neighbors, alpha)
+        if smoothed is None:
+            smoothed = smooth_over_neighbours(features, proba, labelled_rows, labelled_index,
+                                              n_neighbors, alpha)
         chosen[unsure] = smoothed[unsure].argmax(axis=1)
     chosen[np.asarray(labelled_rows, int)] = np.asarray(labelled_index, int)
     return chosen
