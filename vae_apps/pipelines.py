@@ -294,7 +294,7 @@ def neighbour_features(x, seed=0, model=None):
     import numpy as np
     from sklearn.decomposition import PCA
 
-    if getattr(model, "pooling", "flatten") == "statistics":
+    if getattr(model, "position_free", False):
         return model.classifier_features(x)
     pixels = np.asarray(x, "float32").reshape(len(x), -1)
     n = min(GRAPH_COMPONENTS, len(pixels) - 1)
@@ -376,7 +376,7 @@ def recover_dataset_labels(x, given, *, model=None, method=None, codes=None, epo
         # q (digits: >= 0.9 is 97.8 % right).
         votes = (smooth_over_neighbours(graph, proba, given.rows, given_index, n_neighbors,
                                         smoothing)
-                 if graph is not None and model.pooling == "statistics" else None)
+                 if graph is not None and model.position_free else None)
         chosen = smoothed_labels(graph, proba, given.rows, given_index, n_neighbors=n_neighbors,
                                  alpha=smoothing, trusted=trusted, smoothed=votes)
         confidence = proba[np.arange(len(x)), chosen]

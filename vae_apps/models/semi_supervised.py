@@ -437,6 +437,11 @@ class SemiSupervisedVAE(BaseVAE):
         p = np.exp(logits)
         return (p / p.sum(axis=1, keepdims=True)).astype("float32")
 
+    @property
+    def position_free(self):
+        """Whether q(y|x) sees its features' statistics over the image, not where they are."""
+        return self.pooling == "statistics"
+
     def classifier_features(self, x, batch_size=256):
         """What q(y|x)'s last layer sees: float32 (n, classifier_units[-1]), the images as
         the classifier compares them."""
