@@ -67,8 +67,8 @@ def add_parser(commands):
     patches.add_argument("--patches-per-image", type=positive_int, metavar="N",
                          help="crops per image per epoch (default 256; more for folders of "
                               "one to three images, so that an epoch has at least 32 updates; "
-                              "with --noisy-only fewer for folders of more than 8, so that it "
-                              "has at most 64)")
+                              "with --noisy-only as many as make 64 updates an epoch, whatever "
+                              "the folder's size)")
     p.add_argument("--labels", metavar="LABELS.csv",
                    help="train a semi-supervised VAE that learns the classes of these few labels "
                         "from all of DATA (for vae-apps label --model and generate --class)")

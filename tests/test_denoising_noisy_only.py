@@ -54,6 +54,57 @@ def test_the_two_halves_carry_independent_noise_of_the_same_scene():
     assert abs(np.corrcoef((first - 0.5).ravel(), (second - 0.5).ravel())[0, 1]) < 0.03
 
 
+def test_a_training_batch_holds_the_pairs_and_where_each_half_pixel_came_from():
+    from vae_apps.denoising.noisy_only import neighbour_training_batch
+
+    crops = tf.random.stateless_uniform((3, 12, 8, 2), [1, 2])
+    batch = {k: v.numpy() for k, v in neighbour_training_batch(crops, tf.constant([5, 6])).items()}
+    first, second = (t.numpy() for t in neighbour_pairs(crops, tf.constant([5, 6])))
+    np.testing.assert_array_equal(batch["first"], first)  # same seed, same picks
+    np.testing.assert_array_equal(batch["second"], second)
+    np.testing.assert_array_equal(batch["crops"], crops.numpy())
+    flat = crops.numpy().reshape(3, -1, 2)
+    for half, places in ((first, batch["first_at"]), (second, batch["second_at"])):
+        assert places.shape == (3, 6, 4) and places.dtype == np.int32
+        picked = np.take_along_axis(flat, places.reshape(3, -1, 1), axis=1).reshape(half.shape)
+        np.testing.assert_array_equal(picked, half)
+        rows, columns = places // 8, places % 8
+        # each place lies in its own 2 x 2 cell
+        np.testing.assert_array_equal(rows // 2, np.arange(6)[None, :, None] + 0 * rows)
+        np.testing.assert_array_equal(columns // 2, np.arange(4)[None, None, :] + 0 * columns)
+    assert (batch["first_at"] != batch["second_at"]).all()
+
+
+@pytest.mark.parametrize("gamma", [0.0, 2.0])
+def test_the_neighbour_regulariser_moves_the_target_by_the_models_own_difference(gamma):
+    from vae_apps.denoising.noisy_only import neighbour_training_batch
+    from vae_apps.models.fully_conv import FullyConvVAE
+
+    model = FullyConvVAE(channels=1, filters=8, latent_channels=2, blocks=(1, 1), seed=0,
+                         neighbour_regularization=gamma)
+    crops = tf.random.stateless_uniform((2, 16, 16, 1), [3, 4])
+    batch = neighbour_training_batch(crops, tf.constant([0, 1]))
+    x_input, target = (np.asarray(t) for t in model.training_pair(batch))
+    np.testing.assert_array_equal(x_input, batch["first"].numpy())
+    whole = np.asarray(model(crops, training=False)).reshape(2, -1, 1)
+    at = lambda places: np.take_along_axis(whole, places.numpy().reshape(2, -1, 1), axis=1).reshape(2, 8, 8, 1)  # noqa: E731
+    shift = at(batch["first_at"]) - at(batch["second_at"])
+    assert np.abs(shift).max() > 0
+    expected = batch["second"].numpy() + gamma / (1 + gamma) * shift
+    np.testing.assert_allclose(target, expected, atol=1e-6)
+    # (x, y) pairs pass through untouched; gamma is kept in the config
+    pair = model.training_pair((crops, crops + 1))
+    np.testing.assert_array_equal(np.asarray(pair[1]), crops.numpy() + 1)
+    assert FullyConvVAE.from_config(model.get_config()).neighbour_regularization == gamma
+
+
+def test_the_neighbour_regulariser_needs_a_gaussian_likelihood():
+    from vae_apps.models.fully_conv import FullyConvVAE
+
+    with pytest.raises(ValueError, match="gaussian"):
+        FullyConvVAE(channels=1, likelihood="bernoulli", neighbour_regularization=1.0)
+
+
 def _noisy_folder(folder, count=3, sigma=0.1, seed=0):
     from PIL import Image
 

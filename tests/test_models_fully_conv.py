@@ -272,12 +272,14 @@ def test_a_folder_of_few_images_gets_enough_updates_an_epoch():
     assert default_patches_per_image(1, 32) == 1024
 
 
-def test_noisy_only_training_of_a_large_folder_is_bounded_in_updates():
-    from vae_apps.training import (MIN_STEPS_PER_EPOCH, NOISY_ONLY_MAX_STEPS_PER_EPOCH,
-                                   default_patches_per_image)
+def test_noisy_only_training_has_the_same_updates_an_epoch_whatever_the_folder():
+    from vae_apps.training import NOISY_ONLY_STEPS_PER_EPOCH, default_patches_per_image
 
     for count in (1, 3, 8, 20, 500):
         steps = count * default_patches_per_image(count, 32, noisy_only=True) // 32
-        assert MIN_STEPS_PER_EPOCH <= steps <= NOISY_ONLY_MAX_STEPS_PER_EPOCH
+        # rounding down to whole crops per image loses under one crop of each image
+        assert NOISY_ONLY_STEPS_PER_EPOCH - count / 32 - 1 <= steps <= NOISY_ONLY_STEPS_PER_EPOCH
     assert default_patches_per_image(8, 32, noisy_only=True) == 256  # 64 updates: unchanged
+    assert default_patches_per_image(1, 32, noisy_only=True) == 2048
+    assert default_patches_per_image(5000, 32, noisy_only=True) == 1  # every image once
     assert default_patches_per_image(500, 32) == 256  # clean-trained: every image 256 crops

@@ -521,30 +521,31 @@ PATCH_DEFAULTS = dict(patch_size=64, patches_per_image=256, batch_size=32, epoch
 # crops per image. A noisy-only model of one microscopy image (Poisson-Gaussian) reached
 # 28.7 dB after 12 epochs of 4 updates and 37.9 dB after 12 epochs of 32 (NL-means: 39.6).
 MIN_STEPS_PER_EPOCH = 32
-# The most updates an epoch of noisy-only training has by default, so that its 30 epochs
-# take minutes whatever the folder: 256 crops of each of 20 photos made 160 updates an
-# epoch, about 40 minutes on 2 cores (0.5 s an update); 64 make 1,920 updates in all:
-# 16.0 minutes, 0.46 dB above NL-means (benchmarks/denoise_noisy_only.py --sets folder20,
-# Poisson-Gaussian). Its models learn from the noisy images' own pixel pairs, not from a
-# clean set to be learnt whole.
-NOISY_ONLY_MAX_STEPS_PER_EPOCH = 64
+# The updates an epoch of noisy-only training has by default, whatever the folder's size:
+# its models learn from the noisy images' own pixel pairs, not from a clean set to be
+# learnt whole, so a folder of one image needs as many as one of twenty. 256 crops of
+# each of 20 photos made 160 updates an epoch, about 40 minutes on 2 cores (0.5 s an
+# update); 64 make 1,920 in all: 16.0 minutes, 0.46 dB above NL-means
+# (benchmarks/denoise_noisy_only.py --sets folder20, Poisson-Gaussian). On the one-image
+# microscopy folder (Poisson 30) 1,920 updates gave 37.66 dB in 10.5 minutes, 960 (32 an
+# epoch) 37.17 in 5.4 (docs/denoising.md, "What was tried").
+NOISY_ONLY_STEPS_PER_EPOCH = 64
 
 
 def default_patches_per_image(image_count, batch_size, noisy_only=False):
     """256 crops per image, or enough that an epoch has ``MIN_STEPS_PER_EPOCH`` updates;
-    for noisy-only training at most enough for ``NOISY_ONLY_MAX_STEPS_PER_EPOCH``.
+    for noisy-only training enough for ``NOISY_ONLY_STEPS_PER_EPOCH`` updates.
 
     Examples:
     >>> default_patches_per_image(20, 32), default_patches_per_image(1, 32)
     (256, 1024)
-    >>> default_patches_per_image(20, 32, noisy_only=True)
-    102
+    >>> default_patches_per_image(20, 32, noisy_only=True), default_patches_per_image(1, 32, noisy_only=True)
+    (102, 2048)
     """
-    patches = max(PATCH_DEFAULTS["patches_per_image"], -(-MIN_STEPS_PER_EPOCH * batch_size // image_count))
     if noisy_only:
         # At least one crop of every image an epoch, even beyond 2,048 images.
-        patches = min(patches, max(1, NOISY_ONLY_MAX_STEPS_PER_EPOCH * batch_size // image_count))
-    return patches
+        return max(1, NOISY_ONLY_STEPS_PER_EPOCH * batch_size // image_count)
+    return max(PATCH_DEFAULTS["patches_per_image"], -(-MIN_STEPS_PER_EPOCH * batch_size // image_count))
 
 
 def train_patch_denoiser(images, noise, *, channels=None,
@@ -651,11 +652,11 @@ def train_patch_denoiser(images, noise, *, channels=None,
         raise UserError("none of the training images could be read")
     clean = np.stack(clean[:validation_patches])
     if noisy_only:
-        from vae_apps.denoising.noisy_only import neighbour_pairs
+        from vae_apps.denoising.noisy_only import neighbour_pairs, neighbour_training_batch
 
         val_ds = tf.data.Dataset.from_tensor_slices(neighbour_pairs(clean, tf.constant([seed, 1])))
         seeds = tf.data.Dataset.random(seed=seed + 3, rerandomize_each_iteration=True).batch(2)
-        train_ds = tf.data.Dataset.zip(train_ds, seeds).map(neighbour_pairs)
+        train_ds = tf.data.Dataset.zip(train_ds, seeds).map(neighbour_training_batch)
     else:
         val_ds = tf.data.Dataset.from_tensor_slices((noise.apply(clean, seed=seed + 1), clean))
     if model.noise_level_input:

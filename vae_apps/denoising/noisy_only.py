@@ -11,6 +11,11 @@ Noise2Noise does with two shots of the same scene. The pairs go through the same
 Noise correlated between neighbouring pixels (demosaicing, JPEG) is partly shared by
 the two halves: such a model leaves that part in place.
 
+A model trained on half images is then applied to whole ones, and the two halves of a
+pair are up to a pixel apart: Neighbor2Neighbor's regulariser corrects for both with the
+model's own output on the whole crop (``neighbour_training_batch`` gives it what it needs;
+``FullyConvVAE(neighbour_regularization=...)`` uses it).
+
 The same cells give three half images for calibrating the uncertainty without clean
 images (``neighbour_triples``, ``squared_error_estimate``).
 """
@@ -32,15 +37,53 @@ def neighbour_pairs(patches, seed):
     >>> first, second = neighbour_pairs(noisy_patches, tf.constant([0, 1]))
     """
     cells = _cells(patches)
+    first, second = _picks(cells, seed)
+    return _pick(cells, first), _pick(cells, second)
+
+
+def neighbour_training_batch(patches, seed):
+    """What a noisy-only training step takes from a batch of noisy crops: the half images
+    of ``neighbour_pairs`` (same seed, same picks), and for Neighbor2Neighbor's regulariser
+    the crops themselves with where in them each half image's pixels were picked.
+
+    Args:
+        patches: tf.Tensor. Noisy crops (N, H, W, C), H and W even.
+        seed: tf.Tensor. A stateless seed, shape (2,).
+
+    Returns:
+        dict: ``first``, ``second`` (N, H/2, W/2, C); ``crops`` (the patches);
+        ``first_at``, ``second_at`` (N, H/2, W/2) int32, each half image pixel's place in
+        its crop counted row by row (row * W + column).
+
+    Examples:
+    >>> batch = neighbour_training_batch(noisy_crops, tf.constant([0, 1]))
+    >>> batch["first"].shape, batch["crops"].shape
+    (TensorShape([32, 64, 64, 1]), TensorShape([32, 128, 128, 1]))
+    """
+    cells = _cells(patches)
+    first, second = _picks(cells, seed)
+    shape = tf.shape(cells)
+    rows = 2 * tf.range(shape[1])[None, :, None]
+    columns = 2 * tf.range(shape[2])[None, None, :]
+    width = tf.shape(patches)[2]
+    place = lambda index: (rows + index // 2) * width + columns + index % 2  # noqa: E731
+    return {"first": _pick(cells, first), "second": _pick(cells, second), "crops": patches,
+            "first_at": place(first), "second_at": place(second)}
+
+
+def _picks(cells, seed):
+    """Two different places (0-3, raster order) in every 2 x 2 cell, drawn from ``seed``."""
     shape = tf.shape(cells)
     n, h, w = shape[0], shape[1], shape[2]
     first = tf.random.stateless_uniform([n, h, w], seed, 0, 4, dtype=tf.int32)
     # A different pixel of the same cell: 1-3 places further round the cell.
     step = tf.random.stateless_uniform([n, h, w], tf.random.experimental.stateless_fold_in(seed, 1),
                                        1, 4, dtype=tf.int32)
-    second = (first + step) % 4
-    pick = lambda index: tf.gather(cells, index, axis=3, batch_dims=3)  # noqa: E731
-    return pick(first), pick(second)
+    return first, (first + step) % 4
+
+
+def _pick(cells, index):
+    return tf.gather(cells, index, axis=3, batch_dims=3)
 
 
 def _cells(patches):

@@ -218,6 +218,11 @@ class BaseVAE(keras.Model):
             return x_input, x_target
         return data, data
 
+    def training_pair(self, data):
+        """(input, target) that a training step learns from, out of a batch as the
+        dataset gives it: (x_input, x_target) pairs, or images that are their own target."""
+        return self._unpack(data)
+
     def _update_trackers(self, loss, nll, kl):
         self.loss_tracker.update_state(loss)
         self.reconstruction_tracker.update_state(ops.mean(nll))
@@ -227,7 +232,7 @@ class BaseVAE(keras.Model):
     def train_step(self, data):
         import tensorflow as tf
 
-        x_input, x_target = self._unpack(data)
+        x_input, x_target = self.training_pair(data)
         with tf.GradientTape() as tape:
             nll, kl = self.compute_losses(x_input, x_target, training=True)
             loss = ops.mean(nll + self.kl_weight * kl)

@@ -110,6 +110,13 @@ class FullyConvVAE(BaseVAE):
             predicted error variance (``vae_apps.denoising.full_resolution.predictive_std``),
             fitted by ``calibrate_uncertainty`` after training; None: the posterior
             draws' spread stands for the uncertainty.
+        neighbour_regularization: float. gamma of Neighbor2Neighbor's regulariser (Huang
+            et al. 2021) when training on noisy images alone (batches of
+            ``vae_apps.denoising.noisy_only.neighbour_training_batch``): the loss
+            ||f(first) - second||^2 + gamma ||f(first) - second - (f(crop) at first's
+            pixels - f(crop) at second's)||^2, f(crop) the model's own output on the whole
+            crop, held fixed. It teaches the model what it does on whole images (it trains
+            on half images) and takes out the pixel between the two halves. 0: off.
         **kwargs: the likelihood, beta, K samples, KL warm-up and seed of
             ``BaseVAE``; ``dtype="mixed_bfloat16"`` computes in bfloat16 (several
             times faster where the CPU has AMX or AVX-512 BF16).
@@ -127,7 +134,8 @@ class FullyConvVAE(BaseVAE):
     def __init__(self, channels=1, filters=64, latent_channels=16, blocks=(2, 2), residual=True,
                  conditional=True, likelihood="gaussian", gaussian_sigma=0.01, learn_sigma=False,
                  noise_level_input=False, refine_filters=0, noise_level_scale=1.0,
-                 noise_level_offset=0.0, decode_draws=0, uncertainty_weights=None, **kwargs):
+                 noise_level_offset=0.0, decode_draws=0, uncertainty_weights=None,
+                 neighbour_regularization=0.0, **kwargs):
         super().__init__(likelihood=likelihood, gaussian_sigma=gaussian_sigma,
                          learn_sigma=learn_sigma, **kwargs)
         self.channels = int(channels)
@@ -143,6 +151,9 @@ class FullyConvVAE(BaseVAE):
         self.decode_draws = int(decode_draws)
         self.uncertainty_weights = (None if uncertainty_weights is None
                                     else tuple(float(w) for w in uncertainty_weights))
+        self.neighbour_regularization = float(neighbour_regularization)
+        if self.neighbour_regularization and self.likelihood != "gaussian":
+            raise ValueError("neighbour_regularization needs the gaussian likelihood")
         self.input_channels = self.channels + self.noise_level_input
         networks = dict(channels=self.channels, filters=self.filters,
                         latent_channels=self.latent_channels, blocks=self.blocks,
@@ -174,6 +185,39 @@ class FullyConvVAE(BaseVAE):
         if not self.residual:
             return out
         return keras.ops.cast(x_input[..., :self.channels], "float32") + out
+
+    def training_pair(self, data):
+        """(input, target) of a training step. A noisy-only batch (a dict of
+        ``neighbour_training_batch``) gives its first and second half images, the
+        target moved by Neighbor2Neighbor's regulariser when it is on: with a Gaussian
+        likelihood of fixed sigma, ||f - s||^2 + gamma ||f - s - d||^2 is
+        (1 + gamma) ||f - (s + gamma / (1 + gamma) d)||^2 plus a constant, so the
+        target is s + gamma / (1 + gamma) d and ``compute_losses`` weighs the
+        likelihood by 1 + gamma."""
+        if not isinstance(data, dict):
+            return super().training_pair(data)
+        first, second = data["first"], data["second"]
+        if not self.neighbour_regularization:
+            return first, second
+        import tensorflow as tf
+
+        ops = keras.ops
+        whole = ops.stop_gradient(ops.cast(self(data["crops"], training=False), "float32"))
+        whole = ops.reshape(whole, (ops.shape(whole)[0], -1, self.channels))
+
+        def at(places):
+            flat = ops.reshape(places, (ops.shape(places)[0], -1))
+            return ops.reshape(tf.gather(whole, flat, batch_dims=1), ops.shape(second))
+
+        gamma = self.neighbour_regularization
+        shift = at(data["first_at"]) - at(data["second_at"])
+        return first, ops.cast(second, "float32") + gamma / (1.0 + gamma) * shift
+
+    def compute_losses(self, x_input, x_target, training=False):
+        nll, kl = super().compute_losses(x_input, x_target, training)
+        if training and self.neighbour_regularization:  # see training_pair
+            nll = (1.0 + self.neighbour_regularization) * nll
+        return nll, kl
 
     def auxiliary_loss(self, x_input, x_target, training=False):
         """The noise-level estimator's squared error, in grey levels of 255 (its
@@ -317,5 +361,6 @@ class FullyConvVAE(BaseVAE):
                 "noise_level_scale": self.noise_level_scale,
                 "noise_level_offset": self.noise_level_offset,
                 "decode_draws": self.decode_draws,
+                "neighbour_regularization": self.neighbour_regularization,
                 "uncertainty_weights": (None if self.uncertainty_weights is None
                                         else list(self.uncertainty_weights))}
