@@ -527,8 +527,9 @@ MIN_STEPS_PER_EPOCH = 32
 # each of 20 photos made 160 updates an epoch, about 40 minutes on 2 cores (0.5 s an
 # update); 64 make 1,920 in all: 16.0 minutes, 0.46 dB above NL-means
 # (benchmarks/denoise_noisy_only.py --sets folder20, Poisson-Gaussian). On the one-image
-# microscopy folder (Poisson 30) 1,920 updates gave 37.66 dB in 10.5 minutes, 960 (32 an
-# epoch) 37.17 in 5.4 (docs/denoising.md, "What was tried").
+# microscopy folder 1,920 updates gave 37.68 dB (Poisson 30) and 40.04 (Poisson-Gaussian)
+# in 12 minutes, 960 (32 an epoch) 37.36 and 39.15 in 7 (denoise_noisy_only.py --sets
+# microscopy, two runs).
 NOISY_ONLY_STEPS_PER_EPOCH = 64
 
 

@@ -116,7 +116,10 @@ class FullyConvVAE(BaseVAE):
             ||f(first) - second||^2 + gamma ||f(first) - second - (f(crop) at first's
             pixels - f(crop) at second's)||^2, f(crop) the model's own output on the whole
             crop, held fixed. It teaches the model what it does on whole images (it trains
-            on half images) and takes out the pixel between the two halves. 0: off.
+            on half images) and takes out the pixel between the two halves. 0: off (the
+            default): on a microscopy image (Poisson 30) 960 updates with gamma = 2 took
+            as long as 1,920 without it and scored 0.29 dB less
+            (benchmarks/noisy_only_schemes.py).
         **kwargs: the likelihood, beta, K samples, KL warm-up and seed of
             ``BaseVAE``; ``dtype="mixed_bfloat16"`` computes in bfloat16 (several
             times faster where the CPU has AMX or AVX-512 BF16).
