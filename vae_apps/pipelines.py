@@ -176,20 +176,23 @@ LABEL_METHODS = (SEMI_SUPERVISED, "spread", "knn", "centroids", "gmm")  # the la
 
 def labeller_epochs(n_images):
     """About 190,000 image presentations: 105 epochs on digits' 1,797 images, 39 on 4,800
-    colour photo patches (4 minutes on 2 cores), 20 (the fewest) on MNIST's 70,000, 150
-    (the most) on smaller sets. (At least 2,700 updates on small sets, by repeating the
-    data, did not help: faces, seed 0, 59.7 -> 59.2 %.)
+    colour photo patches (4 minutes on 2 cores), 150 (the most) on smaller sets; at least
+    20 epochs, and at most 1,000,000 presentations on large sets: 14 epochs on MNIST's
+    70,000 (docs/labelling.md, "Epochs"). (At least 2,700 updates
+    on small sets, by repeating the data, did not help: faces, seed 0, 59.7 -> 59.2 %.)
 
     Args:
         n_images: int. Images trained on (labelled and unlabelled).
 
     Examples:
-    >>> labeller_epochs(1797), labeller_epochs(70000)
-    (105, 20)
+    >>> labeller_epochs(1797), labeller_epochs(20000), labeller_epochs(70000)
+    (105, 20, 14)
     """
     import numpy as np
 
-    return int(np.clip(190_000 // max(n_images, 1), 20, 150))
+    n_images = max(int(n_images), 1)
+    epochs = int(np.clip(190_000 // n_images, 20, 150))
+    return max(1, min(epochs, 1_000_000 // n_images))
 
 
 def train_labeller(x, given, *, epochs=None, seed=0, out=None, overwrite=False, verbose=0,

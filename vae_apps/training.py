@@ -429,14 +429,14 @@ def fit_keeping_best(model, train_ds, val_ds=None, *, epochs, out=None, overwrit
 
 # Colour images are taken as photos, whose class is in their colours and textures anywhere
 # in the frame, not in where things are: the classifier sees each feature's mean and spread
-# over the image, and the shifted-image consistency term (a third classifier pass) is off,
-# as a position-free classifier hardly changes under a shift. Colour photo patches
+# over the image. Colour photo patches
 # (benchmarks/label.py --photo-patches, seed 0, 40 epochs): q(y|x) 83.2 % in 201 s, against
 # 70.2 % in 201 s (20 epochs) and 75.3 % in 722 s (56 epochs) with the flattened features;
-# position-free with the consistency term, 30 epochs: 81.1 % in 271 s (without, 82.0 % in 158 s).
+# position-free with the shifted-image consistency term, 30 epochs: 81.1 % in 271 s (without,
+# 82.0 % in 158 s).
 # Grey images keep the flattened features: aligned faces lost 1.9 points position-free
 # (5 seeds, 91.8 against 93.7 %), digits 0.5 (2 seeds).
-COLOUR_LABELLER = dict(pooling="statistics", consistency=0.0)
+COLOUR_LABELLER = dict(pooling="statistics")
 
 
 def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch=32,
