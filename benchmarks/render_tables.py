@@ -47,7 +47,9 @@ LABEL_NAMES = {
 }
 
 
-def label_mnist(results):
+def label_mnist(results, seed_counts=False):
+    """Mean ± std over label seeds of each method's error at each number of labels (with
+    ``seed_counts``, how many seeds each column holds, in its header)."""
     cells = {}  # (labels, method) -> [error per seed]
     for key, cell in results.items():
         match = re.search(r" (\d+) labels, seed (\d+), ", key)
@@ -70,7 +72,9 @@ def label_mnist(results):
             text = f"{np.mean(errors):.2f} ± {np.std(errors):.2f}" if errors else "–"
             row.append(f"**{text}**" if bold and errors else text)
         rows.append(row)
-    return _table(["method"] + [f"{s} labels" for s in sizes], rows)
+    counts = {s: max(len(v) for (size, _), v in cells.items() if size == s) for s in sizes}
+    return _table(["method"] + [f"{s} labels" + (f" ({counts[s]} seeds)" if seed_counts else "")
+                                for s in sizes], rows)
 
 
 def label_mnist_seeds(results):
@@ -166,6 +170,8 @@ def _photo_headline(results):
 RENDERERS = {
     "label_mnist": ("label_mnist.json", label_mnist),
     "label_mnist_seeds": ("label_mnist.json", label_mnist_seeds),
+    "label_mnist_current": ("label_mnist_current.json", lambda r: label_mnist(r, seed_counts=True)),
+    "label_mnist_current_seeds": ("label_mnist_current.json", label_mnist_seeds),
     "denoise_photos_colour": ("denoise_photos.json", lambda r: _photo_table(r, "colour")),
     "denoise_photos_grey": ("denoise_photos.json", lambda r: _photo_table(r, "grey")),
     "denoise_photos_margins": ("denoise_photos.json", lambda r: _photo_margins(r, "colour")),

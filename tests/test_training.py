@@ -27,6 +27,17 @@ def test_small_data_sets_get_enough_updates_and_large_ones_keep_the_defaults():
     assert training_defaults(1_617, batch_size=256)["epochs"] == MAX_EPOCHS
 
 
+def test_the_labeller_sees_each_image_often_on_small_sets_and_at_most_a_million_times_in_all():
+    from vae_apps.pipelines import labeller_epochs
+
+    assert labeller_epochs(10) == 150 and labeller_epochs(1797) == 105 and labeller_epochs(4800) == 39
+    assert labeller_epochs(20_000) == 20                       # at least 20 epochs
+    assert labeller_epochs(70_000) == 14                       # MNIST: 980,000 presentations
+    for n in (50_000, 70_000, 200_000, 1_000_000):
+        assert n * labeller_epochs(n) <= 1_000_000
+    assert labeller_epochs(3_000_000) == 1                     # always at least one pass
+
+
 def test_diverging_training_names_epoch_and_step_and_keeps_the_last_good_model(digits, tmp_path):
     from vae_apps.loading import load_vae
     from vae_apps.training import TrainingDiverged, train_vae
