@@ -218,7 +218,7 @@ def test_an_unknown_pooling_is_refused():
         build_classifier((8, 8, 1), 3, pooling="max")
 
 
-def test_colour_images_get_the_position_free_classifier_and_it_labels_by_texture(tmp_path):
+def test_colour_images_get_the_position_free_classifier_and_it_labels_by_texture(tmp_path, monkeypatch):
     from vae_apps.pipelines import neighbour_features
 
     x, y = _photo_like()
@@ -254,6 +254,11 @@ def test_colour_images_get_the_position_free_classifier_and_it_labels_by_texture
     assert loaded.pooling == "statistics"
     np.testing.assert_allclose(loaded.predict_proba(x), model.predict_proba(x), atol=1e-6)
     # grey images keep the flattened features, and a given choice wins
+    grey = train_semi_supervised(x[..., :1], given, epochs=1, batch_size=60, labelled_per_batch=6,
+                                 verbose=0, **TINY).model
+    assert (grey.pooling, grey.consistency) == ("flatten", 10.0)
+    # a grey set counted as large trains without the consistency term
+    monkeypatch.setattr("vae_apps.training.SMALL_GREY_SET", len(x))
     grey = train_semi_supervised(x[..., :1], given, epochs=1, batch_size=60, labelled_per_batch=6,
                                  verbose=0, **TINY).model
     assert (grey.pooling, grey.consistency) == ("flatten", 0.0)

@@ -6,8 +6,7 @@ q(z|x, y) and a decoder p(x|y, z). A labelled image contributes the ELBO of
 y is summed out, each class's ELBO weighted by q(y|x), plus the entropy of q(y|x).
 A pseudo-label term (FixMatch) trains q(y|x) on strongly augmented copies of the
 images it is sure of; an optional consistency term makes it agree with itself on
-slightly shifted images (off by default: with the pseudo-label term it costs a third
-of each step and did not help, docs/labelling.md); a balance
+slightly shifted images (on for small grey sets, where it helps; docs/labelling.md); a balance
 term keeps the share of each class among the unlabelled predictions near the class
 prior (without it, 2 labels per class could put most images in one class). MNIST, 100 labels:
 3.47 % test error from q(y|x), 3 seeds, 3.06 % once ``vae-apps label`` smooths it over each
@@ -201,10 +200,10 @@ class SemiSupervisedVAE(BaseVAE):
             ``"statistics"`` (each feature's mean and spread over the image, position-free).
         alpha: float. Weight of the labelled images' classification loss (per labelled image,
             relative to one image's ELBO in nats).
-        consistency: float. Weight of the shifted-image agreement term (0: off). With the
-            pseudo-label term on, it makes a step about a third longer (MNIST, 132 images:
-            99 against 68 ms) and did not help: MNIST 100 labels, seed 1, 2.12 % error with
-            weight 10, 0.95 % without; digits, 5 seeds, 95.8 against 96.3 %.
+        consistency: float. Weight of the shifted-image agreement term (0: off). A third
+            classifier pass: a step about a third longer (MNIST, 132 images: 99 against
+            68 ms). ``train_semi_supervised`` turns it on for small grey sets, where it helps
+            (``training.SMALL_GREY_SET_LABELLER``).
         shift: float. The largest shift of that term, as a fraction of the image size.
         pseudo_labels: float. Weight of the pseudo-label term (FixMatch, Sohn et al. 2020):
             where q(y|x) of an unlabelled image reaches ``threshold``, its most likely
