@@ -9,10 +9,11 @@
 
 Each config (``SemiSupervisedVAE`` arguments as JSON) trains one model per label seed
 through ``vae_apps.pipelines.train_labeller`` (digits: 36 stratified labels; photo
-patches: benchmarks/label.py's colour set, 2 % of the labels; MNIST: all 70,000 images, 100
-balanced labels from the training set, as benchmarks/label.py --mnist) and prints the accuracy on
-the unlabelled images (MNIST: on the 10,000 test images) of q(y|x) alone and of the default path (smoothed over the
-neighbours), the training seconds, and each config's difference from the first.
+patches: benchmarks/label.py's colour set, 2 % of the labels; MNIST: all 70,000 images,
+100 balanced labels from the training set, as benchmarks/label.py --mnist) and prints the
+accuracy on the unlabelled images (MNIST: on the 10,000 test images) of q(y|x) alone and
+of the default path (smoothed over the neighbours), the training seconds, and each
+config's difference from the first.
 """
 
 import argparse

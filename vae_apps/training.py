@@ -493,12 +493,10 @@ def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch
         raise UserError("semi-supervised training needs at least one labelled image")
     keras.utils.set_random_seed(seed)
     model_kwargs.setdefault("n_classes", int(y.max()) + 1)
-    if x.shape[-1] == 3:
-        for name, value in COLOUR_LABELLER.items():
-            model_kwargs.setdefault(name, value)
-    elif len(x) < SMALL_GREY_SET:
-        for name, value in SMALL_GREY_SET_LABELLER.items():
-            model_kwargs.setdefault(name, value)
+    defaults = (COLOUR_LABELLER if x.shape[-1] == 3
+                else SMALL_GREY_SET_LABELLER if len(x) < SMALL_GREY_SET else {})
+    for name, value in defaults.items():
+        model_kwargs.setdefault(name, value)
     if "class_prior" not in model_kwargs:
         # The share of each class among the given labels, shrunk towards equal shares by
         # 10 imagined labels per class (the posterior mean under a Dirichlet(10) prior):
