@@ -22,7 +22,9 @@ trained on the same noisy folder (``--n2v-python``: benchmarks/n2v_careamics.py 
 virtual environment); ``vae-apps train NOISY/ --patch-size 64
 --noisy-only`` trained on that noisy folder alone, then denoising it; the same model
 trained on clean photos (the bundled training photos and PHOTOS/train; ``cell``
-left out) with the case's noise added (the upper bound). Columns: mean PSNR and SSIM,
+left out) with the case's noise added (the upper bound), by default with as many
+updates as the noisy-only model (``--bound-updates``): the two differ in their training
+data alone. Columns: mean PSNR and SSIM,
 training minutes, megapixels per second, and for K = 16 posterior samples of the
 noisy-only model: the share of pixels whose error lies within 2 predicted standard
 deviations. The trained models are loaded as ``vae-apps denoise --model`` loads them
@@ -161,14 +163,26 @@ def timed(denoise, noisy):
     return outputs, time.perf_counter() - start
 
 
-def train(spec, out, channels, args, noisy_only, noise=None):
+def train(spec, out, channels, args, noisy_only, noise=None, patches_per_image=None):
     from vae_apps.pipelines import train_photo_denoiser
 
     start = time.perf_counter()
     train_photo_denoiser(spec, out, noise=noise, channels=channels, noisy_only=noisy_only,
                          patch_size=64, epochs=args.epochs,
-                         patches_per_image=args.patches_per_image, seed=0, verbose="auto")
+                         patches_per_image=patches_per_image or args.patches_per_image, seed=0,
+                         verbose="auto")
     return (time.perf_counter() - start) / 60
+
+
+def bound_patches_per_image(spec, channels, args):
+    """Crops per clean photo that give the upper bound ``--bound-updates`` updates of 32
+    in ``--epochs`` epochs (None: ``vae-apps train``'s default, 256 per photo)."""
+    from vae_apps.pipelines import patch_training_images
+
+    if not args.bound_updates:
+        return None
+    count = len(patch_training_images(spec, channels))
+    return -(-args.bound_updates * 32 // (args.epochs * count))
 
 
 def within_two_std(model, images, noisy):
@@ -231,8 +245,9 @@ def run_case(kind, images, case, args, work):
     results[NOISY_ONLY][f"mp_per_s_{SAMPLES}_samples"] = rate
     if "upper-bound" not in args.skip and kind != "folder20":  # folder20: training photos
         bound_file = folder.parent / "clean_trained.keras"
-        minutes = train("bundled-photos+" + str(Path(args.photos, "train")), bound_file, channels,
-                        args, noisy_only=False, noise=spec)
+        photos = "bundled-photos+" + str(Path(args.photos, "train"))
+        minutes = train(photos, bound_file, channels, args, noisy_only=False, noise=spec,
+                        patches_per_image=bound_patches_per_image(photos, channels, args))
         bound = load_for_inference(bound_file)
         results[UPPER_BOUND] = score(images, *timed(
             lambda x: denoise_full_resolution(bound, x), noisy))
@@ -279,6 +294,10 @@ def main():
     parser.add_argument("--patches-per-image", type=int,
                         help="default: vae-apps train's (256; more for a folder of 1-3 "
                         "images, fewer for more than 8)")
+    parser.add_argument("--bound-updates", type=int, default=1920,
+                        help="updates of 32 crops for the upper bound: by default as many "
+                        "as the noisy-only model's (30 epochs of 64); 0: vae-apps train's "
+                        "default for the clean photos (256 crops each an epoch)")
     parser.add_argument("--skip", default="", help="comma list: bm3d, upper-bound")
     parser.add_argument("--work", help="keep the noisy folders and models here")
     parser.add_argument("--n2v-python", help="the python of a virtual environment with "

@@ -4,6 +4,7 @@
     python benchmarks/noisy_only_schemes.py --scheme neighbour-pairs --steps 1920
     python benchmarks/noisy_only_schemes.py --scheme regularised --gamma 2 --steps 960
     python benchmarks/noisy_only_schemes.py --scheme blind-spot --steps 960
+    python benchmarks/noisy_only_schemes.py --scheme j-invariant --steps 960
 
 The folder is scikit-image's fluorescence microscopy image ``cell`` with the noise of
 benchmarks/denoise_noisy_only.py (``--case``, image seed 0), the model the noisy-only
@@ -20,6 +21,9 @@ posterior draw kept), trained for ``--steps`` updates (64 an epoch) with the sch
 - ``blind-spot``: Noise2Void's masking: in a 64 x 64 crop (as many pixels as a half image)
   one pixel of every 4 x 4 block is replaced by a random one of its 8 neighbours, and the
   loss is the squared error at those pixels alone (scaled by 16), the ELBO's KL unchanged.
+- ``j-invariant``: Noise2Self's masking (Batson and Royer 2019): the same, but the masked
+  pixels lie on a regular grid (one place of the 4 x 4 block, the same in every block of a
+  crop, drawn per crop) and each is replaced by the mean of its 8 neighbours.
 
 It prints the PSNR / SSIM of the denoised image against the clean one and the training
 minutes (wall clock, training alone). A timing: run nothing else beside it.
@@ -34,10 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402,F401  (quiet TensorFlow)
 
-SCHEMES = ("neighbour-pairs", "regularised", "blind-spot")
+SCHEMES = ("neighbour-pairs", "regularised", "blind-spot", "j-invariant")
 
 
-def blind_spot_model_class():
+def blind_spot_model_class(grid=False):
     import keras
     import tensorflow as tf
 
@@ -48,6 +52,7 @@ def blind_spot_model_class():
         """Trains on Noise2Void-masked crops (the top-left quarter of each noisy-only crop)."""
 
         cell = 4
+        on_grid = grid
 
         def train_step(self, data):
             ops = keras.ops
@@ -56,7 +61,7 @@ def blind_spot_model_class():
             crops = tf.cast(crops[:, :half, :half], tf.float32)
             # A new mask each update, the same ones for the same seed.
             seed = tf.stack([tf.cast(self.optimizer.iterations, tf.int32), self.seed or 0])
-            masked, mask = blind_spot(crops, seed, self.cell)
+            masked, mask = blind_spot(crops, seed, self.cell, self.on_grid)
             with tf.GradientTape() as tape:
                 z_mean, z_log_var = self.encoder(masked, training=True)
                 z = self.sampling(z_mean, z_log_var)
@@ -72,17 +77,25 @@ def blind_spot_model_class():
     return BlindSpotVAE
 
 
-def blind_spot(crops, seed, cell):
+def blind_spot(crops, seed, cell, grid=False):
     """(masked crops, mask): one pixel of every cell x cell block replaced by one of its
-    8 neighbours picked at random (wrapping round at the crop's edges)."""
+    8 neighbours picked at random (wrapping round at the crop's edges); with ``grid``, the
+    same place in every block of a crop, replaced by the mean of its 8 neighbours."""
     import tensorflow as tf
 
     shape = tf.shape(crops)
     n, h, w = shape[0], shape[1], shape[2]
-    where = tf.random.stateless_uniform([n, h // cell, w // cell], seed, 0, cell * cell, dtype=tf.int32)
+    if grid:
+        where = tf.random.stateless_uniform([n, 1, 1], seed, 0, cell * cell, dtype=tf.int32)
+        where = tf.broadcast_to(where, [n, h // cell, w // cell])
+    else:
+        where = tf.random.stateless_uniform([n, h // cell, w // cell], seed, 0, cell * cell,
+                                            dtype=tf.int32)
     mask = tf.nn.depth_to_space(tf.one_hot(where, cell * cell), cell)
     shifts = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
     around = tf.stack([tf.roll(crops, shift, (1, 2)) for shift in shifts], axis=-1)
+    if grid:
+        return mask * tf.reduce_mean(around, axis=-1) + (1 - mask) * crops, mask
     which = tf.random.stateless_uniform([n, h, w, 1], tf.random.experimental.stateless_fold_in(seed, 2),
                                         0, len(shifts), dtype=tf.int32)
     replaced = tf.reduce_sum(around * tf.one_hot(which, len(shifts)), axis=-1)
@@ -111,7 +124,8 @@ def main(argv=None):
     clean = bundled_photo("cell")
     with tempfile.TemporaryDirectory() as work:
         noisy = write_noisy_folder({"cell": clean}, CASES[args.case], Path(work) / "noisy")["cell"]
-    model_class = blind_spot_model_class() if args.scheme == "blind-spot" else FullyConvVAE
+    model_class = (blind_spot_model_class(grid=args.scheme == "j-invariant")
+                   if args.scheme in ("blind-spot", "j-invariant") else FullyConvVAE)
     gamma = args.gamma if args.scheme == "regularised" else 0.0
     model = model_class(channels=1, seed=args.seed, dtype=dtype_policy("auto"),
                         neighbour_regularization=gamma, **NOISY_ONLY_MODEL_DEFAULTS)
