@@ -109,6 +109,10 @@ def main(argv=None):
     parser.add_argument("--gamma", type=float, default=2.0, help="--scheme regularised")
     parser.add_argument("--case", default="poisson 30", help="a noise of denoise_noisy_only.py")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--filters", type=int, help="network width (default: the model's, 64)")
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--batch-size", type=int, default=32,
+                        help="crops an update (64 updates an epoch whatever the batch)")
     args = parser.parse_args(argv)
 
     from denoise_noisy_only import CASES, write_noisy_folder
@@ -127,14 +131,20 @@ def main(argv=None):
     model_class = (blind_spot_model_class(grid=args.scheme == "j-invariant")
                    if args.scheme in ("blind-spot", "j-invariant") else FullyConvVAE)
     gamma = args.gamma if args.scheme == "regularised" else 0.0
+    width = {"filters": args.filters} if args.filters else {}
     model = model_class(channels=1, seed=args.seed, dtype=dtype_policy("auto"),
-                        neighbour_regularization=gamma, **NOISY_ONLY_MODEL_DEFAULTS)
+                        neighbour_regularization=gamma, **NOISY_ONLY_MODEL_DEFAULTS, **width)
     result = train_patch_denoiser([noisy], None, model=model, noisy_only=True,
-                                  epochs=args.steps // 64, seed=args.seed, verbose=0)
+                                  epochs=args.steps // 64, seed=args.seed, verbose=0,
+                                  batch_size=args.batch_size, learning_rate=args.learning_rate,
+                                  patches_per_image=64 * args.batch_size)
     minutes = result.seconds / 60  # fit alone, not the calibrations after it
     denoised = denoise_full_resolution(with_precision(result.model, "auto"), noisy)
     psnr, ssim = psnr_ssim(clean, denoised)
-    name = args.scheme + (f" (gamma {gamma:g})" if gamma else "")
+    name = args.scheme + (f" (gamma {gamma:g})" if gamma else "") + "".join(
+        f", {key} {value:g}" for key, value in (("filters", model.filters),
+                                               ("learning rate", args.learning_rate),
+                                               ("batch", args.batch_size)))
     print(f"cell, {args.case}: {name}, {args.steps} updates: {psnr:.2f} dB, SSIM {ssim:.3f}, "
           f"trained in {minutes:.1f} min (decoded from {'a posterior draw' if result.model.decode_draws else 'the mean code'})")
 
