@@ -94,3 +94,67 @@ def test_denoise_without_a_model_uses_the_photo_presets(tmp_path, capsys):
     assert after > before + 5.0
     with Image.open(out / "camera.png") as grey, Image.open(out / "astronaut.png") as colour:
         assert grey.mode == "L" and colour.mode == "RGB" and grey.size == (180, 160)
+
+
+def test_turns_are_the_eight_distinct_variants_and_each_turns_back():
+    from vae_apps.denoising.full_resolution import TURNS, turned, turned_back
+
+    x = np.arange(3 * 5 * 2, dtype="float32").reshape(3, 5, 2)
+    variants = [turned(x, turn) for turn in range(TURNS)]
+    assert len({v.tobytes() + bytes(v.shape) for v in variants}) == TURNS == 8
+    for turn, variant in enumerate(variants):
+        np.testing.assert_array_equal(turned_back(variant, turn), x)
+
+
+def test_self_ensemble_is_the_mean_of_the_turned_back_outputs_tiled_or_not():
+    from vae_apps.denoising.full_resolution import (TURNS, denoise_full_resolution, turned,
+                                                    turned_back)
+    from vae_apps.models.fully_conv import FullyConvVAE
+
+    model = FullyConvVAE(channels=1, filters=8, latent_channels=4, blocks=(1, 1), seed=0)
+    x = np.random.default_rng(0).random((45, 70, 1), dtype="float32")  # not square
+    ensemble = denoise_full_resolution(model, x, self_ensemble=True)
+    by_hand = np.mean([turned_back(denoise_full_resolution(model, np.ascontiguousarray(
+        turned(x, turn))), turn) for turn in range(TURNS)], axis=0)
+    assert ensemble.shape == x.shape
+    np.testing.assert_allclose(ensemble, by_hand, atol=1e-5)
+    assert not np.allclose(ensemble, denoise_full_resolution(model, x), atol=1e-3)
+    tiled = denoise_full_resolution(model, x, tile=48, margin=40, self_ensemble=True)
+    np.testing.assert_allclose(tiled, ensemble, atol=1e-5)
+
+
+@pytest.mark.parametrize("extra,message", [(["--samples", "2"], "choose one"),
+                                           (["--model", "FIXED"], "fully convolutional")])
+def test_self_ensemble_misuse_is_a_clear_error_before_anything_is_written(
+        fc_model, tmp_path, capsys, extra, message):
+    from vae_apps.models.vae import VAE
+
+    (tmp_path / "in").mkdir()
+    Image.fromarray(np.zeros((28, 28), "uint8")).save(tmp_path / "in" / "a.png")
+    if "FIXED" in extra:
+        VAE(image_shape=(28, 28, 1), latent_dim=2, seed=0).save(tmp_path / "fixed.keras")
+        extra = ["--model", str(tmp_path / "fixed.keras")]
+    else:
+        extra = ["--model", str(fc_model), *extra]
+    status = main(["denoise", str(tmp_path / "in"), str(tmp_path / "out"), "--self-ensemble",
+                   "--quiet", *extra])
+    assert status != 0
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not any((tmp_path / "out").rglob("*.png"))
+
+
+def test_cli_self_ensemble_writes_what_the_library_gives(fc_model, tmp_path):
+    from vae_apps.denoising.full_resolution import denoise_full_resolution
+    from vae_apps.io.images import read_image
+    from vae_apps.loading import load_for_inference
+
+    (tmp_path / "in").mkdir()
+    pixels = np.random.default_rng(1).integers(0, 255, (30, 41), dtype="uint8")
+    Image.fromarray(pixels).save(tmp_path / "in" / "a.png")
+    assert main(["denoise", str(tmp_path / "in"), str(tmp_path / "out"), "--model", str(fc_model),
+                 "--self-ensemble", "--quiet"]) == 0
+    expected = denoise_full_resolution(load_for_inference(fc_model),
+                                       read_image(tmp_path / "in" / "a.png")[0], self_ensemble=True)
+    written = np.asarray(Image.open(tmp_path / "out" / "a.png"), "float32") / 255
+    np.testing.assert_allclose(written, expected[..., 0], atol=1 / 255 + 1e-6)

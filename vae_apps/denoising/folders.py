@@ -228,7 +228,7 @@ class FolderFiles:
 
 
 def denoise_loaded(model, loaded, full_resolution, batch_size=256, strength=1.0, noise_level=None,
-                   samples=0, seed=0, keep=0):
+                   samples=0, seed=0, keep=0, self_ensemble=False):
     """The model side: outputs for ``FolderFiles.load`` results that were read.
 
     Args:
@@ -244,10 +244,13 @@ def denoise_loaded(model, loaded, full_resolution, batch_size=256, strength=1.0,
             (fully convolutional models).
         seed: int. Seeds the draws (each image's from ``seed`` and its tiles).
         keep: int. Draws kept whole per image.
+        self_ensemble: bool. Average the outputs for each image's 8 turns and mirror
+            images (fully convolutional models; not with ``samples``).
 
     Examples:
     >>> outputs = denoise_loaded(model, [files.load(p) for p in paths], True)  # doctest: +SKIP
     """
+    _check_self_ensemble(self_ensemble, samples, full_resolution)
     if not loaded:
         return []
     if full_resolution and samples:
@@ -259,7 +262,8 @@ def denoise_loaded(model, loaded, full_resolution, batch_size=256, strength=1.0,
     if full_resolution:
         from vae_apps.denoising.full_resolution import denoise_full_resolution
 
-        return [denoise_full_resolution(model, pixels, strength=strength, noise_level=noise_level)
+        return [denoise_full_resolution(model, pixels, strength=strength, noise_level=noise_level,
+                                        self_ensemble=self_ensemble)
                 for _, _, pixels in loaded]
     if samples:
         raise UserError("--samples needs a fully convolutional model (the photo presets, or "
@@ -268,6 +272,15 @@ def denoise_loaded(model, loaded, full_resolution, batch_size=256, strength=1.0,
         raise UserError("--strength and --sigma need a fully convolutional model that takes a "
                         "noise level (the photo presets, or vae-apps train --patch-size)")
     return model.reconstruct(np.stack([resized for _, _, resized in loaded]), batch_size)
+
+
+def _check_self_ensemble(self_ensemble, samples, full_resolution):
+    if self_ensemble and samples:
+        raise UserError("--self-ensemble and --samples: choose one (the mean of the samples "
+                        "is already an average)")
+    if self_ensemble and not full_resolution:
+        raise UserError("--self-ensemble needs a fully convolutional model (the photo "
+                        "presets, or vae-apps train --patch-size)")
 
 
 class FolderTally:
@@ -354,7 +367,7 @@ class FolderTally:
 def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, reference_dir=None,
                    progress=True, figure_examples=FIGURE_COLUMNS, workers=None, strength=1.0,
                    noise_level=None, samples=0, seed=0, uncertainty_dir=None, samples_dir=None,
-                   keep_samples=KEPT_SAMPLES):
+                   keep_samples=KEPT_SAMPLES, self_ensemble=False):
     """Denoise every image under ``in_dir`` into the same relative path under ``out_dir``.
 
     Args:
@@ -383,6 +396,8 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
             PNG of each pixel's predicted error standard deviation (``FolderFiles``).
         samples_dir: str or Path or None. With ``samples``: ``keep_samples`` draws per image.
         keep_samples: int. How many draws ``samples_dir`` gets per image.
+        self_ensemble: bool. Average the outputs for each image's 8 turns and mirror
+            images: 8 times the time (fully convolutional models; not with ``samples``).
 
     Returns:
         a ``DenoiseReport`` (counts, skipped files with reasons, quality, timing).
@@ -403,6 +418,7 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
     start = time.perf_counter()
     image_shape = model_image_shape(model)
     files = FolderFiles(in_dir, out_dir, overwrite, image_shape, uncertainty_dir, samples_dir)
+    _check_self_ensemble(self_ensemble, samples, files.full_resolution)
     if files.full_resolution:
         # Photos one at a time, two read ahead: memory is bounded by the largest photos.
         files_per_task, batch_size, read_ahead = 1, 1, 2
@@ -444,7 +460,8 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
             if len(loaded) >= batch_size or not reads:
                 outputs = denoise_loaded(model, loaded, files.full_resolution, batch_size,
                                          strength, noise_level, samples, seed,
-                                         keep_samples if samples_dir is not None else 0)
+                                         keep_samples if samples_dir is not None else 0,
+                                         self_ensemble)
                 for first in range(0, len(loaded), files_per_task):
                     chunk = loaded[first:first + files_per_task]
                     paths_and_infos = [(path, info) for path, info, _ in chunk]
