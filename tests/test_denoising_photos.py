@@ -97,7 +97,7 @@ def test_denoise_without_a_model_uses_the_photo_presets(tmp_path, capsys):
 
 
 def test_turns_are_the_eight_distinct_variants_and_each_turns_back():
-    from vae_apps.denoising.full_resolution import TURNS, turned, turned_back
+    from vae_apps.io.images import TURNS, turned, turned_back
 
     x = np.arange(3 * 5 * 2, dtype="float32").reshape(3, 5, 2)
     variants = [turned(x, turn) for turn in range(TURNS)]
@@ -107,8 +107,8 @@ def test_turns_are_the_eight_distinct_variants_and_each_turns_back():
 
 
 def test_self_ensemble_is_the_mean_of_the_turned_back_outputs_tiled_or_not():
-    from vae_apps.denoising.full_resolution import (TURNS, denoise_full_resolution, turned,
-                                                    turned_back)
+    from vae_apps.denoising.full_resolution import denoise_full_resolution
+    from vae_apps.io.images import TURNS, turned, turned_back
     from vae_apps.models.fully_conv import FullyConvVAE
 
     model = FullyConvVAE(channels=1, filters=8, latent_channels=4, blocks=(1, 1), seed=0)

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from vae_apps.errors import UserError
-from vae_apps.io.images import describe_image_error, list_images, read_image, to_shape
+from vae_apps.io.images import (TURNS, describe_image_error, list_images, read_image, to_shape,
+                                turned)
 
 log = logging.getLogger("vae_apps")
 
@@ -565,10 +566,10 @@ def draw_patches(pixels, patch_size, count, rng):
         height, width = pixels.shape[:2]
     tops = rng.integers(0, height - patch_size + 1, count)
     lefts = rng.integers(0, width - patch_size + 1, count)
-    variants = rng.integers(0, 8, count)
+    variants = rng.integers(0, TURNS, count)
     for top, left, variant in zip(tops, lefts, variants):
-        patch = np.rot90(pixels[top:top + patch_size, left:left + patch_size], variant % 4)
-        yield np.ascontiguousarray(patch[:, ::-1] if variant >= 4 else patch)
+        yield np.ascontiguousarray(turned(pixels[top:top + patch_size, left:left + patch_size],
+                                          variant))
 
 
 def augment_colours(patch, seed):

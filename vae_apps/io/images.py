@@ -222,6 +222,39 @@ def to_shape(pixels, height, width, channels):
     return pixels.astype("float32", copy=False)
 
 
+# The four quarter turns of an image, each also mirrored: the 8 variants that training
+# crops are drawn in and that ``denoise_full_resolution(self_ensemble=True)`` averages over.
+TURNS = 8
+
+
+def turned(pixels, turn):
+    """One of the ``TURNS`` variants of an H x W x C image: ``turn % 4`` quarter turns
+    (anticlockwise), then mirrored left to right when ``turn >= 4``.
+
+    Args:
+        pixels: np.ndarray. An image (H, W, C).
+        turn: int. 0-7; 0 is the image itself.
+
+    Examples:
+    >>> turned(np.zeros((2, 3, 1)), 1).shape
+    (3, 2, 1)
+    """
+    variant = np.rot90(pixels, turn % 4)
+    return variant[:, ::-1] if turn >= 4 else variant
+
+
+def turned_back(pixels, turn):
+    """The image that ``turned(image, turn)`` was made from.
+
+    Examples:
+    >>> x = np.arange(6.0).reshape(2, 3, 1)
+    >>> bool((turned_back(turned(x, 5), 5) == x).all())
+    True
+    """
+    back = pixels[:, ::-1] if turn >= 4 else pixels
+    return np.rot90(back, -(turn % 4))
+
+
 def resize(pixels, size):
     """Resize float H x W x C pixels to ``size`` = (width, height), channel by channel.
 
