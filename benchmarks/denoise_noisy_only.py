@@ -3,7 +3,7 @@
     scripts/fetch_photos.sh PHOTOS            # once: the held-out opencv-doc photos
     python benchmarks/denoise_noisy_only.py --photos PHOTOS [--sets colour,grey,microscopy]
         [--cases "poisson 30,poisson-gaussian"] [--epochs 30] [--skip upper-bound,bm3d]
-        [--n2v-python N2V_VENV/bin/python]
+        [--n2v-python N2V_VENV/bin/python] [--keep-earlier]
 
 Sets: the held-out photos of benchmarks/denoise_photos.py (colour: the eight colour
 ones; grey: all ten as grey), scikit-image's bundled microscopy image ``cell`` (grey)
@@ -285,6 +285,26 @@ def checks(all_results):
     return lines
 
 
+EARLIER = " (earlier run, same noisy images)"
+
+
+def with_earlier_rows(kind, rows):
+    """``rows`` of a set's table, with the earlier table's Noise2Void and upper-bound rows
+    for the cases that have none now, marked as an earlier run."""
+    path = common.RESULTS / "denoise_noisy_only.json"
+    earlier = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    earlier_rows = earlier.get("tables", {}).get(kind, {}).get("rows", [])
+    have = {(row[0], row[1]) for row in rows}
+    merged = list(rows)
+    for row in earlier_rows:
+        case, method = row[0], row[1].replace(EARLIER, "")
+        cases_now = {r[0] for r in merged}
+        if method in (N2V, UPPER_BOUND) and case in cases_now and (case, method) not in have:
+            place = max(i for i, r in enumerate(merged) if r[0] == case) + 1
+            merged.insert(place, [case, method + EARLIER, *row[2:]])
+    return merged
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--photos", required=True, help="scripts/fetch_photos.sh's folder")
@@ -302,6 +322,10 @@ def main():
     parser.add_argument("--work", help="keep the noisy folders and models here")
     parser.add_argument("--n2v-python", help="the python of a virtual environment with "
                         "CAREamics (benchmarks/n2v_careamics.py): adds the Noise2Void row")
+    parser.add_argument("--keep-earlier", action="store_true",
+                        help="keep the earlier table's Noise2Void and upper-bound rows of a set "
+                        "where this run has none, marked as an earlier run (the noisy images "
+                        "are the same: one fixed seed per image)")
     args = parser.parse_args()
     sets = image_sets(args.photos, args.sets.split(","))
     all_results = {}
@@ -323,6 +347,8 @@ def main():
                                f"{100 * row['within_2_std']:.1f}" if "within_2_std" in row else "–"]
                               for case, rows in cases.items() for method, row in rows.items()])
               for kind, cases in all_results.items()}
+    if args.keep_earlier:
+        tables = {kind: (header, with_earlier_rows(kind, rows)) for kind, (header, rows) in tables.items()}
     common.write_results("denoise_noisy_only", tables=tables,
                          texts={f"{kind}_checks": "; ".join(line for line in lines
                                                            if line.startswith(kind + " "))

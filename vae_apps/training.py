@@ -525,8 +525,11 @@ def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch
 # New patch denoisers take a noise level (an FFDNet-style strength control, with
 # an estimator for blind use) and end at full resolution (no period-2 pattern).
 PATCH_MODEL_DEFAULTS = dict(noise_level_input=True, refine_filters=32)
-# Without clean images there is no true noise level to train a level input with.
-NOISY_ONLY_MODEL_DEFAULTS = dict(noise_level_input=False, refine_filters=32)
+# Without clean images there is no true noise level to train a level input with. Half
+# the photo model's width, twice the updates (NOISY_ONLY_STEPS_PER_EPOCH) in about the same
+# time: on cell (Poisson 30, benchmarks/noisy_only_schemes.py) width 64 with 1,920 updates
+# gave 37.68 dB, width 32 with 3,840 38.43 and width 16 with 3,840 38.21 (7.7 minutes).
+NOISY_ONLY_MODEL_DEFAULTS = dict(noise_level_input=False, refine_filters=32, filters=32)
 PATCH_DEFAULTS = dict(patch_size=64, patches_per_image=256, batch_size=32, epochs=30,
                       learning_rate=1e-3, validation_patches=512)
 # The fewest updates an epoch has by default: a folder of one to three images gets more
@@ -535,14 +538,12 @@ PATCH_DEFAULTS = dict(patch_size=64, patches_per_image=256, batch_size=32, epoch
 MIN_STEPS_PER_EPOCH = 32
 # The updates an epoch of noisy-only training has by default, whatever the folder's size:
 # its models learn from the noisy images' own pixel pairs, not from a clean set to be
-# learnt whole, so a folder of one image needs as many as one of twenty. 256 crops of
-# each of 20 photos made 160 updates an epoch, about 40 minutes on 2 cores (0.5 s an
-# update); 64 make 1,920 in all: 16.0 minutes, 0.46 dB above NL-means
-# (benchmarks/denoise_noisy_only.py --sets folder20, Poisson-Gaussian). On the one-image
-# microscopy folder 1,920 updates gave 37.68 dB (Poisson 30) and 40.04 (Poisson-Gaussian)
-# in 12 minutes, 960 (32 an epoch) 37.36 and 39.15 in 7 (denoise_noisy_only.py --sets
-# microscopy, two runs).
-NOISY_ONLY_STEPS_PER_EPOCH = 64
+# learnt whole, so a folder of one image needs as many as one of twenty. With the
+# network of width 64, 256 crops of each of 20 photos made 160 updates an epoch, about 40
+# minutes on 2 cores (0.5 s an update), and 64 made 1,920 in all: 16.0 minutes, 0.46 dB
+# above NL-means (benchmarks/denoise_noisy_only.py --sets folder20, Poisson-Gaussian).
+# Width 32 (NOISY_ONLY_MODEL_DEFAULTS) takes about half the time an update: 128 an epoch.
+NOISY_ONLY_STEPS_PER_EPOCH = 128
 
 
 def default_patches_per_image(image_count, batch_size, noisy_only=False):
@@ -553,7 +554,7 @@ def default_patches_per_image(image_count, batch_size, noisy_only=False):
     >>> default_patches_per_image(20, 32), default_patches_per_image(1, 32)
     (256, 1024)
     >>> default_patches_per_image(20, 32, noisy_only=True), default_patches_per_image(1, 32, noisy_only=True)
-    (102, 2048)
+    (204, 4096)
     """
     if noisy_only:
         # At least one crop of every image an epoch, even beyond 2,048 images.
