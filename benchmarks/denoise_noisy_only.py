@@ -165,12 +165,15 @@ def timed(denoise, noisy):
 
 def train(spec, out, channels, args, noisy_only, noise=None, patches_per_image=None):
     from vae_apps.pipelines import train_photo_denoiser
+    from vae_apps.training import NOISY_ONLY_MODEL_DEFAULTS
 
     start = time.perf_counter()
+    # The upper bound is the noisy-only model's network (blind, as wide) trained on clean
+    # photos with the noise added: the two differ in their training data alone.
     train_photo_denoiser(spec, out, noise=noise, channels=channels, noisy_only=noisy_only,
                          patch_size=64, epochs=args.epochs,
                          patches_per_image=patches_per_image or args.patches_per_image, seed=0,
-                         verbose="auto")
+                         verbose="auto", **({} if noisy_only else NOISY_ONLY_MODEL_DEFAULTS))
     return (time.perf_counter() - start) / 60
 
 
@@ -314,10 +317,10 @@ def main():
     parser.add_argument("--patches-per-image", type=int,
                         help="default: vae-apps train's (256; more for a folder of 1-3 "
                         "images, fewer for more than 8)")
-    parser.add_argument("--bound-updates", type=int, default=1920,
-                        help="updates of 32 crops for the upper bound: by default as many "
-                        "as the noisy-only model's (30 epochs of 64); 0: vae-apps train's "
-                        "default for the clean photos (256 crops each an epoch)")
+    parser.add_argument("--bound-updates", type=int,
+                        help="updates of 32 crops for the upper bound (default: as many as "
+                        "the noisy-only model's, 128 an epoch); 0: vae-apps train's default "
+                        "for the clean photos (256 crops each an epoch)")
     parser.add_argument("--skip", default="", help="comma list: bm3d, upper-bound")
     parser.add_argument("--work", help="keep the noisy folders and models here")
     parser.add_argument("--n2v-python", help="the python of a virtual environment with "
@@ -327,6 +330,10 @@ def main():
                         "where this run has none, marked as an earlier run (the noisy images "
                         "are the same: one fixed seed per image)")
     args = parser.parse_args()
+    if args.bound_updates is None:
+        from vae_apps.training import NOISY_ONLY_STEPS_PER_EPOCH
+
+        args.bound_updates = NOISY_ONLY_STEPS_PER_EPOCH * args.epochs
     sets = image_sets(args.photos, args.sets.split(","))
     all_results = {}
     with tempfile.TemporaryDirectory() as tmp:
