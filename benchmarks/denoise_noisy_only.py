@@ -298,10 +298,9 @@ def with_earlier_rows(kind, rows):
     earlier = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     earlier_rows = earlier.get("tables", {}).get(kind, {}).get("rows", [])
     have = {(row[0], row[1]) for row in rows}
-    merged = list(rows)
+    merged, cases_now = list(rows), {row[0] for row in rows}
     for row in earlier_rows:
         case, method = row[0], row[1].replace(EARLIER, "")
-        cases_now = {r[0] for r in merged}
         if method in (N2V, UPPER_BOUND) and case in cases_now and (case, method) not in have:
             place = max(i for i, r in enumerate(merged) if r[0] == case) + 1
             merged.insert(place, [case, method + EARLIER, *row[2:]])

@@ -109,7 +109,7 @@ def main(argv=None):
     parser.add_argument("--gamma", type=float, default=2.0, help="--scheme regularised")
     parser.add_argument("--case", default="poisson 30", help="a noise of denoise_noisy_only.py")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--filters", type=int, help="network width (default: the model's, 64)")
+    parser.add_argument("--filters", type=int, help="network width (default: the noisy-only default's, 32)")
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--batch-size", type=int, default=32,
                         help="crops an update (64 updates an epoch whatever the batch)")
@@ -133,7 +133,7 @@ def main(argv=None):
     gamma = args.gamma if args.scheme == "regularised" else 0.0
     width = {"filters": args.filters} if args.filters else {}
     model = model_class(channels=1, seed=args.seed, dtype=dtype_policy("auto"),
-                        neighbour_regularization=gamma, **NOISY_ONLY_MODEL_DEFAULTS, **width)
+                        neighbour_regularization=gamma, **{**NOISY_ONLY_MODEL_DEFAULTS, **width})
     result = train_patch_denoiser([noisy], None, model=model, noisy_only=True,
                                   epochs=args.steps // 64, seed=args.seed, verbose=0,
                                   batch_size=args.batch_size, learning_rate=args.learning_rate,

@@ -562,7 +562,7 @@ def default_patches_per_image(image_count, batch_size, noisy_only=False):
     (204, 4096)
     """
     if noisy_only:
-        # At least one crop of every image an epoch, even beyond 2,048 images.
+        # At least one crop of every image an epoch, even beyond 4,096 images.
         return max(1, NOISY_ONLY_STEPS_PER_EPOCH * batch_size // image_count)
     return max(PATCH_DEFAULTS["patches_per_image"], -(-MIN_STEPS_PER_EPOCH * batch_size // image_count))
 
