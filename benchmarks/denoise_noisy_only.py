@@ -291,12 +291,15 @@ def checks(all_results):
 EARLIER = " (earlier run, same noisy images)"
 
 
-def with_earlier_rows(kind, rows):
-    """``rows`` of a set's table, with the earlier table's Noise2Void and upper-bound rows
-    for the cases that have none now, marked as an earlier run."""
+def earlier_tables():
+    """The tables of benchmarks/results/denoise_noisy_only.json as they are before this run."""
     path = common.RESULTS / "denoise_noisy_only.json"
-    earlier = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    earlier_rows = earlier.get("tables", {}).get(kind, {}).get("rows", [])
+    return json.loads(path.read_text(encoding="utf-8")).get("tables", {}) if path.exists() else {}
+
+
+def with_earlier_rows(rows, earlier_rows):
+    """``rows`` of a set's table, with the Noise2Void and upper-bound rows of that set's
+    ``earlier_rows`` for the cases that have none now, marked as an earlier run."""
     have = {(row[0], row[1]) for row in rows}
     merged, cases_now = list(rows), {row[0] for row in rows}
     for row in earlier_rows:
@@ -354,7 +357,9 @@ def main():
                               for case, rows in cases.items() for method, row in rows.items()])
               for kind, cases in all_results.items()}
     if args.keep_earlier:
-        tables = {kind: (header, with_earlier_rows(kind, rows)) for kind, (header, rows) in tables.items()}
+        earlier = earlier_tables()
+        tables = {kind: (header, with_earlier_rows(rows, earlier.get(kind, {}).get("rows", [])))
+                  for kind, (header, rows) in tables.items()}
     common.write_results("denoise_noisy_only", tables=tables,
                          texts={f"{kind}_checks": "; ".join(line for line in lines
                                                            if line.startswith(kind + " "))
