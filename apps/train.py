@@ -67,7 +67,7 @@ def add_parser(commands):
     patches.add_argument("--patches-per-image", type=positive_int, metavar="N",
                          help="crops per image per epoch (default 256; more for folders of "
                               "one to three images, so that an epoch has at least 32 updates; "
-                              "with --noisy-only as many as make 128 updates an epoch, whatever "
+                              "with --noisy-only as many as make 256 updates an epoch, whatever "
                               "the folder's size)")
     p.add_argument("--labels", metavar="LABELS.csv",
                    help="train a semi-supervised VAE that learns the classes of these few labels "

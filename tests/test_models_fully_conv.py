@@ -279,7 +279,7 @@ def test_noisy_only_training_has_the_same_updates_an_epoch_whatever_the_folder()
         steps = count * default_patches_per_image(count, 32, noisy_only=True) // 32
         # rounding down to whole crops per image loses under one crop of each image
         assert NOISY_ONLY_STEPS_PER_EPOCH - count / 32 - 1 <= steps <= NOISY_ONLY_STEPS_PER_EPOCH
-    assert default_patches_per_image(8, 32, noisy_only=True) == 512  # 128 updates of 32
-    assert default_patches_per_image(1, 32, noisy_only=True) == 4096
+    assert default_patches_per_image(8, 32, noisy_only=True) == 1024  # 256 updates of 32
+    assert default_patches_per_image(1, 32, noisy_only=True) == 8192
     assert default_patches_per_image(5000, 32, noisy_only=True) == 1  # every image once
     assert default_patches_per_image(500, 32) == 256  # clean-trained: every image 256 crops

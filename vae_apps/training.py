@@ -525,15 +525,13 @@ def train_semi_supervised(x, y, *, epochs=30, batch_size=100, labelled_per_batch
 # New patch denoisers take a noise level (an FFDNet-style strength control, with
 # an estimator for blind use) and end at full resolution (no period-2 pattern).
 PATCH_MODEL_DEFAULTS = dict(noise_level_input=True, refine_filters=32)
-# Without clean images there is no true noise level to train a level input with. Half
-# the photo model's width, twice the updates (NOISY_ONLY_STEPS_PER_EPOCH) in less time:
-# on cell with Poisson 30, width 32 with 3,840 updates reached 38.43 dB and width 16 38.21
-# (benchmarks/noisy_only_schemes.py, 60 epochs of 64). In denoise_noisy_only.py, width 64
-# with 1,920 updates -> width 32 with 3,840: cell 37.68 -> 38.05 / 40.04 -> 39.95 dB (Poisson
-# 30 / Poisson-Gaussian), grey photos 27.03 -> 27.10 / 29.54 -> 29.55, colour 27.39 -> 27.38
-# / 29.74 -> 29.95, folder20 31.79 -> 31.91; training 12-17 -> 10-13 minutes, denoising
-# 0.75-1.06 -> 1.6-2.3 MP/s.
-NOISY_ONLY_MODEL_DEFAULTS = dict(noise_level_input=False, refine_filters=32, filters=32)
+# Without clean images there is no true noise level to train a level input with. A
+# quarter of the photo model's width, four times its updates (NOISY_ONLY_STEPS_PER_EPOCH),
+# in about its time: on cell with Poisson 30 (benchmarks/noisy_only_schemes.py, one run
+# each) width 16 with 7,680 updates reached 38.70 dB in 15.4 minutes, width 32 with 5,760
+# 38.21 in 16.4, with 3,840 38.43 (in denoise_noisy_only.py 38.05), width 16 with 3,840
+# 38.21 in 7.7; width 64 with 1,920 (the default before those) 37.68.
+NOISY_ONLY_MODEL_DEFAULTS = dict(noise_level_input=False, refine_filters=32, filters=16)
 PATCH_DEFAULTS = dict(patch_size=64, patches_per_image=256, batch_size=32, epochs=30,
                       learning_rate=1e-3, validation_patches=512)
 # The fewest updates an epoch has by default: a folder of one to three images gets more
@@ -546,9 +544,9 @@ MIN_STEPS_PER_EPOCH = 32
 # network of width 64, 256 crops of each of 20 photos made 160 updates an epoch, about 40
 # minutes on 2 cores (0.5 s an update), and 64 made 1,920 in all: 16.0 minutes, 0.46 dB
 # above NL-means (benchmarks/denoise_noisy_only.py --sets folder20, Poisson-Gaussian).
-# Width 32 (NOISY_ONLY_MODEL_DEFAULTS) takes about half the time an update: 128 an epoch,
-# 3,840 in all: 11.7 minutes on folder20, 0.58 dB above NL-means.
-NOISY_ONLY_STEPS_PER_EPOCH = 128
+# Width 16 (NOISY_ONLY_MODEL_DEFAULTS) takes about a quarter of the time an update: 256
+# an epoch, 7,680 in all.
+NOISY_ONLY_STEPS_PER_EPOCH = 256
 
 
 def default_patches_per_image(image_count, batch_size, noisy_only=False):
@@ -559,10 +557,10 @@ def default_patches_per_image(image_count, batch_size, noisy_only=False):
     >>> default_patches_per_image(20, 32), default_patches_per_image(1, 32)
     (256, 1024)
     >>> default_patches_per_image(20, 32, noisy_only=True), default_patches_per_image(1, 32, noisy_only=True)
-    (204, 4096)
+    (409, 8192)
     """
     if noisy_only:
-        # At least one crop of every image an epoch, even beyond 4,096 images.
+        # At least one crop of every image an epoch, even beyond 8,192 images.
         return max(1, NOISY_ONLY_STEPS_PER_EPOCH * batch_size // image_count)
     return max(PATCH_DEFAULTS["patches_per_image"], -(-MIN_STEPS_PER_EPOCH * batch_size // image_count))
 
