@@ -321,7 +321,8 @@ def main():
                         "images, fewer for more than 8)")
     parser.add_argument("--bound-updates", type=int,
                         help="updates of 32 crops for the upper bound (default: as many as "
-                        "the noisy-only model's, NOISY_ONLY_STEPS_PER_EPOCH an epoch); 0: vae-apps train's default "
+                        "the noisy-only model's, NOISY_ONLY_STEPS_PER_EPOCH an epoch); "
+                        "0: vae-apps train's default "
                         "for the clean photos (256 crops each an epoch)")
     parser.add_argument("--skip", default="", help="comma list: bm3d, upper-bound")
     parser.add_argument("--work", help="keep the noisy folders and models here")
