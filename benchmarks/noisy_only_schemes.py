@@ -109,7 +109,7 @@ def main(argv=None):
     parser.add_argument("--gamma", type=float, default=2.0, help="--scheme regularised")
     parser.add_argument("--case", default="poisson 30", help="a noise of denoise_noisy_only.py")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--filters", type=int, help="network width (default: the noisy-only default's, 32)")
+    parser.add_argument("--filters", type=int, help="network width (default: the noisy-only default's, 16)")
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--batch-size", type=int, default=32,
                         help="crops an update (64 updates an epoch whatever the batch)")
