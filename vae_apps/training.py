@@ -690,6 +690,8 @@ def train_patch_denoiser(images, noise, *, channels=None,
     choose_decode_draws(result.model, val_ds.batch(64))
     if result.model.noise_level_input:
         calibrate_noise_level(result.model, images, noise, seed=seed)
+    if noisy_only:  # before the uncertainty: its calibration sees the unclipped output
+        fit_clipped_noise(result.model, images, seed=seed)
     try:
         calibrate_uncertainty(result.model, images, noise, seed=seed)  # noise None: noisy-only
     except UserError as exc:  # e.g. a folder too dark to read its noise from: the model stays
@@ -797,6 +799,57 @@ def calibrate_noise_level(model, images, noise, *, crop=256, crops_per_image=4, 
     return model.noise_level_scale, model.noise_level_offset
 
 
+# fit_clipped_noise reads the noise off crops of at most this many of the images (a
+# seeded choice), of at most CLIPPED_NOISE_CROP pixels a side (half images of 512).
+CLIPPED_NOISE_IMAGES = 16
+CLIPPED_NOISE_CROP = 1024
+
+
+def fit_clipped_noise(model, images, seed=0):
+    """Read the law of the noise of a noisy-only model's training images off the images
+    and the model's output on them (``fit_clipped_poisson_gaussian``) and set it on the
+    model (``clipped_noise``): denoising then undoes the mean shift of the noise clipped
+    at black and white. A folder too small or too uniform to read it from leaves the model
+    as it is, with a warning.
+
+    Args:
+        model: FullyConvVAE. A model trained on the noisy ``images`` alone.
+        images: list. Image files or H x W x C arrays (the noisy training images).
+        seed: int. Seeds the choice of images and crops.
+
+    Returns:
+        ``ClippedPoissonGaussian`` or None.
+
+    Examples:
+    >>> law = fit_clipped_noise(model, noisy_files)
+    >>> law.describe()  # doctest: +SKIP
+    'Poisson-Gaussian noise, 33 photons at white, Gaussian part 5.3 grey levels'
+    """
+    from vae_apps.denoising.clipped_noise import fit_clipped_poisson_gaussian
+    from vae_apps.denoising.full_resolution import denoise_full_resolution
+    from vae_apps.denoising.noisy_only import neighbour_triples
+
+    rng = np.random.default_rng([seed, 79])
+    chosen = sorted(rng.permutation(len(images))[:CLIPPED_NOISE_IMAGES])
+    model.clipped_noise = None  # the model's own output: what the noisy values average
+    denoised, seconds, thirds = [], [], []
+    for index, _, pixels in _calibration_crops([images[i] for i in chosen], model.channels,
+                                               CLIPPED_NOISE_CROP, 1, rng):
+        first, second, third = neighbour_triples(pixels, seed=[seed, 79, index])
+        if min(first.shape[:2]) >= 2:
+            denoised.append(denoise_full_resolution(model, first))
+            seconds.append(second)
+            thirds.append(third)
+    law = fit_clipped_poisson_gaussian(denoised, seconds, thirds)
+    if law is None:
+        log.warning("too few flat areas to read the noise's law off the images: clipping at "
+                    "black and white is not undone")
+        return None
+    model.clipped_noise = (law.gain, law.variance)
+    log.info("read off the noisy images: %s", law.describe())
+    return law
+
+
 # Crops the uncertainty weights are fitted on, at least (a folder of one image: 16 crops of
 # it, not 2): on the one-image microscopy folder (noisy-only, Poisson 30 / Poisson-Gaussian)
 # 2 crops covered 91.4 / 97.7 % of the errors, 16 crops 95.3 / 97.2 %
@@ -897,7 +950,8 @@ def uncertainty_fit_data(denoiser, images, noise, channels, *, crop=160, crops_p
     Examples:
     >>> terms, errors = uncertainty_fit_data(photo, files, parse_noise("photo"), 3)
     """
-    from vae_apps.denoising.full_resolution import denoise_with_samples, uncertainty_terms
+    from vae_apps.denoising.full_resolution import (clipped_law, denoise_with_samples,
+                                                    uncertainty_terms)
     from vae_apps.loading import with_precision
 
     if crops_per_image is None:
@@ -925,6 +979,12 @@ def uncertainty_fit_data(denoiser, images, noise, channels, *, crop=160, crops_p
         terms.append(np.stack([t.ravel() for t in uncertainty_terms(
             noisy, result.mean, result.posterior_std)], axis=1))
         if noise is None:
+            # The other half images average the clipped mean; moved by the model's clipping
+            # shift at its own output they average the clean value the output estimates.
+            law = clipped_law(denoiser)
+            if law is not None:
+                shift = result.mean - law.clipped_mean(result.mean)
+                second, third = second + shift, third + shift
             errors.append(squared_error_estimate(result.mean, second, third).ravel())
         else:
             errors.append(np.square(result.mean - pixels).ravel())

@@ -10,6 +10,8 @@ Channel rule: a grey model denoises a colour image channel by channel; a colour
 model denoises a grey image as a grey colour image and returns its mean channel.
 """
 
+import functools
+
 import numpy as np
 
 from vae_apps.errors import UserError
@@ -88,7 +90,28 @@ def denoise_full_resolution(model, pixels, tile=TILE, margin=TILE_MARGIN, streng
     else:
         out = _tiled_turns(chosen, _as_model_sees(chosen, pixels), tile, margin,
                            levels[0], turns).mean(axis=-1, keepdims=True)
-    return _corrected(pixels, out, *_finishing(model, pixels, out, levels, tile, margin))
+    return _unclipped(chosen, _corrected(pixels, out, *_finishing(model, pixels, out, levels,
+                                                                  tile, margin)))
+
+
+def _unclipped(model, image):
+    """``image`` mapped from what the noisy values average to the clean value, for a model
+    that carries the law of clipped noise it was trained on (``clipped_noise``)."""
+    law = clipped_law(model)
+    return image if law is None else law.undo_shift(image)
+
+
+def clipped_law(model):
+    """The ``ClippedPoissonGaussian`` of a model's ``clipped_noise``, or None."""
+    values = getattr(model, "clipped_noise", None)
+    return None if values is None else _law(*values)
+
+
+@functools.lru_cache(maxsize=8)
+def _law(gain, variance):  # its tables take ~0.1 s: once per model, not per image
+    from vae_apps.denoising.clipped_noise import ClippedPoissonGaussian
+
+    return ClippedPoissonGaussian(gain, variance)
 
 
 def keep_local_means(pixels, denoised, noise_level, window=MEAN_WINDOW, levels=MEAN_KEEPING_LEVELS):
@@ -488,10 +511,15 @@ def denoise_with_samples(model, pixels, samples=16, seed=0, keep=0, tile=TILE, m
     gain, shift = _finishing(model, pixels, result.mean, levels, tile, margin)
     # every draw is corrected as their mean: the same gain towards the input, the same shift
     mean, spread = _corrected(pixels, result.mean, gain, shift), gain * result.std
+    draws = [_corrected(pixels, draw, gain, shift) for draw in result.samples]
+    law = clipped_law(chosen)
+    if law is not None:  # as denoise_full_resolution; every draw moved as their mean
+        unclipped = law.undo_shift(mean)
+        draws = [np.clip(draw + (unclipped - mean), 0.0, 1.0) for draw in draws]
+        mean = unclipped
     weights = getattr(chosen, "uncertainty_weights", None)
     std = spread if weights is None else predictive_std(pixels, mean, spread, weights)
-    return PosteriorSamples(mean, std, [_corrected(pixels, draw, gain, shift)
-                                        for draw in result.samples], posterior_std=spread)
+    return PosteriorSamples(mean, std, draws, posterior_std=spread)
 
 
 def _sampled(model, pixels, samples, seed, keep, tile, margin, level, channel_mean=False):

@@ -110,6 +110,12 @@ class FullyConvVAE(BaseVAE):
             predicted error variance (``vae_apps.denoising.full_resolution.predictive_std``),
             fitted by ``calibrate_uncertainty`` after training; None: the posterior
             draws' spread stands for the uncertainty.
+        clipped_noise: (float, float) or None. The gain and Gaussian variance of the
+            noise a noisy-only model was trained on, read off its noisy images after
+            training (``vae_apps.denoising.clipped_noise``): the model returns what noisy
+            values average, which clipping at black and white shifts, and denoising maps
+            it back to the clean value. None: nothing to undo (models trained on clean
+            images learn the clean value itself).
         neighbour_regularization: float. gamma of Neighbor2Neighbor's regulariser (Huang
             et al. 2021) when training on noisy images alone (batches of
             ``vae_apps.denoising.noisy_only.neighbour_training_batch``): the loss
@@ -138,7 +144,7 @@ class FullyConvVAE(BaseVAE):
                  conditional=True, likelihood="gaussian", gaussian_sigma=0.01, learn_sigma=False,
                  noise_level_input=False, refine_filters=0, noise_level_scale=1.0,
                  noise_level_offset=0.0, decode_draws=0, uncertainty_weights=None,
-                 neighbour_regularization=0.0, **kwargs):
+                 clipped_noise=None, neighbour_regularization=0.0, **kwargs):
         super().__init__(likelihood=likelihood, gaussian_sigma=gaussian_sigma,
                          learn_sigma=learn_sigma, **kwargs)
         self.channels = int(channels)
@@ -154,6 +160,7 @@ class FullyConvVAE(BaseVAE):
         self.decode_draws = int(decode_draws)
         self.uncertainty_weights = (None if uncertainty_weights is None
                                     else tuple(float(w) for w in uncertainty_weights))
+        self.clipped_noise = None if clipped_noise is None else tuple(float(v) for v in clipped_noise)
         self.neighbour_regularization = float(neighbour_regularization)
         if self.neighbour_regularization and self.likelihood != "gaussian":
             raise ValueError("neighbour_regularization needs the gaussian likelihood")
@@ -366,4 +373,5 @@ class FullyConvVAE(BaseVAE):
                 "decode_draws": self.decode_draws,
                 "neighbour_regularization": self.neighbour_regularization,
                 "uncertainty_weights": (None if self.uncertainty_weights is None
-                                        else list(self.uncertainty_weights))}
+                                        else list(self.uncertainty_weights)),
+                "clipped_noise": None if self.clipped_noise is None else list(self.clipped_noise)}
