@@ -17,9 +17,11 @@ written as 8-bit PNGs to a folder, as a user would have them.
 Rows, in one run: the noisy input; scikit-image non-local means and BM3D (``bm3d``)
 with a blind sigma (``skimage.restoration.estimate_sigma``), on the Anscombe-
 stabilised image where the noise is Poisson (the gain is given to them: their best
-case) and on the image itself otherwise; Noise2Void through CAREamics with its defaults,
-trained on the same noisy folder (``--n2v-python``: benchmarks/n2v_careamics.py in its own
-virtual environment); ``vae-apps train NOISY/ --patch-size 64
+case) and on the image itself otherwise; both again with the clipping's mean shift
+undone by the law the noisy-only model read off the folder (what that correction alone
+brings them); Noise2Void through CAREamics with its defaults, trained on the same noisy
+folder (``--n2v-python``: benchmarks/n2v_careamics.py in its own virtual environment);
+``vae-apps train NOISY/ --patch-size 64
 --noisy-only`` trained on that noisy folder alone, then denoising it; the same model
 trained on clean photos (the bundled training photos and PHOTOS/train; ``cell``
 left out) with the case's noise added (the upper bound), by default with as many
@@ -63,6 +65,10 @@ NOISY_ONLY = "vae_apps noisy-only (trained on the noisy folder)"
 N2V = "Noise2Void (CAREamics defaults, trained on the noisy folder)"
 UPPER_BOUND = "vae_apps trained on clean photos, same noise (upper bound)"
 SAMPLES = 16
+# NL-means' and BM3D's outputs with the clipping's mean shift undone by the law the
+# noisy-only model read off the folder (vae_apps.denoising.clipped_noise), as it undoes
+# its own: what that correction alone brings them.
+UNDONE = ", clipping's shift undone with the noisy-only model's law"
 
 
 def image_sets(photos_dir, names):
@@ -220,17 +226,18 @@ def noise2void(python, folder, out, images):
 
 
 def run_case(kind, images, case, args, work):
-    from vae_apps.denoising.full_resolution import denoise_full_resolution
+    from vae_apps.denoising.full_resolution import clipped_law, denoise_full_resolution
     from vae_apps.loading import load_for_inference
 
     spec = CASES[case]
     channels = next(iter(images.values())).shape[-1]
     folder = work / kind / case.replace(" ", "_") / "noisy"
     noisy = write_noisy_folder(images, spec, folder)
-    results = {"noisy input": score(images, noisy, 0)}
+    results, classical_outputs = {"noisy input": score(images, noisy, 0)}, {}
     for method, denoise in classical(channels == 3, ANSCOMBE_GAINS.get(case),
                                      "bm3d" not in args.skip).items():
-        results[method] = score(images, *timed(denoise, noisy))
+        classical_outputs[method] = timed(denoise, noisy)
+        results[method] = score(images, *classical_outputs[method])
     if args.n2v_python:
         results[N2V] = noise2void(args.n2v_python, folder, folder.parent / "n2v", images)
     print_rows(kind, case, results)
@@ -243,6 +250,11 @@ def run_case(kind, images, case, args, work):
     denoise_full_resolution(model, next(iter(noisy.values())))  # traces once, untimed
     results[NOISY_ONLY] = score(images, *timed(lambda x: denoise_full_resolution(model, x), noisy))
     results[NOISY_ONLY]["train_minutes"] = minutes
+    law = clipped_law(model)
+    if law is not None:  # how much of the gain is the clipping's shift undone, not the network
+        for method, (outputs, seconds) in classical_outputs.items():
+            undone, more = timed(law.undo_shift, outputs)
+            results[method + UNDONE] = score(images, undone, seconds + more)
     coverage, rate = within_two_std(model, images, noisy)
     results[NOISY_ONLY]["within_2_std"] = coverage
     results[NOISY_ONLY][f"mp_per_s_{SAMPLES}_samples"] = rate
@@ -255,7 +267,8 @@ def run_case(kind, images, case, args, work):
         results[UPPER_BOUND] = score(images, *timed(
             lambda x: denoise_full_resolution(bound, x), noisy))
         results[UPPER_BOUND]["train_minutes"] = minutes
-    print_rows(kind, case, {k: v for k, v in results.items() if k.startswith("vae_apps")})
+    print_rows(kind, case, {k: v for k, v in results.items()
+                            if k.startswith("vae_apps") or k.endswith(UNDONE)})
     return results
 
 
@@ -282,6 +295,10 @@ def checks(all_results):
                 line += f", vs Noise2Void {ours['psnr'] - rows[N2V]['psnr']:+.2f} dB (>= 0)"
             if "BM3D, blind sigma" in rows:
                 line += f", vs BM3D {ours['psnr'] - rows['BM3D, blind sigma']['psnr']:+.2f} dB"
+            for method, name in (("non-local means, blind sigma", "NLM"), ("BM3D, blind sigma", "BM3D")):
+                if method + UNDONE in rows:
+                    line += (f", vs {name} with the shift undone "
+                             f"{ours['psnr'] - rows[method + UNDONE]['psnr']:+.2f} dB")
             line += (f"; trained in {ours['train_minutes']:.1f} min; within 2 std "
                      f"{100 * ours['within_2_std']:.1f} %")
             lines.append(line)
