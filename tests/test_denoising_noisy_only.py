@@ -139,6 +139,7 @@ def test_noisy_only_training_learns_to_denoise_the_folder_it_sees(tmp_path):
     # to speak of (a gain of 0.003 is a variance of 0.0015 at mid-grey, 0.01 the noise's)
     gain, variance = model.clipped_noise
     assert 0.07 < np.sqrt(variance) < 0.13 and gain < 0.003, model.clipped_noise
+    assert "read off the noisy images: Poisson-Gaussian noise" in text
     noisy = read_image(tmp_path / "noisy" / "n0.png")[0]
     out = denoise_full_resolution(model, noisy)
     error_noisy = np.mean((noisy[..., 0] - clean) ** 2)

@@ -503,4 +503,11 @@ def train_photo_denoiser(spec, out, *, noise=None, channels=None, noisy_only=Fal
     if "val_loss" in history:
         text += f", val_loss {min(history['val_loss']):.1f} (best)"
     status = "interrupted; best model so far" if result.interrupted else "best model"
-    return text + f"; {status} written to {out}", result
+    text += f"; {status} written to {out}"
+    if getattr(result.model, "clipped_noise", None) is not None:
+        from vae_apps.denoising.clipped_noise import ClippedPoissonGaussian
+
+        text += (f"\nread off the noisy images: "
+                 f"{ClippedPoissonGaussian(*result.model.clipped_noise).describe()} "
+                 "(denoising undoes its clipping at black and white)")
+    return text, result
