@@ -966,6 +966,7 @@ def uncertainty_fit_data(denoiser, images, noise, channels, *, crop=160, crops_p
 
         # float32, the precision the neighbour estimate's coverage was measured in
         denoiser = with_precision(denoiser, "float32")
+        law = clipped_law(denoiser)
     terms, errors = [], []
     for index, pixels in enumerate(crops):
         if noise is None:
@@ -981,7 +982,6 @@ def uncertainty_fit_data(denoiser, images, noise, channels, *, crop=160, crops_p
         if noise is None:
             # The other half images average the clipped mean; moved by the model's clipping
             # shift at its own output they average the clean value the output estimates.
-            law = clipped_law(denoiser)
             if law is not None:
                 shift = result.mean - law.clipped_mean(result.mean)
                 second, third = second + shift, third + shift
