@@ -504,10 +504,10 @@ def train_photo_denoiser(spec, out, *, noise=None, channels=None, noisy_only=Fal
         text += f", val_loss {min(history['val_loss']):.1f} (best)"
     status = "interrupted; best model so far" if result.interrupted else "best model"
     text += f"; {status} written to {out}"
-    if getattr(result.model, "clipped_noise", None) is not None:
-        from vae_apps.denoising.clipped_noise import ClippedPoissonGaussian
+    from vae_apps.denoising.full_resolution import clipped_law
 
-        text += (f"\nread off the noisy images: "
-                 f"{ClippedPoissonGaussian(*result.model.clipped_noise).describe()} "
+    law = clipped_law(result.model)
+    if law is not None:
+        text += (f"\nread off the noisy images: {law.describe()} "
                  "(denoising undoes its clipping at black and white)")
     return text, result

@@ -114,9 +114,6 @@ class ClippedPoissonGaussian:
         return (f"Poisson-Gaussian noise, {photons}, Gaussian part "
                 f"{255 * np.sqrt(self.variance):.1f} grey levels")
 
-    def as_list(self):
-        return [self.gain, self.variance]
-
 
 def _clipped_normal_moments(mean, sd):
     """E[c] and E[c^2] for c = clip(Y, 0, 1), Y ~ N(mean, sd^2) (arrays broadcast)."""
