@@ -3,7 +3,7 @@
     scripts/fetch_photos.sh PHOTOS            # once: the held-out opencv-doc photos
     python benchmarks/denoise_noisy_only.py --photos PHOTOS [--sets colour,grey,microscopy]
         [--cases "poisson 30,poisson-gaussian"] [--epochs 30] [--skip upper-bound,bm3d]
-        [--n2v-python N2V_VENV/bin/python] [--keep-earlier]
+        [--n2v-python N2V_VENV/bin/python] [--keep-earlier] [--only noise2void,upper-bound]
 
 Sets: the held-out photos of benchmarks/denoise_photos.py (colour: the eight colour
 ones; grey: all ten as grey), scikit-image's bundled microscopy image ``cell`` (grey)
@@ -33,7 +33,10 @@ deviations. The trained models are loaded as ``vae-apps denoise --model`` loads 
 (``load_for_inference``: the machine's fastest precision).
 
 Results go to benchmarks/results/denoise_noisy_only.json, a table per set (entries of
-sets not run keep their earlier values); docs/denoising.md renders them.
+sets not run keep their earlier values); docs/denoising.md renders them. ``--only`` runs
+just the Noise2Void and/or upper-bound rows and puts them into the earlier table of each
+set (the noisy images are the same: one fixed seed per image), replacing its rows of those
+methods, earlier-run ones included; the other rows are not rerun.
 """
 
 import argparse
@@ -233,6 +236,8 @@ def run_case(kind, images, case, args, work):
     channels = next(iter(images.values())).shape[-1]
     folder = work / kind / case.replace(" ", "_") / "noisy"
     noisy = write_noisy_folder(images, spec, folder)
+    if args.only:
+        return added_rows(kind, images, case, args, folder, noisy)
     results, classical_outputs = {"noisy input": score(images, noisy, 0)}, {}
     for method, denoise in classical(channels == 3, ANSCOMBE_GAINS.get(case),
                                      "bm3d" not in args.skip).items():
@@ -259,16 +264,37 @@ def run_case(kind, images, case, args, work):
     results[NOISY_ONLY]["within_2_std"] = coverage
     results[NOISY_ONLY][f"mp_per_s_{SAMPLES}_samples"] = rate
     if "upper-bound" not in args.skip and kind != "folder20":  # folder20: training photos
-        bound_file = folder.parent / "clean_trained.keras"
-        photos = "bundled-photos+" + str(Path(args.photos, "train"))
-        minutes = train(photos, bound_file, channels, args, noisy_only=False, noise=spec,
-                        patches_per_image=bound_patches_per_image(photos, channels, args))
-        bound = load_for_inference(bound_file)
-        results[UPPER_BOUND] = score(images, *timed(
-            lambda x: denoise_full_resolution(bound, x), noisy))
-        results[UPPER_BOUND]["train_minutes"] = minutes
+        results[UPPER_BOUND] = upper_bound(images, spec, channels, args, folder, noisy)
     print_rows(kind, case, {k: v for k, v in results.items()
                             if k.startswith("vae_apps") or k.endswith(UNDONE)})
+    return results
+
+
+def upper_bound(images, spec, channels, args, folder, noisy):
+    """The noisy-only model's network trained on clean photos with the noise ``spec``."""
+    from vae_apps.denoising.full_resolution import denoise_full_resolution
+    from vae_apps.loading import load_for_inference
+
+    bound_file = folder.parent / "clean_trained.keras"
+    photos = "bundled-photos+" + str(Path(args.photos, "train"))
+    minutes = train(photos, bound_file, channels, args, noisy_only=False, noise=spec,
+                    patches_per_image=bound_patches_per_image(photos, channels, args))
+    bound = load_for_inference(bound_file)
+    denoise_full_resolution(bound, next(iter(noisy.values())))  # traces once, untimed
+    row = score(images, *timed(lambda x: denoise_full_resolution(bound, x), noisy))
+    row["train_minutes"] = minutes
+    return row
+
+
+def added_rows(kind, images, case, args, folder, noisy):
+    """``--only``: the Noise2Void and/or upper-bound rows of a case, nothing else."""
+    results = {}
+    if "noise2void" in args.only:
+        results[N2V] = noise2void(args.n2v_python, folder, folder.parent / "n2v", images)
+    if "upper-bound" in args.only and kind != "folder20":
+        channels = next(iter(images.values())).shape[-1]
+        results[UPPER_BOUND] = upper_bound(images, CASES[case], channels, args, folder, noisy)
+    print_rows(kind, case, results)
     return results
 
 
@@ -327,6 +353,35 @@ def with_earlier_rows(rows, earlier_rows):
     return merged
 
 
+def with_new_rows(earlier_rows, new_rows):
+    """``earlier_rows`` of a set's table with each of ``new_rows`` in place of the earlier
+    row of its case and method (an earlier-run one too), else after the case's last row."""
+    merged = list(earlier_rows)
+    for row in new_rows:
+        case, method = row[0], row[1]
+        same = [i for i, r in enumerate(merged)
+                if r[0] == case and r[1].replace(EARLIER, "") == method]
+        if same:
+            merged[same[0]] = list(row)
+        else:
+            merged.insert(max(i for i, r in enumerate(merged) if r[0] == case) + 1, list(row))
+    return merged
+
+
+def results_of_rows(rows):
+    """{case: {method: row}} read back from a table's formatted rows, for ``checks``
+    (rows of an earlier run keep their mark, so the checks leave them out)."""
+    results = {}
+    for case, method, psnr, _, minutes, _, within in rows:
+        row = {"psnr": float(psnr)}
+        if minutes != "–":
+            row["train_minutes"] = float(minutes)
+        if within != "–":
+            row["within_2_std"] = float(within) / 100
+        results.setdefault(case, {})[method] = row
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--photos", required=True, help="scripts/fetch_photos.sh's folder")
@@ -345,11 +400,18 @@ def main():
     parser.add_argument("--work", help="keep the noisy folders and models here")
     parser.add_argument("--n2v-python", help="the python of a virtual environment with "
                         "CAREamics (benchmarks/n2v_careamics.py): adds the Noise2Void row")
+    parser.add_argument("--only", default="", help="comma list: noise2void, upper-bound: run "
+                        "only these rows and put them into each set's earlier table")
     parser.add_argument("--keep-earlier", action="store_true",
                         help="keep the earlier table's Noise2Void and upper-bound rows of a set "
                         "where this run has none, marked as an earlier run (the noisy images "
                         "are the same: one fixed seed per image)")
     args = parser.parse_args()
+    args.only = [row for row in args.only.split(",") if row]
+    if set(args.only) - {"noise2void", "upper-bound"}:
+        parser.error("--only takes noise2void and/or upper-bound")
+    if "noise2void" in args.only and not args.n2v_python:
+        parser.error("--only noise2void needs --n2v-python")
     if args.bound_updates is None:
         from vae_apps.training import NOISY_ONLY_STEPS_PER_EPOCH
 
@@ -361,8 +423,6 @@ def main():
         for kind, images in sets.items():
             all_results[kind] = {case: run_case(kind, images, case, args, work)
                                  for case in args.cases.split(",")}
-    lines = checks(all_results)
-    print("\n".join(lines))
     header = ["noise", "method", "PSNR dB", "SSIM", "training min", "MP/s",
               "errors within 2 predicted std %"]
 
@@ -374,6 +434,13 @@ def main():
                                f"{100 * row['within_2_std']:.1f}" if "within_2_std" in row else "–"]
                               for case, rows in cases.items() for method, row in rows.items()])
               for kind, cases in all_results.items()}
+    if args.only:  # the new rows into the earlier tables; the checks read off the merged ones
+        earlier = earlier_tables()
+        tables = {kind: (header, with_new_rows(earlier[kind]["rows"], rows))
+                  for kind, (header, rows) in tables.items()}
+        all_results = {kind: results_of_rows(rows) for kind, (_, rows) in tables.items()}
+    lines = checks(all_results)
+    print("\n".join(lines))
     if args.keep_earlier:
         earlier = earlier_tables()
         tables = {kind: (header, with_earlier_rows(rows, earlier.get(kind, {}).get("rows", [])))
