@@ -75,7 +75,7 @@ def describe_machine():
     return f"{model}, {os.cpu_count()} cores; " + ", ".join(versions)
 
 
-def write_results(stem, tables=None, texts=None, results_dir=RESULTS):
+def write_results(stem, tables=None, texts=None, results_dir=RESULTS, commands=None):
     """Keep a benchmark's tables and sentences in ``results_dir/<stem>.json`` for
     ``render_tables.py``: each entry carries the command line and the machine it was
     measured with; entries not given now keep their earlier values (one benchmark may
@@ -86,16 +86,22 @@ def write_results(stem, tables=None, texts=None, results_dir=RESULTS):
         tables: dict. {name: (header, rows)}: header a list of column titles, rows lists
             of cells (already formatted as they should read).
         texts: dict. {name: sentence}: figures given in prose.
+        commands: dict or None. {table or text name: the command lines that made it}, for
+            entries that merge rows of earlier runs; default: this run's command line.
     """
     path = Path(results_dir) / f"{stem}.json"
     kept = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    made = dict(command="python " + shlex.join(["benchmarks/" + Path(sys.argv[0]).name, *sys.argv[1:]]),
-                machine=describe_machine())
+    command = "python " + shlex.join(["benchmarks/" + Path(sys.argv[0]).name, *sys.argv[1:]])
+    commands = commands or {}
+
+    def made(name):
+        return dict(command=commands.get(name, command), machine=describe_machine())
+
     for name, (header, rows) in (tables or {}).items():
-        kept.setdefault("tables", {})[name] = dict(made, header=list(header),
+        kept.setdefault("tables", {})[name] = dict(made(name), header=list(header),
                                                    rows=[[str(c) for c in r] for r in rows])
     for name, text in (texts or {}).items():
-        kept.setdefault("texts", {})[name] = dict(made, text=str(text))
+        kept.setdefault("texts", {})[name] = dict(made(name), text=str(text))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(kept, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {path}")

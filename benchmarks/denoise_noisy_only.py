@@ -41,6 +41,7 @@ methods, earlier-run ones included; the other rows are not rerun.
 
 import argparse
 import json
+import shlex
 import sys
 import tempfile
 import time
@@ -434,8 +435,13 @@ def main():
                                f"{100 * row['within_2_std']:.1f}" if "within_2_std" in row else "–"]
                               for case, rows in cases.items() for method, row in rows.items()])
               for kind, cases in all_results.items()}
+    commands = {}
     if args.only:  # the new rows into the earlier tables; the checks read off the merged ones
         earlier = earlier_tables()
+        this_run = "python " + shlex.join(["benchmarks/" + Path(sys.argv[0]).name, *sys.argv[1:]])
+        for kind in all_results:
+            commands[kind] = commands[kind + "_checks"] = (
+                f"{earlier[kind]['command']}`, its {' and '.join(args.only)} rows by `{this_run}")
         tables = {kind: (header, with_new_rows(earlier[kind]["rows"], rows))
                   for kind, (header, rows) in tables.items()}
         all_results = {kind: results_of_rows(rows) for kind, (_, rows) in tables.items()}
@@ -448,7 +454,7 @@ def main():
     common.write_results("denoise_noisy_only", tables=tables,
                          texts={f"{kind}_checks": "; ".join(line for line in lines
                                                            if line.startswith(kind + " "))
-                                for kind in all_results})
+                                for kind in all_results}, commands=commands)
 
 
 if __name__ == "__main__":
