@@ -75,6 +75,11 @@ def describe_machine():
     return f"{model}, {os.cpu_count()} cores; " + ", ".join(versions)
 
 
+def command_line():
+    """This benchmark's command line as README and the docs give it."""
+    return "python " + shlex.join(["benchmarks/" + Path(sys.argv[0]).name, *sys.argv[1:]])
+
+
 def write_results(stem, tables=None, texts=None, results_dir=RESULTS, commands=None):
     """Keep a benchmark's tables and sentences in ``results_dir/<stem>.json`` for
     ``render_tables.py``: each entry carries the command line and the machine it was
@@ -91,7 +96,7 @@ def write_results(stem, tables=None, texts=None, results_dir=RESULTS, commands=N
     """
     path = Path(results_dir) / f"{stem}.json"
     kept = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    command = "python " + shlex.join(["benchmarks/" + Path(sys.argv[0]).name, *sys.argv[1:]])
+    command = command_line()
     commands = commands or {}
 
     def made(name):

@@ -41,7 +41,6 @@ methods, earlier-run ones included; the other rows are not rerun.
 
 import argparse
 import json
-import shlex
 import sys
 import tempfile
 import time
@@ -438,10 +437,10 @@ def main():
     commands = {}
     if args.only:  # the new rows into the earlier tables; the checks read off the merged ones
         earlier = earlier_tables()
-        this_run = "python " + shlex.join(["benchmarks/" + Path(sys.argv[0]).name, *sys.argv[1:]])
         for kind in all_results:
-            commands[kind] = commands[kind + "_checks"] = (
-                f"{earlier[kind]['command']}`, its {' and '.join(args.only)} rows by `{this_run}")
+            commands[kind] = commands[kind + "_checks"] = (f"{earlier[kind]['command']}`, its "
+                                                           f"{' and '.join(args.only)} rows by "
+                                                           f"`{common.command_line()}")
         tables = {kind: (header, with_new_rows(earlier[kind]["rows"], rows))
                   for kind, (header, rows) in tables.items()}
         all_results = {kind: results_of_rows(rows) for kind, (_, rows) in tables.items()}
