@@ -348,9 +348,13 @@ def with_earlier_rows(rows, earlier_rows):
     for row in earlier_rows:
         case, method = row[0], row[1].replace(EARLIER, "")
         if method in (N2V, UPPER_BOUND) and case in cases_now and (case, method) not in have:
-            place = max(i for i, r in enumerate(merged) if r[0] == case) + 1
-            merged.insert(place, [case, method + EARLIER, *row[2:]])
+            insert_after_case(merged, [case, method + EARLIER, *row[2:]])
     return merged
+
+
+def insert_after_case(rows, row):
+    """Put ``row`` into ``rows`` after the last row of its case (noise)."""
+    rows.insert(max(i for i, r in enumerate(rows) if r[0] == row[0]) + 1, row)
 
 
 def with_new_rows(earlier_rows, new_rows):
@@ -364,7 +368,7 @@ def with_new_rows(earlier_rows, new_rows):
         if same:
             merged[same[0]] = list(row)
         else:
-            merged.insert(max(i for i, r in enumerate(merged) if r[0] == case) + 1, list(row))
+            insert_after_case(merged, list(row))
     return merged
 
 
