@@ -226,7 +226,7 @@ def main():
             all_results[kind][case] = results
     lines = checks(all_results)
     print("\n".join(lines))
-    command = "python benchmarks/denoise_photos.py " + " ".join(sys.argv[1:])
+    command = common.command_line()
     commands.update({kind: command for kind in args.kinds.split(",")})
     machines.update({kind: common.describe_machine() for kind in args.kinds.split(",")})
     results_file.parent.mkdir(parents=True, exist_ok=True)
