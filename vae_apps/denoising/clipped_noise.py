@@ -63,10 +63,10 @@ class ClippedPoissonGaussian:
 
             counts = np.arange(int(1 / self.gain + 10 * np.sqrt(1 / self.gain) + 20) + 1)
             chance = poisson.pmf(counts[None, :], x[:, None] / self.gain)
-            first, second = clipped_normal_moments(self.gain * counts[None, :], sd)
+            first, second = _clipped_normal_moments(self.gain * counts[None, :], sd)
             mean, square = (chance * first).sum(axis=1), (chance * second).sum(axis=1)
         else:
-            mean, square = clipped_normal_moments(x, np.sqrt(self.gain * x + self.variance))
+            mean, square = _clipped_normal_moments(x, np.sqrt(self.gain * x + self.variance))
         self._tables = (x, np.maximum.accumulate(mean), np.maximum(square - mean * mean, 0.0))
         return self._tables
 
@@ -115,7 +115,7 @@ class ClippedPoissonGaussian:
                 f"{255 * np.sqrt(self.variance):.1f} grey levels")
 
 
-def clipped_normal_moments(mean, sd):
+def _clipped_normal_moments(mean, sd):
     """E[c] and E[c^2] for c = clip(Y, 0, 1), Y ~ N(mean, sd^2) (arrays broadcast)."""
     from scipy.special import ndtr
 
