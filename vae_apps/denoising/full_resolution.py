@@ -195,6 +195,10 @@ def expected_clipped(clean, noise_level):
         return sigma * np.exp(-0.5 * t * t) / np.sqrt(2 * np.pi) - distance * ndtr(-t)
 
     # Beyond 6 sigma from a bound its bias is below 1e-8 sigma: only pixels near 0 or 1 count.
+    # One bound per pixel: the same as clipped_noise's two-bound _clipped_normal_moments mean
+    # to 6e-8 at sigma 2/255 to 0.2, in half its time or less (a dark 2000 x 2000 colour image,
+    # 53 % of its values near a bound: 0.34-0.40 s against 0.65-1.9 s); it runs on every
+    # strip a preset denoises.
     low, high = clean < 6 * sigma, clean > 1 - 6 * sigma
     out[low] += clip_bias(clean[low])
     out[high] -= clip_bias(1 - clean[high])
