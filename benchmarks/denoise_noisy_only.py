@@ -440,11 +440,10 @@ def main():
               for kind, cases in all_results.items()}
     commands = {}
     if args.only:  # the new rows into the earlier tables; the checks read off the merged ones
-        earlier = earlier_tables()
+        earlier, this_run = earlier_tables(), common.command_line()
         for kind in all_results:
-            commands[kind] = commands[kind + "_checks"] = (f"{earlier[kind]['command']}`, its "
-                                                           f"{' and '.join(args.only)} rows by "
-                                                           f"`{common.command_line()}")
+            commands[kind] = commands[kind + "_checks"] = (
+                f"{earlier[kind]['command']}`, its {' and '.join(args.only)} rows by `{this_run}")
         tables = {kind: (header, with_new_rows(earlier[kind]["rows"], rows))
                   for kind, (header, rows) in tables.items()}
         all_results = {kind: results_of_rows(rows) for kind, (_, rows) in tables.items()}
