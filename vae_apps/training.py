@@ -842,8 +842,10 @@ def fit_clipped_noise(model, images, seed=0):
             thirds.append(third)
     law = fit_clipped_poisson_gaussian(denoised, seconds, thirds)
     if law is None:
-        log.warning("too few flat areas to read the noise's law off the images: clipping at "
-                    "black and white is not undone")
+        # e.g. a telescope image, flat only in its dark sky: one brightness cannot tell the
+        # Poisson part from the Gaussian one
+        log.warning("too few flat areas at different brightness levels to read the noise's "
+                    "law off the images: clipping at black and white is not undone")
         return None
     model.clipped_noise = (law.gain, law.variance)
     log.info("read off the noisy images: %s", law.describe())

@@ -165,7 +165,8 @@ def fit_clipped_poisson_gaussian(denoised_images, first_views, second_views):
         second_views: list of np.ndarray. The same, third pixels.
 
     Returns:
-        ClippedPoissonGaussian, or None where too few flat places were found.
+        ClippedPoissonGaussian, or None where the flat places fill fewer than three bands
+        of brightness (``BINS`` bands, ``MIN_PAIRS`` places each).
 
     Examples:
     >>> first, second, third = neighbour_triples(noisy, seed=0)
