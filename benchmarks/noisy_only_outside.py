@@ -69,7 +69,6 @@ def main():
     parser.add_argument("--work", required=True, help="the noisy folders and models (reused)")
     args = parser.parse_args()
 
-    import numpy as np
     from denoise_noisy_only import classical, score, train, within_two_std, write_noisy_folder
 
     from vae_apps.denoising.full_resolution import denoise_full_resolution
@@ -89,8 +88,9 @@ def main():
         noisy = {name: read_image(folder / "noisy" / f"{name}.png")[0] for name in images}
         model = load_for_inference(model_file)
         denoised = {name: denoise_full_resolution(model, x) for name, x in noisy.items()}
-        local_means = {name: classical(x.shape[-1] == 3, gain, False)[
-            "non-local means, blind sigma"](x) for name, x in noisy.items()}
+        nl_means = {channels: classical(channels == 3, gain, False)["non-local means, blind sigma"]
+                    for channels in (1, 3)}  # a colour folder may hold a grey image
+        local_means = {name: nl_means[x.shape[-1]](x) for name, x in noisy.items()}
         within, _ = within_two_std(model, images, noisy)
         minutes = json.loads(minutes_file.read_text()) if minutes_file.exists() else None
         ours, theirs = score(images, denoised, 0), score(images, local_means, 0)
