@@ -5,8 +5,7 @@
 For each folder it writes the noisy images (8-bit PNGs, seed i for image i), trains a
 noisy-only model on them as ``vae-apps train NOISY/ --patch-size 64 --noisy-only`` does
 (``denoise_noisy_only.train``; kept in WORK with its training minutes, where a later run
-reuses them), and measures,
-against the clean images: mean PSNR of the noisy images, of scikit-image non-local means
+reuses them), and measures, against the clean images: mean PSNR of the noisy images, of scikit-image non-local means
 with a blind sigma (on the Anscombe-stabilised image where the noise is Poisson alone, the
 gain given to it, as in the tables) and of the noisy-only model's output, and for 16
 posterior draws the share of pixels whose error lies within 2 predicted standard deviations
@@ -35,12 +34,11 @@ import common  # noqa: E402  (quiet TensorFlow)
 def outside_folders(photos_dir):
     """{folder: (what it holds, images {name: H x W x C}, noise spec, Poisson gain given to
     non-local means' Anscombe transform or None)}."""
-    import numpy as np
-
-    from vae_apps.io.images import read_image
+    from vae_apps.io.images import read_image, to_shape
     from vae_apps.io.photos import bundled_photo
 
-    luma = np.array([0.299, 0.587, 0.114], "float32")
+    def grey(pixels):
+        return to_shape(pixels, *pixels.shape[:2], 1)
 
     def training_photo(name):
         return read_image(next(Path(photos_dir, "train").glob(name + ".*")))[0]
@@ -50,7 +48,7 @@ def outside_folders(photos_dir):
     tissue = ("immunohistochemistry", "retina", "colorwheel", "cat")
     return {
         "hubble_pg": ("telescope image (grey)", {
-            "hubble_deep_field": (bundled_photo("hubble_deep_field") @ luma)[..., None]},
+            "hubble_deep_field": grey(bundled_photo("hubble_deep_field"))},
             "poisson:0.02+gaussian:0.01", None),
         "textures_p30": ("grey textures and scenes", {
             name: bundled_photo(name) for name in textures}, "poisson:0.0333", 0.0333),
