@@ -3,7 +3,7 @@
     scripts/fetch_photos.sh PHOTOS            # once: the held-out opencv-doc photos
     python benchmarks/denoise_noisy_only.py --photos PHOTOS [--sets colour,grey,microscopy]
         [--cases "poisson 30,poisson-gaussian"] [--epochs 30] [--skip upper-bound,bm3d]
-        [--n2v-python N2V_VENV/bin/python] [--keep-earlier] [--only noise2void,upper-bound]
+        [--n2v-python N2V_VENV/bin/python] [--keep-earlier] [--only noise2void,upper-bound,noisy-only]
 
 Sets: the held-out photos of benchmarks/denoise_photos.py (colour: the eight colour
 ones; grey: all ten as grey), scikit-image's bundled microscopy image ``cell`` (grey)
@@ -34,9 +34,13 @@ deviations. The trained models are loaded as ``vae-apps denoise --model`` loads 
 
 Results go to benchmarks/results/denoise_noisy_only.json, a table per set (entries of
 sets not run keep their earlier values); docs/denoising.md renders them. ``--only`` runs
-just the Noise2Void and/or upper-bound rows and puts them into the earlier table of each
-set (the noisy images are the same: one fixed seed per image), replacing its rows of those
-methods, earlier-run ones included; the other rows are not rerun.
+just the Noise2Void, upper-bound and/or noisy-only rows and puts them into the earlier table
+of each set (the noisy images are the same: one fixed seed per image), replacing its rows of
+those methods, earlier-run ones included; the other rows are not rerun. ``--only noisy-only``
+trains nothing: it denoises with the model the earlier run left in WORK (trained with the
+same settings and seed, so what training again gives), its uncertainty calibrated again by
+the present library, and keeps the earlier row's training minutes: for a change in what
+happens after training.
 """
 
 import argparse
@@ -186,6 +190,21 @@ def train(spec, out, channels, args, noisy_only, noise=None, patches_per_image=N
     return (time.perf_counter() - start) / 60
 
 
+def reused_model(model_file, folder):
+    """The noisy-only model an earlier run trained on ``folder`` (the same settings and
+    seed: what training it again gives), its uncertainty calibrated again as training
+    ends, by the present library (the calibration runs the denoising it calibrates)."""
+    from vae_apps.loading import load_for_inference
+    from vae_apps.pipelines import patch_training_images
+    from vae_apps.training import calibrate_uncertainty
+
+    if not Path(model_file).exists():
+        raise SystemExit(f"{model_file}: no model to reuse (run without --only noisy-only first)")
+    model = load_for_inference(model_file)
+    calibrate_uncertainty(model, patch_training_images(str(folder)), None, seed=0)
+    return model
+
+
 def bound_patches_per_image(spec, channels, args):
     """Crops per clean photo that give the upper bound ``--bound-updates`` updates of 32
     in ``--epochs`` epochs (None: ``vae-apps train``'s default, 256 per photo)."""
@@ -286,9 +305,23 @@ def upper_bound(images, spec, channels, args, folder, noisy):
     return row
 
 
+def noisy_only_row(images, folder, noisy):
+    """``--only noisy-only``: the noisy-only row of the model an earlier run trained on
+    ``folder`` (``reused_model``); its training minutes are the earlier table's."""
+    from vae_apps.denoising.full_resolution import denoise_full_resolution
+
+    model = reused_model(folder.parent / "noisy_only.keras", folder)
+    denoise_full_resolution(model, next(iter(noisy.values())))  # traces once, untimed
+    row = score(images, *timed(lambda x: denoise_full_resolution(model, x), noisy))
+    row["within_2_std"], row[f"mp_per_s_{SAMPLES}_samples"] = within_two_std(model, images, noisy)
+    return row
+
+
 def added_rows(kind, images, case, args, folder, noisy):
     """``--only``: the Noise2Void and/or upper-bound rows of a case, nothing else."""
     results = {}
+    if "noisy-only" in args.only:
+        results[NOISY_ONLY] = noisy_only_row(images, folder, noisy)
     if "noise2void" in args.only:
         results[N2V] = noise2void(args.n2v_python, folder, folder.parent / "n2v", images)
     if "upper-bound" in args.only and kind != "folder20":
@@ -372,6 +405,14 @@ def with_new_rows(earlier_rows, new_rows):
     return merged
 
 
+def with_earlier_minutes(rows, earlier_rows):
+    """``rows`` with the training minutes of the earlier row of the same case and method
+    where they have none (a reused model's row: ``--only noisy-only``)."""
+    minutes = {(r[0], r[1]): r[4] for r in earlier_rows}
+    return [[*row[:4], minutes.get((row[0], row[1]), "–") if row[4] == "–" else row[4], *row[5:]]
+            for row in rows]
+
+
 def results_of_rows(rows):
     """{case: {method: row}} read back from a table's formatted rows, for ``checks``
     (rows of an earlier run keep their mark, so the checks leave them out)."""
@@ -404,16 +445,17 @@ def main():
     parser.add_argument("--work", help="keep the noisy folders and models here")
     parser.add_argument("--n2v-python", help="the python of a virtual environment with "
                         "CAREamics (benchmarks/n2v_careamics.py): adds the Noise2Void row")
-    parser.add_argument("--only", default="", help="comma list: noise2void, upper-bound: run "
-                        "only these rows and put them into each set's earlier table")
+    parser.add_argument("--only", default="", help="comma list: noise2void, upper-bound, "
+                        "noisy-only: run only these rows and put them into each set's earlier "
+                        "table (noisy-only: with the model the earlier run left in WORK)")
     parser.add_argument("--keep-earlier", action="store_true",
                         help="keep the earlier table's Noise2Void and upper-bound rows of a set "
                         "where this run has none, marked as an earlier run (the noisy images "
                         "are the same: one fixed seed per image)")
     args = parser.parse_args()
     args.only = [row for row in args.only.split(",") if row]
-    if set(args.only) - {"noise2void", "upper-bound"}:
-        parser.error("--only takes noise2void and/or upper-bound")
+    if set(args.only) - {"noise2void", "upper-bound", "noisy-only"}:
+        parser.error("--only takes noise2void, upper-bound and/or noisy-only")
     if "noise2void" in args.only and not args.n2v_python:
         parser.error("--only noise2void needs --n2v-python")
     if args.bound_updates is None:
@@ -444,7 +486,8 @@ def main():
         for kind in all_results:
             commands[kind] = commands[kind + "_checks"] = (
                 f"{earlier[kind]['command']}`, its {' and '.join(args.only)} rows by `{this_run}")
-        tables = {kind: (header, with_new_rows(earlier[kind]["rows"], rows))
+        tables = {kind: (header, with_new_rows(earlier[kind]["rows"],
+                                               with_earlier_minutes(rows, earlier[kind]["rows"])))
                   for kind, (header, rows) in tables.items()}
         all_results = {kind: results_of_rows(rows) for kind, (_, rows) in tables.items()}
     lines = checks(all_results)

@@ -5,7 +5,8 @@
 For each folder it writes the noisy images (8-bit PNGs, seed i for image i), trains a
 noisy-only model on them as ``vae-apps train NOISY/ --patch-size 64 --noisy-only`` does
 (``denoise_noisy_only.train``; kept in WORK with its training minutes, where a later run
-reuses them), and measures, against the clean images: mean PSNR of the noisy images, of scikit-image non-local means
+reuses them, their uncertainty calibrated again by the present library:
+``denoise_noisy_only.reused_model``), and measures, against the clean images: mean PSNR of the noisy images, of scikit-image non-local means
 with a blind sigma (on the Anscombe-stabilised image where the noise is Poisson alone, the
 gain given to it, as in the tables) and of the noisy-only model's output, and for 16
 posterior draws the share of pixels whose error lies within 2 predicted standard deviations
@@ -67,7 +68,8 @@ def main():
     parser.add_argument("--work", required=True, help="the noisy folders and models (reused)")
     args = parser.parse_args()
 
-    from denoise_noisy_only import classical, score, train, within_two_std, write_noisy_folder
+    from denoise_noisy_only import (classical, reused_model, score, train, within_two_std,
+                                    write_noisy_folder)
 
     from vae_apps.denoising.full_resolution import denoise_full_resolution
     from vae_apps.io.images import read_image
@@ -83,8 +85,10 @@ def main():
                             types.SimpleNamespace(epochs=30, patches_per_image=None),
                             noisy_only=True)
             minutes_file.write_text(json.dumps(minutes))
+            model = load_for_inference(model_file)
+        else:
+            model = reused_model(model_file, folder / "noisy")
         noisy = {name: read_image(folder / "noisy" / f"{name}.png")[0] for name in images}
-        model = load_for_inference(model_file)
         denoised = {name: denoise_full_resolution(model, x) for name, x in noisy.items()}
         nl_means = {channels: classical(channels == 3, gain, False)["non-local means, blind sigma"]
                     for channels in (1, 3)}  # a colour folder may hold a grey image

@@ -7,8 +7,9 @@ For each noisy-only model that ``denoise_noisy_only.py`` trained in the WORK fol
 of its sets and cases), loaded as ``vae-apps denoise --model`` loads it, against the clean images:
 
 * the share of pixels whose error lies within 2 predicted standard deviations (16
-  posterior draws, as ``denoise_noisy_only.py`` measures it) with the weights the model
-  file carries (``training.calibrate_uncertainty``, fitted on the noisy images alone), and
+  posterior draws, as ``denoise_noisy_only.py`` measures it) with the weights the
+  present library's calibration fits on the noisy images alone, as training ends
+  (``training.calibrate_uncertainty`` through ``denoise_noisy_only.reused_model``), and
   with weights fitted on the true errors (the best these three terms allow);
 * on a centre crop of every image, the mean squared error of the first of the
   calibration's half images that ``noisy_only.squared_error_estimate`` estimates from the
@@ -78,10 +79,9 @@ def main():
 
     import numpy as np
     from common import report_table
-    from denoise_noisy_only import CASES, SAMPLES, image_sets
+    from denoise_noisy_only import CASES, SAMPLES, image_sets, reused_model
 
     from vae_apps.io.images import read_image
-    from vae_apps.loading import load_for_inference
     from vae_apps.training import fit_uncertainty_weights
 
     found = sorted(path for work in args.work for path in Path(work).glob("*/*/noisy_only.keras"))
@@ -95,7 +95,7 @@ def main():
         images = sets[kind]
         files = [path.parent / "noisy" / f"{name}.png" for name in images]
         noisy = {name: read_image(file)[0] for name, file in zip(images, files)}
-        model = load_for_inference(path)
+        model = reused_model(path, path.parent / "noisy")
         terms, errors = coverage_data(model, images, noisy, SAMPLES)
 
         def within(weights):

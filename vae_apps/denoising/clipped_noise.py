@@ -51,6 +51,21 @@ class ClippedPoissonGaussian:
         self.gain, self.variance = max(float(gain), 0.0), max(float(variance), 0.0)
         self._tables = None
 
+    def sample(self, clean, rng):
+        """Noisy values of the ``clean`` ones (an array in [0, 1]) drawn from the law with
+        the NumPy Generator ``rng``, clipped to [0, 1]; float32.
+
+        Examples:
+        >>> law.sample(np.full((64, 64, 1), 0.5, "float32"), np.random.default_rng(0))
+        """
+        clean = np.asarray(clean, "float64")
+        if self.gain * NORMAL_ABOVE_PHOTONS > 1.0:
+            signal = self.gain * rng.poisson(clean / self.gain)
+        else:  # Poisson of this many photons: its normal law (see NORMAL_ABOVE_PHOTONS)
+            signal = clean + np.sqrt(self.gain * clean) * rng.standard_normal(clean.shape)
+        noisy = signal + np.sqrt(self.variance) * rng.standard_normal(clean.shape)
+        return np.clip(noisy, 0.0, 1.0).astype("float32")
+
     def tables(self, points=TABLE_POINTS):
         """``(clean, mean, variance)``: at ``points`` clean values from 0 to 1, the mean
         and the variance of the clipped noisy value (the mean made non-decreasing)."""

@@ -11,6 +11,7 @@ model denoises a grey image as a grey colour image and returns its mean channel.
 """
 
 import functools
+import weakref
 
 import numpy as np
 
@@ -90,8 +91,9 @@ def denoise_full_resolution(model, pixels, tile=TILE, margin=TILE_MARGIN, streng
     else:
         out = _tiled_turns(chosen, _as_model_sees(chosen, pixels), tile, margin,
                            levels[0], turns).mean(axis=-1, keepdims=True)
-    return _unclipped(chosen, _corrected(pixels, out, *_finishing(model, pixels, out, levels,
-                                                                  tile, margin)))
+    out = _unclipped(chosen, _corrected(pixels, out, *_finishing(model, pixels, out, levels,
+                                                                 tile, margin)))
+    return _grain_smoothed(chosen, out, turns)
 
 
 def _unclipped(model, image):
@@ -99,6 +101,36 @@ def _unclipped(model, image):
     that carries the law of clipped noise it was trained on (``clipped_noise``)."""
     law = clipped_law(model)
     return image if law is None else law.undo_shift(image)
+
+
+def _grain_smoothed(model, image, turns=1):
+    """``image`` with the grain ``model`` leaves on flat areas smoothed
+    (``vae_apps.denoising.grain``), for a model that carries its noise's law (a noisy-only
+    model); else unchanged. ``turns``: the outputs averaged (``self_ensemble``)."""
+    from vae_apps.denoising.grain import GRAIN_LEVELS, smooth_grain
+
+    curve = _grain_curve(model, turns)
+    if curve is None:
+        return image
+    return smooth_grain(image, np.interp(image, GRAIN_LEVELS, curve).astype("float32"))
+
+
+# model -> {turns: its grain_variance}: measured once per model (~0.16 MP of flat fields)
+_GRAIN_CURVES = weakref.WeakKeyDictionary()
+
+
+def _grain_curve(model, turns):
+    from vae_apps.denoising.grain import grain_variance
+
+    law = clipped_law(model)
+    if law is None:
+        return None
+    curves = _GRAIN_CURVES.setdefault(model, {})
+    if turns not in curves:
+        curves[turns] = grain_variance(
+            lambda x: _unclipped(model, _tiled_turns(model, x, TILE, TILE_MARGIN, None, turns)),
+            law, model.channels)
+    return curves[turns]
 
 
 def clipped_law(model):
@@ -518,9 +550,9 @@ def denoise_with_samples(model, pixels, samples=16, seed=0, keep=0, tile=TILE, m
     draws = [_corrected(pixels, draw, gain, shift) for draw in result.samples]
     law = clipped_law(chosen)
     if law is not None:  # as denoise_full_resolution; every draw moved as their mean
-        unclipped = law.undo_shift(mean)
-        draws = [np.clip(draw + (unclipped - mean), 0.0, 1.0) for draw in draws]
-        mean = unclipped
+        finished = _grain_smoothed(chosen, law.undo_shift(mean))
+        draws = [np.clip(draw + (finished - mean), 0.0, 1.0) for draw in draws]
+        mean = finished
     weights = getattr(chosen, "uncertainty_weights", None)
     std = spread if weights is None else predictive_std(pixels, mean, spread, weights)
     return PosteriorSamples(mean, std, draws, posterior_std=spread)
