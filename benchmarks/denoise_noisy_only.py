@@ -254,7 +254,12 @@ def run_case(kind, images, case, args, work):
     spec = CASES[case]
     channels = next(iter(images.values())).shape[-1]
     folder = work / kind / case.replace(" ", "_") / "noisy"
-    noisy = write_noisy_folder(images, spec, folder)
+    if "noisy-only" in args.only:  # the earlier run's folder, the one its model learnt from
+        from vae_apps.io.images import read_image
+
+        noisy = {name: read_image(folder / f"{name}.png")[0] for name in images}
+    else:
+        noisy = write_noisy_folder(images, spec, folder)
     if args.only:
         return added_rows(kind, images, case, args, folder, noisy)
     results, classical_outputs = {"noisy input": score(images, noisy, 0)}, {}
