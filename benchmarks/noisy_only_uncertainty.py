@@ -40,7 +40,7 @@ def coverage_data(model, images, noisy, samples):
     for name, clean in images.items():
         result = denoise_with_samples(model, noisy[name], samples=samples, seed=0)
         terms.append(np.stack([t.ravel() for t in uncertainty_terms(
-            noisy[name], result.mean, result.posterior_std)], axis=1))
+            noisy[name], result.output, result.posterior_std)], axis=1))
         errors.append(np.abs(result.mean - clean).ravel())
     return np.concatenate(terms).astype("float64"), np.concatenate(errors)
 

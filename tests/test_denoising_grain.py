@@ -51,6 +51,9 @@ def test_a_model_with_a_noise_law_smooths_its_grain_on_flat_areas_tiled_or_not()
                                atol=1 / 255)
     sampled = denoise_with_samples(with_law, noisy, samples=2, keep=1)
     assert sampled.mean.var() < 0.8 * unsmoothed.var()
+    # the uncertainty's terms read the output before the smoothing
+    plain_mean = denoise_with_samples(plain, noisy, samples=2).mean
+    np.testing.assert_allclose(sampled.output, law.undo_shift(plain_mean), atol=1e-6)
     # a draw is moved as their mean was: by the same difference
     draw = denoise_with_samples(plain, noisy, samples=2, keep=1).samples[0]
     np.testing.assert_allclose(sampled.samples[0] - draw,

@@ -980,7 +980,7 @@ def uncertainty_fit_data(denoiser, images, noise, channels, *, crop=160, crops_p
             noisy = np.round(np.clip(noisy, 0, 1) * 255) / np.float32(255)  # as an 8-bit file
         result = denoise_with_samples(denoiser, noisy, samples=samples, seed=seed)
         terms.append(np.stack([t.ravel() for t in uncertainty_terms(
-            noisy, result.mean, result.posterior_std)], axis=1))
+            noisy, result.output, result.posterior_std)], axis=1))
         if noise is None:
             # The other half images average the clipped mean; moved by the model's clipping
             # shift at its own output they average the clean value the output estimates.

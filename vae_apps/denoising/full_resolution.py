@@ -453,11 +453,15 @@ class PosteriorSamples:
             the shipped presets far narrower than the error: it says where the model
             hesitates, not how wrong it is).
         samples: list of np.ndarray. The first ``keep`` samples themselves.
+        output: np.ndarray. H x W x C, the mean before a noisy-only model's grain is
+            smoothed (``vae_apps.denoising.grain``; else the mean itself): what the
+            uncertainty's terms read (``uncertainty_terms``).
     """
 
-    def __init__(self, mean, std, samples, posterior_std=None):
+    def __init__(self, mean, std, samples, posterior_std=None, output=None):
         self.mean, self.std, self.samples = mean, std, samples
         self.posterior_std = std if posterior_std is None else posterior_std
+        self.output = mean if output is None else output
 
 
 def uncertainty_terms(pixels, mean, posterior_std, window=UNCERTAINTY_WINDOW):
@@ -476,7 +480,7 @@ def uncertainty_terms(pixels, mean, posterior_std, window=UNCERTAINTY_WINDOW):
         A list of three float32 H x W x C arrays.
 
     Examples:
-    >>> terms = uncertainty_terms(noisy, result.mean, result.posterior_std)
+    >>> terms = uncertainty_terms(noisy, result.output, result.posterior_std)
     """
     from scipy.ndimage import gaussian_filter, sobel
 
@@ -556,11 +560,12 @@ def denoise_with_samples(model, pixels, samples=16, seed=0, keep=0, tile=TILE, m
         mean = unclipped
     weights = getattr(chosen, "uncertainty_weights", None)
     # The terms read the model's output before its grain is smoothed (the calibration
-    # fits them to the smoothed output's errors): read after it, 2 predicted standard
-    # deviations held 89.6 % of the errors on the colour photos with Poisson 30 where
-    # this holds 90.3, the other cases within 0.1 point (benchmarks/denoise_noisy_only.py).
+    # fits them to the smoothed output's errors): the smoothing flattens the gradient term
+    # on flat areas, where the output's grain said how far off it may be. Read after it, 2
+    # predicted standard deviations held 89.6 % of the errors on the colour photos with
+    # Poisson 30 (benchmarks/denoise_noisy_only.py; docs/denoising.md gives this rule's).
     std = spread if weights is None else predictive_std(pixels, mean, spread, weights)
-    return PosteriorSamples(finished, std, draws, posterior_std=spread)
+    return PosteriorSamples(finished, std, draws, posterior_std=spread, output=mean)
 
 
 def _sampled(model, pixels, samples, seed, keep, tile, margin, level, channel_mean=False):
