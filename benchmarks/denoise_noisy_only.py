@@ -248,7 +248,7 @@ def noise2void(python, folder, out, images):
 
 
 def run_case(kind, images, case, args, work):
-    from vae_apps.denoising.full_resolution import clipped_law, denoise_full_resolution
+    from vae_apps.denoising.full_resolution import clipped_law
     from vae_apps.loading import load_for_inference
 
     spec = CASES[case]
@@ -276,17 +276,13 @@ def run_case(kind, images, case, args, work):
     # bfloat16 here): float32 ran 0.54-0.56 MP/s on cell, bfloat16 0.98, PSNR within
     # 0.03 dB (benchmarks/noisy_only_speed.py: 5 alternating runs, medians, 768-pixel tiles).
     model = load_for_inference(model_file)
-    denoise_full_resolution(model, next(iter(noisy.values())))  # traces once, untimed
-    results[NOISY_ONLY] = score(images, *timed(lambda x: denoise_full_resolution(model, x), noisy))
+    results[NOISY_ONLY] = noisy_only_scores(model, images, noisy)
     results[NOISY_ONLY]["train_minutes"] = minutes
     law = clipped_law(model)
     if law is not None:  # how much of the gain is the clipping's shift undone, not the network
         for method, (outputs, seconds) in classical_outputs.items():
             undone, more = timed(law.undo_shift, outputs)
             results[method + UNDONE] = score(images, undone, seconds + more)
-    coverage, rate = within_two_std(model, images, noisy)
-    results[NOISY_ONLY]["within_2_std"] = coverage
-    results[NOISY_ONLY][f"mp_per_s_{SAMPLES}_samples"] = rate
     if "upper-bound" not in args.skip and kind != "folder20":  # folder20: training photos
         results[UPPER_BOUND] = upper_bound(images, spec, channels, args, folder, noisy)
     print_rows(kind, case, {k: v for k, v in results.items()
@@ -310,12 +306,12 @@ def upper_bound(images, spec, channels, args, folder, noisy):
     return row
 
 
-def noisy_only_row(images, folder, noisy):
-    """``--only noisy-only``: the noisy-only row of the model an earlier run trained on
-    ``folder`` (``reused_model``); its training minutes are the earlier table's."""
+def noisy_only_scores(model, images, noisy):
+    """The noisy-only row of ``model``: the scores and MP/s of one timed pass (traced once
+    before, untimed), and with ``SAMPLES`` draws the share within 2 predicted standard
+    deviations and the MP/s."""
     from vae_apps.denoising.full_resolution import denoise_full_resolution
 
-    model = reused_model(folder.parent / "noisy_only.keras", folder)
     denoise_full_resolution(model, next(iter(noisy.values())))  # traces once, untimed
     row = score(images, *timed(lambda x: denoise_full_resolution(model, x), noisy))
     row["within_2_std"], row[f"mp_per_s_{SAMPLES}_samples"] = within_two_std(model, images, noisy)
@@ -323,10 +319,11 @@ def noisy_only_row(images, folder, noisy):
 
 
 def added_rows(kind, images, case, args, folder, noisy):
-    """``--only``: the Noise2Void and/or upper-bound rows of a case, nothing else."""
+    """``--only``: the noisy-only, Noise2Void and/or upper-bound rows of a case, nothing else."""
     results = {}
-    if "noisy-only" in args.only:
-        results[NOISY_ONLY] = noisy_only_row(images, folder, noisy)
+    if "noisy-only" in args.only:  # its training minutes: the earlier table's
+        model = reused_model(folder.parent / "noisy_only.keras", folder)
+        results[NOISY_ONLY] = noisy_only_scores(model, images, noisy)
     if "noise2void" in args.only:
         results[N2V] = noise2void(args.n2v_python, folder, folder.parent / "n2v", images)
     if "upper-bound" in args.only and kind != "folder20":

@@ -563,7 +563,7 @@ def denoise_with_samples(model, pixels, samples=16, seed=0, keep=0, tile=TILE, m
     # fits them to the smoothed output's errors): the smoothing flattens the gradient term
     # on flat areas, where the output's grain said how far off it may be. Read after it, 2
     # predicted standard deviations held 89.6 % of the errors on the colour photos with
-    # Poisson 30 (benchmarks/denoise_noisy_only.py; docs/denoising.md gives this rule's).
+    # Poisson 30, read before it 90.2 (benchmarks/denoise_noisy_only.py, docs/denoising.md).
     std = spread if weights is None else predictive_std(pixels, mean, spread, weights)
     return PosteriorSamples(finished, std, draws, posterior_std=spread, output=mean)
 

@@ -2,7 +2,7 @@
 
 A model trained on its noisy folder alone averages a few pixels' worth of neighbours on a
 flat area: on flat fields of their own folder's noise law the benchmark's noisy-only models
-kept 1-19 % of the noise's variance, as a grain 3-4 pixels across, and on images with large
+kept 0.6-19 % of the noise's variance, as a grain 3-4 pixels across, and on images with large
 smooth areas (the moon, a clock's face, skies) they stayed up to 5 dB below NL-means
 (benchmarks/noisy_only_outside.py, docs/denoising.md).
 
@@ -12,8 +12,8 @@ the window's mean by ``var / (var + eps)``. Where the output varies less than ``
 smoothed, where it varies more (edges, texture) it is kept. ``eps`` is the variance the
 model itself leaves on a flat field of the pixel's brightness (``grain_variance``), measured
 on flat fields of the noise law the model read off its folder: no clean image, and no
-constant chosen on a benchmark. On the noisy-only benchmark's eleven folders it gained
-0.05-1.24 dB, every folder's mean higher (docs/denoising.md).
+constant chosen on a benchmark. The same trained models gained 0.05-1.25 dB on each of the ten
+folders of the noisy-only benchmarks whose models read a law (docs/denoising.md).
 """
 
 import numpy as np
@@ -23,9 +23,10 @@ import numpy as np
 GRAIN_LEVELS = np.linspace(0.05, 0.95, 10)
 GRAIN_FIELD = 128
 GRAIN_BORDER = 16
-# smooth_grain's window: (2 r + 1) x (2 r + 1) pixels. 3 and 6 gained the same on the
-# benchmark's folders within 0.1 dB (textures and scenes: +1.11 / +1.21 dB) except a
-# microscopy image (+0.34 / +0.06 dB with Poisson noise).
+# smooth_grain's window: (2 r + 1) x (2 r + 1) pixels. In a prototype on the benchmarks'
+# models, 3 and 6 gained the same on the photo folders within 0.1 dB (grey textures and
+# scenes: +1.11 / +1.21 dB), but on the microscopy image +0.34 / +0.06 dB (Poisson noise)
+# and +0.82 / +0.35 (Poisson-Gaussian).
 GRAIN_RADIUS = 3
 
 
