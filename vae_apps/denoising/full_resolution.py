@@ -115,7 +115,8 @@ def _grain_smoothed(model, image, turns=1):
     return smooth_grain(image, np.interp(image, GRAIN_LEVELS, curve).astype("float32"))
 
 
-# model -> {turns: its grain_variance}: measured once per model (~0.16 MP of flat fields)
+# model -> {(turns, its law): its grain_variance}: measured once per model and law
+# (~0.16 MP of flat fields); a law set anew (fit_clipped_noise) is measured anew
 _GRAIN_CURVES = weakref.WeakKeyDictionary()
 
 
@@ -125,12 +126,12 @@ def _grain_curve(model, turns):
     law = clipped_law(model)
     if law is None:
         return None
-    curves = _GRAIN_CURVES.setdefault(model, {})
-    if turns not in curves:
-        curves[turns] = grain_variance(
+    curves, key = _GRAIN_CURVES.setdefault(model, {}), (turns, tuple(model.clipped_noise))
+    if key not in curves:
+        curves[key] = grain_variance(
             lambda x: _unclipped(model, _tiled_turns(model, x, TILE, TILE_MARGIN, None, turns)),
             law, model.channels)
-    return curves[turns]
+    return curves[key]
 
 
 def clipped_law(model):
