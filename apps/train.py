@@ -64,6 +64,9 @@ def add_parser(commands):
                          help="DATA holds noisy images and no clean ones: learn from the noisy "
                               "images alone (pairs of neighbouring pixels, Neighbor2Neighbor); "
                               "train on the folder you then denoise")
+    patches.add_argument("--init", metavar="MODEL",
+                         help="start from this fully convolutional model's weights (a .keras "
+                              "file or a preset such as photo-rgb) and train it further")
     patches.add_argument("--patches-per-image", type=positive_int, metavar="N",
                          help="crops per image per epoch (default 256; more for folders of "
                               "one to three images, so that an epoch has at least 32 updates; "
@@ -99,6 +102,11 @@ def run(args):
 
     if args.patch_size:
         return _run_patch_training(args)
+    if args.init:
+        from vae_apps.errors import UserError
+
+        raise UserError("--init trains a full-resolution denoiser further: give --patch-size "
+                        "too (e.g. --patch-size 64)")
     if args.noisy_only:
         from vae_apps.errors import UserError
 
@@ -136,7 +144,7 @@ def _run_patch_training(args):
         patches_per_image=args.patches_per_image,
         learning_rate=args.learning_rate or 1e-3, precision=args.precision, seed=args.seed,
         overwrite=args.overwrite, logdir=args.logdir, resume_dir=args.resume,
-        noisy_only=args.noisy_only, **kwargs)
+        noisy_only=args.noisy_only, init=args.init, **kwargs)
     print(summary)
     return 130 if result.interrupted else 0
 

@@ -466,7 +466,31 @@ def folder_channels(files, sample=50):
 DEFAULT_PATCH_NOISE = "gaussian:0-0.2"
 
 
-def train_photo_denoiser(spec, out, *, noise=None, channels=None, noisy_only=False, **kwargs):
+def starting_model(init, channels, precision="auto"):
+    """The fully convolutional model ``vae-apps train --init`` trains further: a
+    ``.keras`` file or a preset's name (``photo-rgb``), checked against ``channels``.
+
+    Examples:
+    >>> model = starting_model("photo-rgb", 3)
+    """
+    from vae_apps.denoising.presets import PRESETS, preset_path
+    from vae_apps.loading import load_vae
+    from vae_apps.models.fully_conv import FullyConvVAE
+
+    path = preset_path(init) if init in PRESETS else init
+    model = load_vae(path, compile=False, precision=precision)
+    if not isinstance(model, FullyConvVAE):
+        raise UserError(f"--init {init}: holds a {type(model).__name__}; --patch-size trains "
+                        "a fully convolutional denoiser (a preset or a file vae-apps train "
+                        "--patch-size wrote)")
+    if channels is not None and channels != model.channels:
+        raise UserError(f"--init {init}: a {model.channels}-channel model, but the training "
+                        f"asks for {channels} channels")
+    return model
+
+
+def train_photo_denoiser(spec, out, *, noise=None, channels=None, noisy_only=False, init=None,
+                         **kwargs):
     """Train a full-resolution (fully convolutional) denoiser on patches of ``spec``.
 
     Args:
@@ -477,6 +501,8 @@ def train_photo_denoiser(spec, out, *, noise=None, channels=None, noisy_only=Fal
         channels: int or None. 1 or 3 (default: from the data).
         noisy_only: bool. ``spec``'s images are noisy, with no clean versions: learn from
             them alone (no ``noise`` is added).
+        init: str or Path or None. A fully convolutional ``.keras`` model (or a preset's
+            name) to start from: its architecture and weights, trained further.
         **kwargs: ``vae_apps.training.train_patch_denoiser`` arguments.
 
     Returns:
@@ -495,6 +521,9 @@ def train_photo_denoiser(spec, out, *, noise=None, channels=None, noisy_only=Fal
     if channels is None and not all(hasattr(i, "shape") for i in images):
         channels = folder_channels(images)
     noise = None if noisy_only else parse_noise(noise or DEFAULT_PATCH_NOISE)
+    if init is not None:
+        kwargs["model"] = starting_model(init, channels, kwargs.get("precision", "auto"))
+        channels = kwargs["model"].channels
     result = train_patch_denoiser(images, noise, channels=channels, out=out,
                                   noisy_only=noisy_only, **kwargs)
     history = result.history

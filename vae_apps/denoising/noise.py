@@ -206,14 +206,39 @@ def block(x, size, seed):
     return tf.where(square, 0.0, x)
 
 
+def camera(x, shot, seed):
+    """Real camera noise: the clean sRGB images run back through a camera's pipeline
+    to its raw sensor values, get shot and read noise there, and are processed again
+    (demosaicing, white balance, colour matrix, tone curve, optional sharpening and
+    noise reduction, JPEG): ``vae_apps.denoising.camera.camera_noise``.
+
+    Args:
+        x: tf.Tensor. float32 images (N, H, W, C) in [0, 1].
+        shot: float or tf.Tensor. Shot noise, variance per unit of linear raw signal
+            (1e-4: a phone at ISO 100; 1.2e-2: at ISO 12,800); a range is drawn
+            log-uniformly.
+        seed: tf.Tensor. A stateless seed, shape (2,).
+
+    Examples:
+    >>> noisy = camera(x, 0.003, tf.constant([0, 1]))
+    """
+    from vae_apps.denoising.camera import camera_noise
+
+    return camera_noise(x, shot, seed)
+
+
+# Real camera noise over the range of phones and cameras (shot noise per unit of raw signal).
+CAMERA_NOISE = "camera:0.0001-0.02"
 # The photo presets' training mix, one chain per patch: what users' folders hold.
 PHOTO_NOISE = ",".join([
     "gaussian:0-0.004",  # clean (under 1 grey level): a clean photo must come back unchanged
     "gaussian:0-0.2",  # i.i.d. Gaussian, 0-51 grey levels
-    "poisson:0.0005-0.03+gaussian:0-0.04",  # a camera sensor: shot noise and read noise
-    "correlated:0-0.15",  # after demosaicing: across neighbours and channels
+    "poisson:0.0005-0.03+gaussian:0-0.04",  # shot and read noise added to the file
     "gaussian:0-0.2+jpeg:60-95",  # a noisy photo saved as JPEG (4:2:0 or 4:4:4)
-    "poisson:0.0005-0.02+correlated:0-0.08+jpeg:60-95",  # a camera's JPEG
+    # A camera's or phone's own file, ISO 100 to beyond 12,800 (vae_apps.denoising.camera),
+    # twice: a third of the patches. It replaced "correlated:0-0.15" and a camera chain of
+    # Poisson, correlated noise and JPEG, which left real camera noise in place.
+    CAMERA_NOISE, CAMERA_NOISE,
 ])
 # Mixes a spec may name (``--noise photo``).
 NAMED_MIXES = {"photo": PHOTO_NOISE}
@@ -228,6 +253,8 @@ CORRUPTIONS = {
                 lambda v: 1 <= v <= 100, True),
     "jpeg444": (_jpeg_with(SUBSAMPLING["444"]), int, "a JPEG quality in 1-100",
                 lambda v: 1 <= v <= 100, True),
+    "camera": (camera, float, "a shot noise > 0 (variance per unit of raw signal), "
+               "e.g. 0.0001-0.012", lambda v: v > 0, True),
     "salt_pepper": (salt_pepper, float, "a fraction in (0, 1]", lambda v: 0 < v <= 1, True),
     "mask": (mask, float, "a fraction in (0, 1]", lambda v: 0 < v <= 1, True),
     "block": (block, int, "a square size >= 1 in pixels", lambda v: v >= 1, False),
@@ -280,14 +307,20 @@ class Noise:
         return out
 
 
+# Kinds whose ranges are drawn log-uniformly: shot noise spans two decades of ISO.
+LOG_UNIFORM = (camera,)
+
+
 def _apply_chain(chain, x, seed):
     for i, (fn, value) in enumerate(chain):
         step_seed = tf.random.experimental.stateless_fold_in(seed, i)
         if isinstance(value, tuple):  # a range: one value per image
             low, high = value
+            log = fn in LOG_UNIFORM
             value = tf.random.stateless_uniform(
                 (tf.shape(x)[0], 1, 1, 1), tf.random.experimental.stateless_fold_in(step_seed, -1),
-                minval=float(low), maxval=float(high))
+                minval=float(np.log(low) if log else low), maxval=float(np.log(high) if log else high))
+            value = tf.exp(value) if log else value
         x = fn(x, value, step_seed)
     return x
 
@@ -332,6 +365,9 @@ def _parse_step(part):
     # A range may start at 0 (some images left clean); its top must be valid.
     if not valid(values[-1]) or values[0] < 0:
         raise UserError(f"noise {part!r}: {name} takes {expected}")
+    if fn in LOG_UNIFORM and not valid(values[0]):  # drawn on a log scale: no 0
+        raise UserError(f"noise {part!r}: {name}'s range is drawn log-uniformly; its LOW must "
+                        f"be > 0 too")
     if dash and values[0] >= values[1]:
         raise UserError(f"noise {part!r}: a range LOW-HIGH needs LOW < HIGH")
     return fn, tuple(values) if dash else values[0]

@@ -1,0 +1,110 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from vae_apps.denoising import camera
+from vae_apps.denoising.noise import parse_noise
+from vae_apps.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def patches():
+    import skimage.data
+
+    photo = skimage.data.astronaut().astype("float32") / 255.0
+    return np.stack([photo[r:r + 64, c:c + 64] for r in (40, 200, 300) for c in (60, 220)])
+
+
+def test_unprocess_then_process_gives_the_patch_back_within_one_grey_level(patches):
+    for seed in range(3):  # every tone curve, colour matrix and white balance drawn
+        cam = camera.random_camera(len(patches), tf.constant([seed, 7]))
+        back = camera.process(camera.unprocess(patches, cam), cam).numpy()
+        assert np.abs(back - patches).max() * 255 < 1.0
+    assert len(set(cam["curve"].numpy())) > 1
+
+
+@pytest.mark.parametrize("method", [camera.demosaic_bilinear, camera.demosaic_malvar])
+def test_demosaicing_a_mosaic_of_one_colour_gives_that_colour_back(method):
+    colour = np.ones((2, 16, 18, 3), "float32") * np.array([0.2, 0.55, 0.8], "float32")
+    out = method(camera.mosaic(colour)).numpy()
+    np.testing.assert_allclose(out, colour, atol=1e-6)
+
+
+def test_mosaic_keeps_one_colour_per_pixel_in_rggb_order():
+    raw = np.stack([np.full((4, 4), v, "float32") for v in (0.1, 0.5, 0.9)], -1)[None]
+    bayer = camera.mosaic(raw).numpy()[0, ..., 0]
+    np.testing.assert_allclose(bayer[:2, :2], [[0.1, 0.5], [0.5, 0.9]])
+
+
+def test_sensor_noise_variance_follows_brightness_as_drawn():
+    shot, read = np.float32(0.004), np.float32(0.0001)
+    for level in (0.1, 0.3, 0.6):  # 4.5 standard deviations or more from 0 and 1: unclipped
+        raw = np.full((1, 256, 256, 1), level, "float32")
+        out = camera.add_sensor_noise(raw, tf.constant([shot]), tf.constant([read]),
+                                      tf.constant([0, 1])).numpy()
+        assert out.var() == pytest.approx(shot * level + read, rel=0.05)
+
+
+def test_read_noise_follows_the_log_linear_relation_to_shot_noise():
+    shot = tf.fill([4000], 1e-3)
+    log_read = np.log(camera.read_noise(shot, tf.constant([0, 1])).numpy())
+    slope, intercept, spread = camera.READ_FROM_SHOT
+    assert log_read.mean() == pytest.approx(slope * np.log(1e-3) + intercept, abs=0.02)
+    assert log_read.std() == pytest.approx(spread, rel=0.05)
+
+
+def test_camera_noise_is_stronger_in_the_dark_and_grows_with_the_shot_level(patches):
+    flat = np.concatenate([np.full((8, 64, 64, 3), v, "float32") for v in (0.15, 0.85)])
+    low = parse_noise("camera:0.0005").apply(flat, seed=0) - flat
+    high = parse_noise("camera:0.01").apply(flat, seed=0) - flat
+    assert high.std() > 2 * low.std()
+    # after the tone curve the same raw noise is larger in the shadows than in the highlights
+    assert high[:8].std() > high[8:].std()
+
+
+def test_camera_noise_is_seeded_and_keeps_the_clean_content(patches):
+    noise = parse_noise("camera:0.0001-0.012")
+    first, again = noise.apply(patches, seed=3), noise.apply(patches, seed=3)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, noise.apply(patches, seed=4))
+    # noise, not a colour change: the channel means of patches away from black stay those
+    # of the clean patch (in deep shadows noise clipped at the sensor's black lifts them,
+    # as in real raw files)
+    bright = patches.mean(axis=(1, 2)).min(axis=1) > 0.25
+    mild = parse_noise("camera:0.001").apply(patches[bright], seed=3)
+    shift = np.abs(mild.mean(axis=(1, 2)) - patches[bright].mean(axis=(1, 2))) * 255
+    assert bright.sum() >= 3 and shift.mean() < 1.0 and shift.max() < 3
+
+
+def test_jpeg_is_in_the_loop_where_the_camera_saves_one(patches):
+    cam = camera.random_camera(len(patches), tf.constant([0, 1]))
+    cam["chroma_blur"] = tf.zeros_like(cam["chroma_blur"])
+    as_png, as_jpeg = dict(cam, jpeg=tf.zeros_like(cam["jpeg"])), dict(cam, jpeg=tf.ones_like(cam["jpeg"]))
+    png = camera.camera_noise(patches, 0.002, tf.constant([0, 2]), camera=as_png).numpy()
+    jpeg = camera.camera_noise(patches, 0.002, tf.constant([0, 2]), camera=as_jpeg).numpy()
+    np.testing.assert_allclose(png * 255, np.round(png * 255), atol=1e-3)  # 8-bit values
+    # JPEG at quality 70-98 with 4:2:0 chroma: the noisy image's blocks coded, so that
+    # coding it again at the same quality changes it far less than the first coding did
+    from vae_apps.denoising.noise import _jpeg_numpy
+
+    again = _jpeg_numpy(jpeg, cam["quality"].numpy(), np.array([0, 3]), 2)
+    first_change = np.abs(jpeg - png).mean()
+    assert first_change * 255 > 0.5
+    assert np.abs(again - jpeg).mean() < 0.5 * first_change
+
+
+def test_grey_images_get_grey_camera_noise():
+    grey = np.full((2, 32, 32, 1), 0.4, "float32")
+    out = parse_noise("camera:0.005").apply(grey, seed=0)
+    assert out.shape == grey.shape and out.std() > 0.005
+
+
+def test_a_mixture_may_give_the_camera_chain_no_image_of_a_batch():
+    out = parse_noise("camera:0.001,gaussian:0.1").apply(np.full((1, 16, 16, 3), 0.5, "float32"))
+    assert out.shape == (1, 16, 16, 3)
+
+
+def test_a_log_uniform_range_needs_a_positive_low_end():
+    with pytest.raises(UserError, match="log-uniformly"):
+        parse_noise("camera:0-0.01")
+    assert "camera" in parse_noise("photo").spec or len(parse_noise("photo").chains) == 6
