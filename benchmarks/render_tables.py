@@ -167,7 +167,54 @@ def _photo_headline(results):
     return _table(["colour photos, mean PSNR dB"] + cases, rows)
 
 
+# -- denoise_real.json -------------------------------------------------------------------
+
+REAL_PRESET = "vae_apps photo preset (blind, default)"
+
+
+def _real_sidd(results):
+    rows = []
+    for method, cell in results["sidd"].items():
+        name = f"**{method}**" if method == REAL_PRESET else method
+        margin = "–" if method == "noisy input" else f"{cell['worst_margin_over_noisy']:+.2f}"
+        rate = "–" if cell["mp_per_s"] is None else f"{cell['mp_per_s']:.3f}"
+        rows.append([name, f"{cell['psnr']:.2f} / {cell['ssim']:.3f}", margin, rate])
+    return _table(["12 SIDD phone crops", "mean PSNR dB / SSIM", "worst crop − noisy, dB", "MP/s"],
+                  rows)
+
+
+def _real_dnd(results):
+    rows = []
+    for method, cell in results["dnd"].items():
+        name = f"**{method}**" if method == REAL_PRESET else method
+        rows.append([name, f"{cell['mean_share']:.2f}", f"{cell['worst_share']:.2f}",
+                     f"{cell['mp_per_s']:.3f}"])
+    return _table(["33 DND camera crops", "noise left on the flattest blocks, mean share",
+                   "worst crop", "MP/s"], rows)
+
+
+def _real_headline(results):
+    sidd, dnd = results["sidd"], results["dnd"]
+    methods = ["noisy input", "non-local means, blind sigma", "CBM3D, blind sigma",
+               "CBM3D, best sigma per crop (oracle)", REAL_PRESET]
+    rows = []
+    for method in methods:
+        cell = sidd.get(method)
+        if cell is None:
+            continue
+        name = f"**{method}**" if method == REAL_PRESET else method
+        left = dnd.get(method)
+        rows.append([name, f"{cell['psnr']:.2f}",
+                     "1.00" if method == "noisy input" else
+                     ("–" if left is None else f"{left['mean_share']:.2f}")])
+    return _table(["real camera noise", "12 phone crops (SIDD), mean PSNR dB",
+                   "33 camera crops (DND), noise left on flat areas"], rows)
+
+
 RENDERERS = {
+    "denoise_real_sidd": ("denoise_real.json", _real_sidd),
+    "denoise_real_dnd": ("denoise_real.json", _real_dnd),
+    "denoise_real_headline": ("denoise_real.json", _real_headline),
     "label_mnist": ("label_mnist.json", label_mnist),
     "label_mnist_seeds": ("label_mnist.json", label_mnist_seeds),
     "label_mnist_current": ("label_mnist_current.json", lambda r: label_mnist(r, seed_counts=True)),

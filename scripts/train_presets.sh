@@ -15,11 +15,15 @@ mkdir -p "$work"
 for which in "${@:-grey rgb}"; do
   for kind in $which; do
     name=photo-$kind
-    command=$(python -c "from vae_apps.denoising.presets import PRESETS; print(PRESETS['$name'].command)")
-    command=${command//PHOTOS/$photos}
-    command=${command//WORK/$work}
-    echo "$command"
-    $command
+    # one line per step, run in order (a later step trains the earlier one's file further)
+    mapfile -t steps < <(python -c "from vae_apps.denoising.presets import PRESETS
+print('\n'.join(PRESETS['$name'].commands))")
+    for command in "${steps[@]}"; do
+      command=${command//PHOTOS/$photos}
+      command=${command//WORK/$work}
+      echo "$command"
+      $command
+    done
     case "$command" in *vae_apps/denoising/weights/*) continue ;; esac  # written in place
     python -c "import sys; from vae_apps.denoising.presets import PRESETS, export_preset
 size = export_preset(sys.argv[1], 'vae_apps/denoising/weights/' + PRESETS['$name'].file)

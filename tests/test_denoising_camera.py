@@ -107,4 +107,40 @@ def test_a_mixture_may_give_the_camera_chain_no_image_of_a_batch():
 def test_a_log_uniform_range_needs_a_positive_low_end():
     with pytest.raises(UserError, match="log-uniformly"):
         parse_noise("camera:0-0.01")
-    assert "camera" in parse_noise("photo").spec or len(parse_noise("photo").chains) == 6
+
+
+
+def test_the_photo_mix_holds_camera_noise_for_a_third_of_its_patches():
+    from vae_apps.denoising.noise import camera as camera_kind
+
+    chains = parse_noise("photo").chains
+    assert sum(any(fn is camera_kind for fn, _ in chain) for chain in chains) / len(chains) == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize("shot", [0.0005, 0.002, 0.008])
+def test_the_colour_preset_reads_camera_noise_within_a_quarter_of_its_level(shot):
+    import skimage.data
+
+    from vae_apps.denoising.full_resolution import estimate_noise_level
+    from vae_apps.denoising.presets import load_preset
+
+    model = load_preset("photo-rgb")
+    for k, name in enumerate(("astronaut", "coffee", "chelsea")):
+        clean = getattr(skimage.data, name)().astype("float32")[:256, :256] / 255.0
+        noisy = parse_noise(f"camera:{shot}").apply(clean[None], seed=k)[0]
+        true = float((noisy - clean).std())
+        assert estimate_noise_level(model, noisy) == pytest.approx(true, rel=0.25), name
+
+
+def test_the_level_map_follows_a_noise_level_that_varies_over_the_image():
+    from vae_apps.denoising.full_resolution import LEVEL_MAP_BOUNDS, estimate_noise_level_map
+    from vae_apps.denoising.presets import load_preset
+
+    clean = np.full((128, 256, 3), 0.5, "float32")
+    sigma = np.where(np.arange(256) < 128, 12 / 255, 6 / 255).astype("float32")[None, :, None]
+    noisy = np.clip(clean + sigma * np.random.default_rng(0).normal(size=clean.shape), 0, 1)
+    levels, whole = estimate_noise_level_map(load_preset("photo-rgb"), noisy.astype("float32"))
+    assert levels.shape == (128, 256)
+    assert levels[:, :64].mean() > 1.2 * levels[:, -64:].mean()  # more where there is more
+    low, high = LEVEL_MAP_BOUNDS
+    assert low * whole - 1e-6 <= levels.min() <= levels.max() <= high * whole + 1e-6

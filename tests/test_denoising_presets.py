@@ -89,28 +89,35 @@ def test_strength_smooths_monotonically_and_the_default_is_the_estimate(photo):
                for s in (0.25, 0.5, 1.0, 2.0, 4.0)]
     assert all(a < b for a, b in zip(changes, changes[1:])), changes
     model = photo.for_channels(3)
-    from vae_apps.denoising.full_resolution import estimate_noise_level
+    from vae_apps.denoising.full_resolution import estimate_noise_level, estimate_noise_level_map
 
     level = estimate_noise_level(model, noisy)
     assert 0.03 < level < 0.1  # the noise is 0.06
+    levels, whole = estimate_noise_level_map(model, noisy)
+    assert whole == pytest.approx(level) and levels.shape == noisy.shape[:2]
     np.testing.assert_allclose(denoise_full_resolution(photo, noisy),
-                               denoise_full_resolution(photo, noisy, noise_level=level), atol=1e-6)
+                               denoise_full_resolution(photo, noisy, noise_level=levels), atol=1e-6)
 
 
 def test_an_estimated_low_level_is_shared_out_and_a_given_level_is_not(photo):
-    from vae_apps.denoising.full_resolution import estimate_noise_level, estimated_level_share
+    from vae_apps.denoising.full_resolution import estimate_noise_level_map, estimated_level_share
 
     levels = np.linspace(0, 30 / 255, 61)
     given = [estimated_level_share(level) for level in levels]
     assert all(a <= b for a, b in zip(given, given[1:]))  # more noise read, more removed
-    assert estimated_level_share(6.3 / 255) <= 3.8 / 255  # clean baboon's grain: kept
+    # clean baboon's grain, read as 5.3 grey levels: the preset keeps it at 4.4 or less
+    # (40 dB from the clean scan)
+    assert estimated_level_share(5.3 / 255) <= 4.4 / 255
     assert estimated_level_share(20 / 255) == pytest.approx(20 / 255)  # real noise: whole
+    np.testing.assert_allclose(estimated_level_share(np.array([[5.3, 20]]) / 255),
+                               [[estimated_level_share(5.3 / 255), 20 / 255]], rtol=1e-6)
     clean = bundled_photo("coffee")[100:228, 200:328]
     model = photo.for_channels(3, noise_level=True)
-    level = estimate_noise_level(model, clean)
+    level_map, _ = estimate_noise_level_map(model, clean)
     np.testing.assert_allclose(
         denoise_full_resolution(photo, clean),
-        denoise_full_resolution(model, clean, noise_level=estimated_level_share(level)), atol=1e-6)
+        denoise_full_resolution(model, clean, noise_level=estimated_level_share(level_map)),
+        atol=1e-6)
     np.testing.assert_allclose(denoise_full_resolution(photo, clean, noise_level=0.02),
                                denoise_full_resolution(model, clean, noise_level=0.02), atol=1e-6)
 
@@ -121,10 +128,11 @@ def test_with_a_strength_grey_photos_go_to_the_colour_preset_when_the_grey_one_t
     out = denoise_full_resolution(photo, noisy, strength=0.5)
     assert out.shape == grey.shape
     if not getattr(photo.for_channels(1), "noise_level_input", False):
-        from vae_apps.denoising.full_resolution import estimate_noise_level, estimated_level_share
+        from vae_apps.denoising.full_resolution import (estimate_noise_level_map,
+                                                        estimated_level_share)
 
         colour = photo.for_channels(3)
-        level = estimated_level_share(estimate_noise_level(colour, np.repeat(noisy, 3, axis=-1)))
+        level = estimated_level_share(estimate_noise_level_map(colour, np.repeat(noisy, 3, axis=-1))[0])
         np.testing.assert_allclose(
             out, denoise_full_resolution(colour, noisy, noise_level=0.5 * level), atol=1e-6)
 

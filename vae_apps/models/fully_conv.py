@@ -247,11 +247,16 @@ class FullyConvVAE(BaseVAE):
 
         Args:
             x: array. Images in [0, 1].
-            noise_level: float or array. Per image (N,) or one for all, on the 0-1 scale.
+            noise_level: float or array. Per image (N,) or one for all, on the 0-1 scale;
+                or a map per pixel (N, H, W): a level that varies over the image.
         """
         x = np.asarray(x, "float32")
-        level = np.broadcast_to(np.asarray(noise_level, "float32").reshape(-1), (len(x),))
-        channel = np.broadcast_to(level[:, None, None, None] * NOISE_MAP_SCALE, x.shape[:3] + (1,))
+        level = np.asarray(noise_level, "float32")
+        if level.ndim == 3:  # a map
+            channel = np.broadcast_to(level[..., None] * NOISE_MAP_SCALE, x.shape[:3] + (1,))
+        else:
+            level = np.broadcast_to(level.reshape(-1), (len(x),))
+            channel = np.broadcast_to(level[:, None, None, None] * NOISE_MAP_SCALE, x.shape[:3] + (1,))
         return np.concatenate([x, channel.astype("float32")], axis=-1)
 
     def noise_level_map(self, x):
