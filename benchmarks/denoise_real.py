@@ -261,8 +261,11 @@ def checks(sidd, dnd):
     lines.append(f"DND: noise left on the flattest blocks, worst crop {d['worst_share']:.2f} of "
                  f"the input's (<= 0.5), mean {d['mean_share']:.2f}; NL-means (blind) worst "
                  f"{dnd['non-local means, blind sigma']['worst_share']:.2f}")
+    from vae_apps.denoising.presets import PRESETS, preset_path
+
+    sizes = ", ".join(f"{name} {preset_path(name).stat().st_size / 2**20:.1f} MB" for name in PRESETS)
     lines.append(f"speed: preset {ours['mp_per_s']:.2f} MP/s on SIDD, {d['mp_per_s']:.2f} on DND "
-                 f"(>= 0.3)")
+                 f"(>= 0.3); preset files: {sizes} (<= 20 MB each)")
     return lines
 
 

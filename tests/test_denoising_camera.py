@@ -85,9 +85,9 @@ def test_jpeg_is_in_the_loop_where_the_camera_saves_one(patches):
     np.testing.assert_allclose(png * 255, np.round(png * 255), atol=1e-3)  # 8-bit values
     # JPEG at quality 70-98 with 4:2:0 chroma: the noisy image's blocks coded, so that
     # coding it again at the same quality changes it far less than the first coding did
-    from vae_apps.denoising.noise import _jpeg_numpy
+    from vae_apps.denoising.jpeg import SUBSAMPLING, jpeg_round_trip
 
-    again = _jpeg_numpy(jpeg, cam["quality"].numpy(), np.array([0, 3]), 2)
+    again = jpeg_round_trip(jpeg, cam["quality"].numpy(), np.array([0, 3]), SUBSAMPLING["420"])
     first_change = np.abs(jpeg - png).mean()
     assert first_change * 255 > 0.5
     assert np.abs(again - jpeg).mean() < 0.5 * first_change

@@ -154,6 +154,35 @@ def test_patch_training_on_a_messy_folder_skips_the_broken_file_and_picks_grey(t
     assert load_vae(out).channels == 1  # a folder of grey scans gives a grey model
 
 
+def test_init_trains_a_saved_model_further_and_refuses_what_it_cannot(tmp_path, capsys, trained_digits_model):
+    from PIL import Image
+
+    from vae_apps_cli.cli import main
+    from vae_apps.loading import load_vae
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i, (h, w) in enumerate([(60, 80), (90, 50)]):
+        Image.fromarray((_photo(1, h, w)[..., 0] * 255).astype("uint8")).save(folder / f"s{i}.png")
+    start = tmp_path / "start.keras"
+    FullyConvVAE(channels=1, seed=3, **TINY).save(start)
+    common = ["--patch-size", "32", "--patches-per-image", "8", "--epochs", "1", "--batch-size", "4"]
+    out = tmp_path / "further.keras"
+    assert main(["train", str(folder), *common, "--init", str(start), "--out", str(out)]) == 0
+    before, after = load_vae(start), load_vae(out)
+    assert after.get_config()["filters"] == before.get_config()["filters"]  # its architecture
+    assert any(not np.allclose(a, b) for a, b in zip(before.get_weights(), after.get_weights()))
+    capsys.readouterr()
+    # a small-image VAE, a colour model for grey training, or --init without --patch-size
+    for argv in (["--init", str(trained_digits_model), *common],
+                 ["--init", str(start), "--rgb", *common],
+                 ["--init", str(start)]):
+        assert main(["train", str(folder), *argv, "--out", str(tmp_path / "x.keras")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and "--init" in err, err
+    assert not (tmp_path / "x.keras").exists()
+
+
 def test_fewer_patches_than_one_batch_is_a_clear_error():
     from vae_apps.errors import UserError
     from vae_apps.denoising.noise import parse_noise

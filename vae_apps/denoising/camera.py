@@ -20,6 +20,8 @@ Every draw comes from a stateless seed: the same seed, the same noisy patch.
 import numpy as np
 import tensorflow as tf
 
+from vae_apps.denoising.jpeg import SUBSAMPLING, jpeg_round_trip
+
 # XYZ -> camera colour matrices of four cameras (Brooks et al. 2019, from their DNG
 # metadata); each image gets a random convex combination of them.
 XYZ_TO_CAMERA = np.array([
@@ -329,11 +331,9 @@ def _camera_noise(x, shot, seed, camera):
 
 def _saved(srgb, camera, seed):
     """8-bit values, or a JPEG at the image's quality (4:2:0) where the camera saves one."""
-    from vae_apps.denoising.noise import SUBSAMPLING, _jpeg_numpy
-
     rounded = tf.round(srgb * 255.0) / 255.0
     compressed = tf.numpy_function(
-        lambda a, q, s: _jpeg_numpy(a, q, s, SUBSAMPLING["420"]),
+        lambda a, q, s: jpeg_round_trip(a, q, s, SUBSAMPLING["420"]),
         [srgb, camera["quality"], seed], tf.float32, stateful=False)
     compressed = tf.ensure_shape(compressed, srgb.shape)
     return tf.where(_per_image(camera["jpeg"], srgb) > 0.5, compressed, rounded)

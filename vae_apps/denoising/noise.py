@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
+from vae_apps.denoising.jpeg import SUBSAMPLING, jpeg_round_trip
 from vae_apps.errors import UserError
 
 
@@ -101,34 +102,9 @@ def correlated(x, sigma, seed):
     return tf.clip_by_value(x + sigma * blurred, 0.0, 1.0)
 
 
-# JPEG's chroma subsampling, as PIL names it: 0 keeps colour at full resolution
-# (4:4:4), 2 halves it both ways (4:2:0, what most cameras and editors write).
-SUBSAMPLING = {"444": 0, "420": 2}
-
-
-def _jpeg_numpy(x, quality, seed, subsampling):
-    import io
-
-    from PIL import Image
-
-    rng = np.random.default_rng(np.asarray(seed).astype("uint64"))
-    quality = np.broadcast_to(np.asarray(quality).reshape(-1), (len(x),))
-    out = np.empty_like(x)
-    for i, image in enumerate(x):
-        pixels = np.round(np.clip(image, 0.0, 1.0) * 255).astype("uint8")
-        grey = pixels.shape[-1] == 1
-        chosen = subsampling if subsampling is not None else rng.choice([0, 2])
-        buffer = io.BytesIO()
-        Image.fromarray(pixels[..., 0] if grey else pixels).save(
-            buffer, "JPEG", quality=int(round(float(quality[i]))), subsampling=int(chosen))
-        decoded = np.asarray(Image.open(buffer), "float32") / 255.0
-        out[i] = decoded[..., None] if grey else decoded
-    return out
-
-
 def _jpeg_with(subsampling):
     def jpeg(x, quality, seed):
-        out = tf.numpy_function(lambda a, q, s: _jpeg_numpy(a, q, s, subsampling),
+        out = tf.numpy_function(lambda a, q, s: jpeg_round_trip(a, q, s, subsampling),
                                 [x, tf.cast(quality, tf.float32), seed], tf.float32,
                                 stateful=False)
         return tf.ensure_shape(out, x.shape)
