@@ -6,8 +6,8 @@ camera's processing: demosaicing spreads it over neighbouring pixels, white bala
 the colour matrix colour it (chroma blotches), the tone curve makes its level depend on
 brightness, sharpening and in-camera noise reduction change its grain, and JPEG keeps
 what survives in blocks. Gaussian noise added to the file has none of that, and a
-denoiser trained on it leaves real camera noise in place (issue 58's measurements:
-the DSLR crops came back at 33.49 dB from 33.41).
+denoiser trained on it leaves real camera noise in place (benchmarks/denoise_real.py
+gives the preset trained without this model beside the one trained with it).
 
 ``camera_noise`` runs the pipeline backwards from a clean sRGB patch (after "Unprocessing
 Images for Learned Raw Denoising", Brooks et al. 2019: inverse tone curve, inverse colour
@@ -48,8 +48,10 @@ TONE_CURVES = ("gamma-smoothstep", "srgb", "gamma")
 GAMMA = (1.8, 2.6)  # the exponent of the plain gamma curve, drawn per image
 DEMOSAICS = ("bilinear", "malvar")
 # Optional steps, each on about half of the images: sharpening (an unsharp mask on the
-# luma, amount 0.2-1.2, sigma 1), in-camera noise reduction (a Gaussian blur of the
-# chroma, sigma 0.5-2.5 pixels, and of the luma, 0-0.6), and JPEG (quality 70-98, 4:2:0).
+# luma, amount 0.2-1.2, sigma 1), in-camera chroma noise reduction (a Gaussian blur of the
+# chroma, sigma 0.5-2.5 pixels: it leaves the blotches of real camera files), and JPEG
+# (quality 70-98, 4:2:0). Every image gets a light luma blur (sigma 0-0.6: demosaicing and
+# noise reduction soften the grain too).
 SHARPEN, CHROMA_BLUR, LUMA_BLUR, JPEG_QUALITY = (0.2, 1.2), (0.5, 2.5), (0.0, 0.6), (70, 98)
 STEP_CHANCE = 0.5
 

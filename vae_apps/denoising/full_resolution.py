@@ -40,10 +40,11 @@ MEAN_WINDOW = 8.0
 # The calibrated median of the estimator's map on blocks of LEVEL_BLOCK pixels, kept within
 # LEVEL_MAP_BOUNDS times the whole image's level: more than a quarter above it, the blocks
 # read texture (fur, foliage) as noise and clean photos lose detail; below it, smooth and
-# bright parts keep theirs. With the camera-noise preset and the share below (0.8), against
-# one level for the whole image: 12 SIDD phone crops 31.26 -> 31.47 dB, noise left on flat
-# areas of 11 DND crops 0.36 -> 0.32 of the input's, clean held-out photos 40.6 -> 40.5 dB
-# at worst, held-out photos with Gaussian sigma 25 30.68 -> 30.73 (docs/denoising.md).
+# bright parts keep theirs. With the camera-noise preset after its first 12 epochs and the
+# share below (0.8), against one level for the whole image: 12 SIDD phone crops 31.26 ->
+# 31.47 dB, noise left on flat areas of 11 DND crops 0.36 -> 0.32 of the input's, clean
+# held-out photos 40.6 -> 40.5 dB at worst, held-out photos with Gaussian sigma 25 30.68 ->
+# 30.73 (docs/denoising.md, "What was measured on the way").
 LEVEL_BLOCK = 64
 LEVEL_MAP_BOUNDS = (0.5, 1.25)
 # The estimator reads a clean scan's grain as noise (clean baboon: 5.3 grey levels), so an
