@@ -23,7 +23,9 @@ input's on the same blocks. The blocks are chosen once per crop, on the input sm
 by a Gaussian of 3 pixels (its structure, not its fine grain).
 
 Results go to benchmarks/results/denoise_real.json; figures (1:1 crops) to
-docs/real_noise_dnd.png and docs/real_noise_sidd.png with ``--figures``.
+docs/real_noise_dnd.png and docs/real_noise_sidd.png with ``--figures``. ``--only vae_apps``
+reruns the vae_apps rows alone and puts them into the earlier run's results (the baselines,
+CBM3D's oracle search above all, take most of the half hour a whole run takes on 2 cores).
 """
 
 import argparse
@@ -130,23 +132,27 @@ def denoisers(previous_rgb):
     return rows
 
 
-def run_sidd(sidd, ours):
+def run_sidd(sidd, ours, earlier=None):
+    """Every row, or with ``earlier`` (a previous run's SIDD results) only ``ours``, put
+    into those."""
     import numpy as np
 
     from vae_apps.denoising.quality import psnr_ssim
 
     oracle = {}
-    rows = {"noisy input": lambda x, name: x,
-            "non-local means, blind sigma": lambda x, name: nlm(x, blind_sigma(x)),
-            "CBM3D, blind sigma": lambda x, name: cbm3d(x, blind_sigma(x)),
-            "CBM3D, best sigma per crop (oracle)": lambda x, name: cbm3d(x, oracle[name])}
+    rows = {} if earlier else {
+        "noisy input": lambda x, name: x,
+        "non-local means, blind sigma": lambda x, name: nlm(x, blind_sigma(x)),
+        "CBM3D, blind sigma": lambda x, name: cbm3d(x, blind_sigma(x)),
+        "CBM3D, best sigma per crop (oracle)": lambda x, name: cbm3d(x, oracle[name])}
     rows.update({k: (lambda x, name, f=f: f(x)) for k, f in ours.items()})
-    started = time.perf_counter()
-    for name, (noisy, clean) in sidd.items():
-        oracle[name] = oracle_sigma(noisy, clean)
-    print(f"oracle sigmas found in {time.perf_counter() - started:.0f} s: "
-          + ", ".join(f"{n} {255 * s:.1f}" for n, s in oracle.items()), flush=True)
-    results = {}
+    if not earlier:
+        started = time.perf_counter()
+        for name, (noisy, clean) in sidd.items():
+            oracle[name] = oracle_sigma(noisy, clean)
+        print(f"oracle sigmas found in {time.perf_counter() - started:.0f} s: "
+              + ", ".join(f"{n} {255 * s:.1f}" for n, s in oracle.items()), flush=True)
+    results = dict(earlier or {})
     for method, run in rows.items():
         per, seconds, pixels = {}, 0.0, 0
         for name, (noisy, clean) in sidd.items():
@@ -166,7 +172,8 @@ def run_sidd(sidd, ours):
     for method, row in results.items():
         row["worst_margin_over_noisy"] = min(row["crops"][n]["psnr"] - noisy_row[n]["psnr"]
                                              for n in row["crops"])
-    results["CBM3D, best sigma per crop (oracle)"]["sigmas"] = {n: 255 * s for n, s in oracle.items()}
+    if oracle:
+        results["CBM3D, best sigma per crop (oracle)"]["sigmas"] = {n: 255 * s for n, s in oracle.items()}
     return results
 
 
@@ -197,11 +204,12 @@ def left_noise(image, corners):
     return float(np.mean(levels))
 
 
-def run_dnd(dnd, ours):
+def run_dnd(dnd, ours, earlier=None):
     import numpy as np
 
-    rows = {"non-local means, blind sigma": lambda x: nlm(x, blind_sigma(x)), **ours}
-    results = {}
+    rows = {**({} if earlier else {"non-local means, blind sigma": lambda x: nlm(x, blind_sigma(x))}),
+            **ours}
+    results = dict(earlier or {})
     corners = {name: flat_blocks(x) for name, x in dnd.items()}
     inputs = {name: left_noise(x, corners[name]) for name, x in dnd.items()}
     for method, run in rows.items():
@@ -288,19 +296,26 @@ def main():
     parser.add_argument("--previous-rgb", help="a colour model to compare, e.g. the preset before")
     parser.add_argument("--figures", action="store_true", help="write the 1:1 figures to docs/")
     parser.add_argument("--results", default=str(RESULTS))
+    parser.add_argument("--only", choices=("vae_apps",),
+                        help="rerun only the vae_apps rows and put them into the earlier run's "
+                             "results (the other rows do not depend on vae_apps)")
     args = parser.parse_args()
     sidd, dnd = load_sets(args.data)
     ours = denoisers(args.previous_rgb)
     ours[PRESET](sidd["sidd_11"][0])  # traces once, untimed
-    sidd_results = run_sidd(sidd, ours)
-    dnd_results = run_dnd(dnd, ours)
+    earlier = json.loads(Path(args.results).read_text()) if args.only else {}
+    sidd_results = run_sidd(sidd, ours, earlier.get("sidd"))
+    dnd_results = run_dnd(dnd, ours, earlier.get("dnd"))
     lines = checks(sidd_results, dnd_results)
     print("\n".join(lines))
     if args.figures:
         figures(sidd, dnd, ours)
     Path(args.results).parent.mkdir(parents=True, exist_ok=True)
+    command = common.command_line()
+    if args.only:
+        command = f"{earlier['command']}, then {command}"
     Path(args.results).write_text(json.dumps({
-        "command": common.command_line(), "machine": common.describe_machine(),
+        "command": command, "machine": common.describe_machine(),
         "sidd": sidd_results, "dnd": dnd_results, "checks": lines}, indent=1))
     print(f"wrote {args.results}")
 

@@ -144,3 +144,19 @@ def test_the_level_map_follows_a_noise_level_that_varies_over_the_image():
     assert levels[:, :64].mean() > 1.2 * levels[:, -64:].mean()  # more where there is more
     low, high = LEVEL_MAP_BOUNDS
     assert low * whole - 1e-6 <= levels.min() <= levels.max() <= high * whole + 1e-6
+
+
+def test_a_strength_above_one_removes_more_grain_and_keeps_the_colours():
+    import skimage.data
+    from scipy.ndimage import gaussian_filter
+
+    from vae_apps.denoising.full_resolution import denoise_full_resolution
+    from vae_apps.denoising.presets import load_preset
+
+    photo = load_preset("photo")
+    clean = skimage.data.coffee().astype("float32")[100:228, 200:328] / 255.0
+    noisy = parse_noise("camera:0.001").apply(clean[None], seed=0)[0]
+    plain, strong = (denoise_full_resolution(photo, noisy, strength=s) for s in (1.0, 2.0))
+    means = lambda x: gaussian_filter(x, (8, 8, 0))
+    assert np.abs(means(strong) - means(plain)).max() * 255 < 1.0
+    assert np.abs(strong - noisy).mean() > np.abs(plain - noisy).mean()
