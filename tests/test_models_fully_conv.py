@@ -207,8 +207,11 @@ def test_a_noise_level_model_tiles_exactly_and_estimates_one_level_per_image():
     whole = denoise_full_resolution(model, photo, tile=512)
     tiled = denoise_full_resolution(model, photo, tile=64)
     assert np.abs(whole - tiled).max() <= 1 / 255
-    level = estimate_noise_level(model, photo)
-    np.testing.assert_allclose(whole, denoise_full_resolution(model, photo, noise_level=level),
+    from vae_apps.denoising.full_resolution import estimate_noise_level_map
+
+    levels, level = estimate_noise_level_map(model, photo)  # per region, and the whole image's
+    assert level == pytest.approx(estimate_noise_level(model, photo))
+    np.testing.assert_allclose(whole, denoise_full_resolution(model, photo, noise_level=levels),
                                atol=1e-6)
     # Away from the borders (which reconstruct pads differently) the two paths agree, at a
     # level where denoise_full_resolution leaves the local means to the model.
