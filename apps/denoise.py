@@ -47,7 +47,7 @@ def add_parser(commands):
                    help="with --samples: write a few of the samples themselves (NAME_sample1 ...)")
     p.add_argument("--self-ensemble", action="store_true",
                    help="average the outputs for each image's 8 turns and mirror images: "
-                   "6-8 times the time, +0.2-0.4 dB on noisy held-out photos (fully "
+                   "5-8 times the time, +0.2-0.4 dB on noisy held-out photos (fully "
                    "convolutional models)")
     p.add_argument("--batch-size", type=positive_int, default=256)
     add_engine_options(p)

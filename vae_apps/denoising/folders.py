@@ -397,7 +397,7 @@ def denoise_folder(model, in_dir, out_dir, *, overwrite=False, batch_size=256, r
         samples_dir: str or Path or None. With ``samples``: ``keep_samples`` draws per image.
         keep_samples: int. How many draws ``samples_dir`` gets per image.
         self_ensemble: bool. Average the outputs for each image's 8 turns and mirror
-            images: 6-8 times the time (fully convolutional models; not with
+            images: 5-8 times the time (fully convolutional models; not with
             ``samples``).
 
     Returns:

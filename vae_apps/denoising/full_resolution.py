@@ -82,7 +82,7 @@ def denoise_full_resolution(model, pixels, tile=TILE, margin=TILE_MARGIN, streng
         noise_level: float or None. The noise standard deviation on the 0-1 scale
             (25 grey levels: 0.098); None estimates it from the image (blind).
         self_ensemble: bool. Denoise the image's 8 turns and mirror images and average
-            the outputs, each turned back (``TURNS``): 6-8 times the time, for a result
+            the outputs, each turned back (``TURNS``): 5-8 times the time, for a result
             nearer the clean image (docs/denoising.md gives the gain measured).
 
     Returns:
