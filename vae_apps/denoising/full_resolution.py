@@ -15,48 +15,20 @@ import weakref
 
 import numpy as np
 
+# Split out of this module; their public names are also read from here.
+from vae_apps.denoising.levels import (  # noqa: F401
+    LEVEL_MAP_BOUNDS, estimate_noise_level, estimate_noise_level_map, estimated_level_share)
+from vae_apps.denoising.local_means import (  # noqa: F401
+    MEAN_KEEPING_LEVELS, MEAN_WINDOW, expected_clipped, keep_local_means, local_mean_shift,
+    with_local_means_of)
+from vae_apps.denoising.tiles import TILE, TILE_MARGIN, level_window, windows
 from vae_apps.errors import UserError
 from vae_apps.io.images import TURNS, turned, turned_back
 
-# Tile side in pixels: larger tiles waste less on margins but hold more activations.
-# Outputs are the same at any tile (bit for bit: the margin covers the receptive field).
-# 768 against 512: a 660 x 550 image is one window instead of four (0.73 -> 1.00 MP/s),
-# a 1500 x 1200 photo 0.78 -> 0.85 MP/s, a 4000 x 3000 colour JPEG through the command
-# peaks at 1.85 GB instead of 1.66 (medians of 8 alternating runs; 1024: no faster).
-TILE = 768
-TILE_MARGIN = 40
 # The window (Gaussian standard deviation, pixels) over which removal_gain compares what a
 # blind model removed with the noise level: 4 and 8 gave the same PSNR within 0.15 dB
 # on clean and sigma-25 grey photos.
 REMOVAL_WINDOW = 4.0
-# keep_local_means: the noise levels (0-1 scale) between which the input's local means
-# stop being kept, and the window of a local mean (Gaussian standard deviation, pixels).
-MEAN_KEEPING_LEVELS = (4 / 255, 12 / 255)
-MEAN_WINDOW = 8.0
-# The level a photo preset's model is given varies over the image (estimate_noise_level_map):
-# real camera noise is weaker in the highlights (SIDD's crops: 4-18 grey levels in their
-# brightest fifth, 8-40 below it), and a scene's flat parts tell its level better than its
-# textures.
-# The calibrated median of the estimator's map on blocks of LEVEL_BLOCK pixels, kept within
-# LEVEL_MAP_BOUNDS times the whole image's level: more than a quarter above it, the blocks
-# read texture (fur, foliage) as noise and clean photos lose detail; below it, smooth and
-# bright parts keep theirs. With the camera-noise preset after its first 12 epochs and the
-# share below (0.8), against one level for the whole image: 12 SIDD phone crops 31.26 ->
-# 31.47 dB, noise left on flat areas of 11 DND crops 0.36 -> 0.32 of the input's, clean
-# held-out photos 40.6 -> 40.5 dB at worst, held-out photos with Gaussian sigma 25 30.68 ->
-# 30.73 (docs/denoising.md, "What was measured on the way").
-LEVEL_BLOCK = 64
-LEVEL_MAP_BOUNDS = (0.5, 1.25)
-# The estimator reads a clean scan's grain as noise (clean baboon: 5.3 grey levels), so an
-# estimated level is shared out: 80 % of it below 6.5 grey levels, rising linearly to the
-# whole level at 13. The preset trained with camera noise keeps clean baboon at 41.4 dB when
-# given 4 grey levels (the one before it: 39.1), so it needs less of a cut than the 55 % it
-# had: with 55 % the noise of DND's low-ISO camera crops was left in place (0.47 of it on
-# flat areas, 0.36 with 80 %) and SIDD came to 30.87 dB instead of 31.26. A level the user
-# gives (--sigma) is not shared out; --strength multiplies the shared level.
-ESTIMATED_LEVEL_SHARE = 0.8
-ESTIMATED_LEVEL_SHARED_BELOW = (6.5 / 255, 13 / 255)
-MEAN_BLOCK = 4
 # predictive_std: the window (Gaussian standard deviation, pixels) of its local terms;
 # with 2, 2 predicted standard deviations covered 90-97 % of the presets' errors on noisy
 # held-out photos (benchmarks/denoise_uncertainty.py).
@@ -95,8 +67,18 @@ def denoise_full_resolution(model, pixels, tile=TILE, margin=TILE_MARGIN, streng
     """
     pixels = np.asarray(pixels, "float32")
     chosen, levels = _model_and_levels(model, pixels, tile, margin, strength, noise_level)
-    channels = pixels.shape[-1]
     turns = TURNS if self_ensemble else 1
+    out = _finished(model, chosen, pixels, levels, tile, margin, turns)
+    if _strengthened(chosen, strength, noise_level):
+        out = with_local_means_of(out, _finished(model, chosen, pixels, _unstrengthened(
+            levels, strength), tile, margin, turns))
+    return _grain_smoothed(chosen, out, turns)
+
+
+def _finished(photo, chosen, pixels, levels, tile, margin, turns):
+    """``chosen``'s output for ``pixels`` at ``levels`` (``_levels``), over ``turns``
+    variants, with ``photo``'s finishing (``_finishing``) and clipping's shift undone."""
+    channels = pixels.shape[-1]
     if channels == chosen.channels:
         out = _tiled_turns(chosen, pixels, tile, margin, levels[0], turns)
     elif chosen.channels == 1:
@@ -105,47 +87,20 @@ def denoise_full_resolution(model, pixels, tile=TILE, margin=TILE_MARGIN, streng
     else:
         out = _tiled_turns(chosen, _as_model_sees(chosen, pixels), tile, margin,
                            levels[0], turns).mean(axis=-1, keepdims=True)
-    out = _unclipped(chosen, _corrected(pixels, out, *_finishing(model, pixels, out, levels,
-                                                                 tile, margin)))
-    if strength > 1.0 and noise_level is None and getattr(chosen, "noise_level_input", False):
-        out = _with_local_means_of(out, denoise_full_resolution(
-            model, pixels, tile, margin, 1.0, None, self_ensemble))
-    return _grain_smoothed(chosen, out, turns)
+    return _unclipped(chosen, _corrected(pixels, out, *_finishing(photo, pixels, out, levels,
+                                                                  tile, margin)))
 
 
-def _with_local_means_of(detail, reference, window=MEAN_WINDOW):
-    """``detail`` with its local means (a Gaussian window of ``window`` pixels) replaced by
-    ``reference``'s: ``--strength`` above 1 removes more grain and detail, never changes
-    colours. Told more noise than an image has, the camera-noise preset takes the lift
-    that noise clipped at black gives a camera's shadows for a cast to remove: a phone
-    crop with 8 grey levels of noise lost 11-17 grey levels of blue at --strength 1.5-2
-    (docs/denoising.md)."""
-    shift = _local_means(lambda rows: np.subtract(reference[rows], detail[rows], dtype="float32"),
-                         detail.shape, window)
-    out = np.add(detail, shift, dtype="float32")
-    return np.clip(out, 0.0, 1.0, out=out)
+def _strengthened(chosen, strength, noise_level):
+    """Whether the level ``chosen`` is given was read off the image and then raised by
+    ``--strength``: its result then keeps the local means of the result at strength 1
+    (``with_local_means_of``)."""
+    return strength > 1.0 and noise_level is None and getattr(chosen, "noise_level_input", False)
 
 
-def _local_means(strip, shape, window=MEAN_WINDOW):
-    """Local means (a Gaussian window of ``window`` pixels) of an image of ``shape`` (H, W,
-    C) whose rows ``strip(rows)`` gives (a slice of rows at a time), taken on blocks of
-    ``MEAN_BLOCK`` pixels, smoothed and brought back to full size: one full-size array more
-    than the image, whatever its size (a 4000 x 3000 photo: 144 MB, not the 700 MB of
-    filtering at full resolution); the same result within 0.03 dB on the held-out photos."""
-    from scipy.ndimage import gaussian_filter, zoom
-
-    height, width, channels = shape
-    block, rows_at_once = MEAN_BLOCK, 64 * MEAN_BLOCK
-    coarse = np.empty((-(-height // block), -(-width // block), channels), "float32")
-    for top in range(0, height, rows_at_once):
-        part = strip(slice(top, top + rows_at_once))
-        rows, cols = -part.shape[0] % block, -width % block
-        part = np.pad(part, ((0, rows), (0, cols), (0, 0)), mode="edge")
-        coarse[top // block:(top + len(part)) // block] = part.reshape(
-            part.shape[0] // block, block, part.shape[1] // block, block, channels).mean(axis=(1, 3))
-    coarse = gaussian_filter(coarse, (window / block, window / block, 0), mode="reflect")
-    return zoom(coarse, (block, block, 1), output=np.float32, order=1, grid_mode=True,
-                mode="nearest")[:height, :width]
+def _unstrengthened(levels, strength):
+    """``_levels``' levels as read, before ``strength`` multiplied them."""
+    return [level / np.float32(strength) for level in levels]
 
 
 def _unclipped(model, image):
@@ -197,84 +152,6 @@ def _law(gain, variance):  # its tables take ~0.01 s: once per model, not per im
     from vae_apps.denoising.clipped_noise import ClippedPoissonGaussian
 
     return ClippedPoissonGaussian(gain, variance)
-
-
-def keep_local_means(pixels, denoised, noise_level, window=MEAN_WINDOW, levels=MEAN_KEEPING_LEVELS):
-    """The denoised image with the local means of the input put back, fully where the
-    noise level is at most ``levels[0]``, not at all from ``levels[1]`` on, blended
-    between.
-
-    Noise has no local mean, so what a denoiser removes from a clean or lightly noisy
-    image should have none either, beyond what clipping at 0 and 1 adds
-    (``expected_clipped``); the shipped colour model moved the channel means of clean
-    photos by up to 0.9 grey levels (a faint cast: flower, retina, rocket). Strong noise
-    is left to the model: there the noise level varies across the image (camera noise)
-    and putting the means back cost 0.6 dB at sigma 25 and 1.9 dB at sigma 50 on the
-    held-out colour photos (docs/denoising.md).
-
-    Args:
-        pixels: np.ndarray. The input image (H, W, C) in [0, 1].
-        denoised: np.ndarray. The denoiser's output, same shape.
-        noise_level: float. The noise standard deviation on the 0-1 scale.
-        window: float. The Gaussian window (standard deviation, pixels) of a local mean.
-        levels: (float, float). Where the blend starts and ends (0-1 scale).
-
-    Examples:
-    >>> out = keep_local_means(clean_photo, denoise_full_resolution(model, clean_photo), 2 / 255)
-    """
-    shift = _local_mean_shift(pixels, denoised, noise_level, window, levels)
-    if np.isscalar(shift):
-        return denoised
-    out = np.add(denoised, shift, dtype="float32")
-    return np.clip(out, 0.0, 1.0, out=out)
-
-
-def _local_mean_shift(pixels, denoised, noise_level, window=MEAN_WINDOW, levels=MEAN_KEEPING_LEVELS):
-    """What ``keep_local_means`` adds to ``denoised``: 0.0 from ``levels[1]`` on; the local
-    means on blocks, a strip of rows at a time (``_local_means``)."""
-    weight = float(np.clip((levels[1] - noise_level) / (levels[1] - levels[0]), 0.0, 1.0))
-    if weight == 0.0:
-        return 0.0
-
-    def strip(rows):
-        # What the input should average to if the output were the clean image: the
-        # output with noise of this level added and clipped to [0, 1], as files store it.
-        return (np.asarray(pixels[rows], "float32")
-                - expected_clipped(np.asarray(denoised[rows], "float32"), noise_level))
-
-    means = _local_means(strip, pixels.shape, window)
-    means *= np.float32(weight)
-    return means
-
-
-def expected_clipped(clean, noise_level):
-    """E[clip(clean + noise, 0, 1)] for Gaussian noise of standard deviation
-    ``noise_level``: the mean a noisy file shows where the clean value is near 0 or 1
-    (a saturated red channel at 0 with sigma 5 of 255 averages 2 grey levels).
-
-    Examples:
-    >>> float(expected_clipped(np.float32(0.0), 5 / 255) * 255)  # doctest: +ELLIPSIS
-    1.99...
-    """
-    from scipy.special import ndtr
-
-    sigma = max(float(noise_level), 1e-6)
-    clean = np.asarray(clean, "float32")
-    out = clean.copy()
-
-    def clip_bias(distance):  # E[max(0, X)] - m for X ~ N(m, sigma^2), m = distance to the bound
-        t = distance / sigma
-        return sigma * np.exp(-0.5 * t * t) / np.sqrt(2 * np.pi) - distance * ndtr(-t)
-
-    # Beyond 6 sigma from a bound its bias is below 1e-8 sigma: only pixels near 0 or 1 count.
-    # One bound per pixel: the same as clipped_noise's two-bound _clipped_normal_moments mean
-    # to 6e-8 at sigma 2/255 to 0.2, in half its time or less (a dark 2000 x 2000 colour image,
-    # 53 % of its values near a bound: 0.34-0.40 s against 0.65-1.9 s); it runs on every
-    # strip a preset denoises.
-    low, high = clean < 6 * sigma, clean > 1 - 6 * sigma
-    out[low] += clip_bias(clean[low])
-    out[high] -= clip_bias(1 - clean[high])
-    return out
 
 
 def removal_gain(pixels, denoised, noise_level, window=REMOVAL_WINDOW):
@@ -333,7 +210,7 @@ def _finishing(photo, pixels, out, levels, tile, margin):
             gain = _gain(removed_level, level)
     if level is None:
         return gain, 0.0
-    return gain, _local_mean_shift(pixels, pixels - gain * (pixels - out), level)
+    return gain, local_mean_shift(pixels, pixels - gain * (pixels - out), level)
 
 
 def _corrected(pixels, draw, gain, shift):
@@ -345,65 +222,6 @@ def _corrected(pixels, draw, gain, shift):
     np.subtract(pixels, out, out=out)
     out += shift
     return np.clip(out, 0.0, 1.0, out=out)
-
-
-def estimate_noise_level(model, pixels, tile=TILE, margin=TILE_MARGIN):
-    """The noise standard deviation (0-1 scale) a noise-level model's estimator reads
-    off one H x W x C image: the median of its map over the whole image, tile by tile,
-    calibrated (``FullyConvVAE.calibrated``).
-
-    The median, not the mean: noise is everywhere, texture is not. On clean held-out
-    photos the map's mean said 3.4-12.8 grey levels (fur, foliage and edges look like
-    noise locally) and its median 1.0-2.0 on all but the baboon; on noisy ones both
-    agree within 0.5 grey levels of the true sigma (10, 25, 50 of 255).
-
-    Examples:
-    >>> round(255 * estimate_noise_level(model, noisy_photo))  # doctest: +SKIP
-    25
-    """
-    return float(model.calibrated(np.median(_estimator_map(model, pixels, tile, margin))))
-
-
-def _estimator_map(model, pixels, tile=TILE, margin=TILE_MARGIN):
-    """The estimator's map of the whole image at half resolution, tile by tile."""
-    height, width = pixels.shape[:2]
-    out = np.empty((-(-height // 2), -(-width // 2)), "float32")
-    for window, (h, w), crop, (top, left) in _windows(pixels, model.stride, tile, margin):
-        level = model.noise_level_map(window[None])[0]
-        out[top // 2:top // 2 + -(-h // 2), left // 2:left // 2 + -(-w // 2)] = (
-            level[crop // 2:crop // 2 + -(-h // 2), crop // 2:crop // 2 + -(-w // 2)])
-    return out
-
-
-def estimate_noise_level_map(model, pixels, tile=TILE, margin=TILE_MARGIN, block=LEVEL_BLOCK,
-                             bounds=None):
-    """The noise level per region: the calibrated median of the estimator's map on
-    blocks of ``block`` x ``block`` pixels, kept within ``bounds`` times the whole
-    image's level (default ``LEVEL_MAP_BOUNDS``), brought to full resolution (bilinear).
-    Camera noise is weaker in the highlights than in the mid-tones and shadows; one
-    level for the whole image over-smooths the one or under-smooths the others.
-
-    Returns:
-        (level map H x W float32, the whole image's level): 0-1 scale.
-
-    Examples:
-    >>> levels, level = estimate_noise_level_map(model, noisy_photo)
-    """
-    from scipy.ndimage import zoom
-
-    half = _estimator_map(model, pixels, tile, margin)
-    whole = float(model.calibrated(np.median(half)))
-    cell = max(1, block // 2)
-    rows, cols = -(-half.shape[0] // cell), -(-half.shape[1] // cell)
-    padded = np.pad(half, ((0, rows * cell - half.shape[0]), (0, cols * cell - half.shape[1])),
-                    mode="symmetric")
-    medians = np.median(padded.reshape(rows, cell, cols, cell).transpose(0, 2, 1, 3)
-                        .reshape(rows, cols, -1), axis=-1)
-    low, high = LEVEL_MAP_BOUNDS if bounds is None else bounds
-    local = np.clip(model.calibrated(medians), low * whole, high * whole)
-    height, width = pixels.shape[:2]
-    full = zoom(local.astype("float32"), (block, block), order=1, grid_mode=True, mode="nearest")
-    return np.ascontiguousarray(full[:height, :width], "float32"), whole
 
 
 def _model_for(model, pixels, strength, noise_level):
@@ -435,19 +253,6 @@ def _levels(model, pixels, tile, margin, strength, noise_level, shared=False):
                          shared)]
 
 
-def estimated_level_share(level, share=ESTIMATED_LEVEL_SHARE, below=ESTIMATED_LEVEL_SHARED_BELOW):
-    """The part of an estimated noise level (0-1 scale) a photo preset's model is given:
-    ``share`` of it below ``below[0]``, the whole level from ``below[1]`` on, linear between.
-
-    Examples:
-    >>> round(255 * estimated_level_share(4 / 255), 2), 255 * estimated_level_share(25 / 255)
-    (2.2, 25.0)
-    """
-    rise = np.clip((np.asarray(level, "float32") - below[0]) / (below[1] - below[0]), 0.0, 1.0)
-    shared = np.asarray(level, "float32") * (share + (1.0 - share) * rise)
-    return float(shared) if shared.ndim == 0 else shared.astype("float32")
-
-
 def _as_model_sees(model, pixels):
     """A grey image as the grey colour image a colour model denoises; else unchanged."""
     if pixels.shape[-1] == 1 and model.channels == 3:
@@ -474,37 +279,6 @@ def _noise_level(model, pixels, tile, margin, strength, noise_level, shared=Fals
     return float(noise_level) * float(strength)
 
 
-def _windows(pixels, stride, tile, margin):
-    """(window, (h, w), margin, (top, left)) per tile: the tile's pixels plus ``margin`` of context,
-    mirrored at the image's borders, padded to a multiple of ``stride``."""
-    height, width, _ = pixels.shape
-    tile, margin = tile - tile % stride, margin + -margin % stride
-    for top in range(0, height, tile):
-        for left in range(0, width, tile):
-            h, w = min(tile, height - top), min(tile, width - left)
-            # The window of the image mirrored at its borders, without a padded copy of
-            # the whole image (a 4000 x 3000 colour photo is 144 MB in float32).
-            yield (pixels[np.ix_(*_window_index(pixels.shape, stride, margin, top, left, h, w))],
-                   (h, w), margin, (top, left))
-
-
-def _window_index(shape, stride, margin, top, left, h, w):
-    """The rows and columns of the window of tile (top, left, h, w): mirrored at the
-    borders, padded to a multiple of ``stride`` (``margin`` already one)."""
-    rows = _mirrored(np.arange(top - margin, top + h + -h % stride + margin), shape[0])
-    cols = _mirrored(np.arange(left - margin, left + w + -w % stride + margin), shape[1])
-    return rows, cols
-
-
-def _level_window(level, shape, stride, margin, top, left, h, w):
-    """A noise level for one window: a number as it is, a level map (H x W) cut as the
-    window is (``_windows``)."""
-    if np.ndim(level) < 2:
-        return level
-    margin = margin + -margin % stride
-    return level[np.ix_(*_window_index(shape, stride, margin, top, left, h, w))][None]
-
-
 def _latent_origin(model, top, left, crop):
     """The first latent cell of a window that starts ``crop`` pixels above and left of
     (top, left): tiles and whole images draw the same posterior noise at each place."""
@@ -513,8 +287,8 @@ def _latent_origin(model, top, left, crop):
 
 def _tiled(model, pixels, tile, margin, noise_level):
     out = np.empty_like(pixels)
-    for window, (h, w), crop, (top, left) in _windows(pixels, model.stride, tile, margin):
-        level = _level_window(noise_level, pixels.shape, model.stride, margin, top, left, h, w)
+    for window, (h, w), crop, (top, left) in windows(pixels, model.stride, tile, margin):
+        level = level_window(noise_level, pixels.shape, model.stride, margin, top, left, h, w)
         batch = window[None] if level is None else model.with_noise_level(window[None], level)
         result = model.denoise_padded(batch, _latent_origin(model, top, left, crop))[0]
         out[top:top + h, left:left + w] = result[crop:crop + h, crop:crop + w]
@@ -532,13 +306,6 @@ def _tiled_turns(model, pixels, tile, margin, noise_level, turns):
                  else np.ascontiguousarray(turned(noise_level[..., None], turn)[..., 0]))
         total += turned_back(_tiled(model, variant, tile, margin, level), turn)
     return total / np.float32(turns)
-
-
-def _mirrored(index, size):
-    """Indices outside 0..size-1 reflected back in (numpy's "symmetric" padding)."""
-    period = 2 * size
-    index = np.mod(index, period)
-    return np.where(index < size, index, period - 1 - index)
 
 
 class PosteriorSamples:
@@ -652,8 +419,9 @@ def denoise_with_samples(model, pixels, samples=16, seed=0, keep=0, tile=TILE, m
     # every draw is corrected as their mean: the same gain towards the input, the same shift
     mean, spread = _corrected(pixels, result.mean, gain, shift), gain * result.std
     draws = [_corrected(pixels, draw, gain, shift) for draw in result.samples]
-    if strength > 1.0 and noise_level is None and getattr(chosen, "noise_level_input", False):
-        kept = _with_local_means_of(mean, denoise_full_resolution(model, pixels, tile, margin))
+    if _strengthened(chosen, strength, noise_level):
+        kept = with_local_means_of(mean, _finished(model, chosen, pixels, _unstrengthened(
+            levels, strength), tile, margin, 1))
         draws = [np.clip(draw + (kept - mean), 0.0, 1.0) for draw in draws]
         mean = kept
     law, finished = clipped_law(chosen), mean
@@ -677,8 +445,8 @@ def _sampled(model, pixels, samples, seed, keep, tile, margin, level, channel_me
     shape = pixels.shape[:2] + (out_channels,)
     mean, std = np.empty(shape, "float32"), np.empty(shape, "float32")
     kept = [np.empty(shape, "float32") for _ in range(keep)]
-    for window, (h, w), crop, (top, left) in _windows(pixels, model.stride, tile, margin):
-        part = _level_window(level, pixels.shape, model.stride, margin, top, left, h, w)
+    for window, (h, w), crop, (top, left) in windows(pixels, model.stride, tile, margin):
+        part = level_window(level, pixels.shape, model.stride, margin, top, left, h, w)
         batch = window[None] if part is None else model.with_noise_level(window[None], part)
         origin = _latent_origin(model, top, left, crop)
         draws = np.stack([np.clip(model.sample_padded(batch, (seed, k), origin)[0], 0, 1)
