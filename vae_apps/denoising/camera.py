@@ -332,10 +332,15 @@ def _camera_noise(x, shot, seed, camera):
 
 
 def _saved(srgb, camera, seed):
-    """8-bit values, or a JPEG at the image's quality (4:2:0) where the camera saves one."""
-    rounded = tf.round(srgb * 255.0) / 255.0
-    compressed = tf.numpy_function(
-        lambda a, q, s: jpeg_round_trip(a, q, s, SUBSAMPLING["420"]),
-        [srgb, camera["quality"], seed], tf.float32, stateful=False)
-    compressed = tf.ensure_shape(compressed, srgb.shape)
-    return tf.where(_per_image(camera["jpeg"], srgb) > 0.5, compressed, rounded)
+    """8-bit values, or a JPEG at the image's quality (4:2:0) where the camera saves one
+    (only those images are encoded)."""
+    def save(images, quality, saves_jpeg, seed):
+        out = np.round(images * np.float32(255.0)) / np.float32(255.0)
+        chosen = saves_jpeg > 0.5
+        if chosen.any():
+            out[chosen] = jpeg_round_trip(images[chosen], quality[chosen], seed, SUBSAMPLING["420"])
+        return out
+
+    saved = tf.numpy_function(save, [srgb, camera["quality"], camera["jpeg"], seed], tf.float32,
+                              stateful=False)
+    return tf.ensure_shape(saved, srgb.shape)
