@@ -104,7 +104,7 @@ def main(argv=None):
 
     quiet = {"VAE_APPS_QUIET": "1", "TQDM_DISABLE": "1"} if getattr(args, "quiet", False) else {}
     before = {name: os.environ.get(name) for name in quiet}
-    os.environ.update(quiet)  # read by vae_apps.training's progress and by tqdm's bars
+    os.environ.update(quiet)  # read by vae_apps.training.callbacks' progress and by tqdm's bars
     try:
         return args.run(args) or 0
     except UserError as exc:

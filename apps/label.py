@@ -1,7 +1,7 @@
 """``vae-apps label``: recover the labels of a mostly unlabelled dataset from a few given ones."""
 
-# vae_apps.pipelines imports no Keras at the top, so --help stays instant.
-from vae_apps.pipelines import LABEL_METHODS, NEIGHBOUR_SMOOTHING, TRUSTED_CONFIDENCE
+# vae_apps.labelling.pipeline imports no Keras at the top, so --help stays instant.
+from vae_apps.labelling.pipeline import LABEL_METHODS, NEIGHBOUR_SMOOTHING, TRUSTED_CONFIDENCE
 
 from .common import (add_common_options, add_data_options, add_engine_options,
                      load_data_from_args, load_model_for, positive_int, weight_below_one)
@@ -62,9 +62,9 @@ def run(args):
 
     from vae_apps.errors import UserError
     from vae_apps.io.files import check_new_output
-    from vae_apps.labelling.recovery import (read_label_csv, suggest_labels, write_predictions,
-                                   write_suggestions)
-    from vae_apps.pipelines import recover_dataset_labels
+    from vae_apps.labelling.label_csv import read_label_csv, write_predictions, write_suggestions
+    from vae_apps.labelling.recovery import suggest_labels
+    from vae_apps.labelling.pipeline import recover_dataset_labels
 
     if args.engine == "ray" and not args.model:
         raise UserError("--engine ray needs --model (train one with vae-apps train first)")

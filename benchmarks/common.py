@@ -13,7 +13,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist.npz"
 
 
-# `vae-apps train`'s training settings before benchmarks/time_to_quality.py changed them,
+# `vae-apps train`'s training settings before benchmarks/experiments/time_to_quality.py changed them,
 # spelled out so comparisons survive later changes of the defaults.
 PREVIOUS_TRAINING = dict(epochs=10, batch_size=128, learning_rate=1e-3, schedule="constant",
                          warmup_steps=0, precision="float32", early_stopping=None)

@@ -70,16 +70,18 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--previous-defaults", action="store_true",
                         help="also train vae_apps' denoiser with the training settings before "
-                             "benchmarks/time_to_quality.py (float32, Adam 1e-3 constant)")
+                             "benchmarks/experiments/time_to_quality.py (float32, Adam 1e-3 constant)")
     args = parser.parse_args()
 
     import keras
 
-    from vae_apps.io.data import make_dataset
+    from vae_apps.training.datasets import make_dataset
     from vae_apps.denoising.quality import image_quality
     from vae_apps.denoising.noise import parse_noise
-    from vae_apps.pipelines import TRAINING_DEFAULTS
-    from vae_apps.training import train_vae
+    from vae_apps.training.loop import train_vae
+    from vae_apps.training.small_images import SmallImageConfig
+
+    TRAINING_DEFAULTS = SmallImageConfig().for_images(10**9)  # a large set: the base recipe
 
     data = load_mnist(args.data)
     x_train, x_test = data.train.x[:args.limit], data.test.x[:args.limit]

@@ -88,10 +88,10 @@ def train_plain(images, channels, workdir, epochs, seed=0):
     """Train the plain autoencoder with vae-apps' patch recipe; return (model, seconds)."""
     import keras
 
-    from vae_apps.io.data import make_patch_dataset
+    from vae_apps.training.datasets import make_patch_dataset
     from vae_apps.hardware import dtype_policy
     from vae_apps.denoising.noise import parse_noise
-    from vae_apps.training import PATCH_DEFAULTS
+    from vae_apps.denoising.train import PATCH_DENOISER
 
     path, info = workdir / f"plain_{channels}.weights.h5", workdir / f"plain_{channels}.json"
     keras.utils.set_random_seed(seed)
@@ -99,13 +99,13 @@ def train_plain(images, channels, workdir, epochs, seed=0):
     if path.exists():
         model.load_weights(path)
         return model, json.loads(info.read_text())["seconds"]
-    d = PATCH_DEFAULTS
-    steps_per_epoch = len(images) * d["patches_per_image"] // d["batch_size"]
+    d = PATCH_DENOISER
+    steps_per_epoch = len(images) * d.patches_per_image // d.batch_size
     steps = epochs * steps_per_epoch
-    schedule = keras.optimizers.schedules.CosineDecay(d["learning_rate"], steps, alpha=0.01)
+    schedule = keras.optimizers.schedules.CosineDecay(d.learning_rate, steps, alpha=0.01)
     model.compile(keras.optimizers.Adam(schedule), "mse")
-    ds = make_patch_dataset(images, d["patch_size"], channels, d["patches_per_image"],
-                            d["batch_size"], parse_noise("gaussian:0-0.2"), seed)
+    ds = make_patch_dataset(images, d.patch_size, channels, d.patches_per_image,
+                            d.batch_size, parse_noise("gaussian:0-0.2"), seed)
     start = time.perf_counter()
     # Endless patches with the epoch's length given, as train_patch_denoiser does (a finite
     # dataset ends each epoch with Keras' "ran out of data" warning).
@@ -120,7 +120,7 @@ def train_vae_apps(name, images, channels, workdir, noise, epochs):
     """``train_patch_denoiser`` with its defaults; return (model, seconds)."""
     from vae_apps.loading import load_vae
     from vae_apps.denoising.noise import parse_noise
-    from vae_apps.training import train_patch_denoiser
+    from vae_apps.denoising.train import train_patch_denoiser
 
     path, info = workdir / f"{name}.keras", workdir / f"{name}.json"
     if not path.exists():

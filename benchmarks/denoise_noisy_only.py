@@ -177,8 +177,8 @@ def timed(denoise, noisy):
 
 
 def train(spec, out, channels, args, noisy_only, noise=None, patches_per_image=None):
-    from vae_apps.pipelines import train_photo_denoiser
-    from vae_apps.training import NOISY_ONLY_MODEL_DEFAULTS
+    from vae_apps.denoising.train import train_photo_denoiser
+    from vae_apps.denoising.train import PATCH_DENOISER
 
     start = time.perf_counter()
     # The upper bound is the noisy-only model's network (blind, as wide) trained on clean
@@ -186,7 +186,7 @@ def train(spec, out, channels, args, noisy_only, noise=None, patches_per_image=N
     train_photo_denoiser(spec, out, noise=noise, channels=channels, noisy_only=noisy_only,
                          patch_size=64, epochs=args.epochs,
                          patches_per_image=patches_per_image or args.patches_per_image, seed=0,
-                         verbose="auto", **({} if noisy_only else NOISY_ONLY_MODEL_DEFAULTS))
+                         verbose="auto", **({} if noisy_only else PATCH_DENOISER.noisy_only_model))
     return (time.perf_counter() - start) / 60
 
 
@@ -195,8 +195,8 @@ def reused_model(model_file, folder):
     seed: what training it again gives), its uncertainty calibrated again as training
     ends, by the present library (the calibration runs the denoising it calibrates)."""
     from vae_apps.loading import load_for_inference
-    from vae_apps.pipelines import patch_training_images
-    from vae_apps.training import calibrate_uncertainty
+    from vae_apps.denoising.train import patch_training_images
+    from vae_apps.denoising.calibration import calibrate_uncertainty
 
     if not Path(model_file).exists():
         raise SystemExit(f"{model_file}: no model to reuse (run without --only noisy-only first)")
@@ -208,7 +208,7 @@ def reused_model(model_file, folder):
 def bound_patches_per_image(spec, channels, args):
     """Crops per clean photo that give the upper bound ``--bound-updates`` updates of 32
     in ``--epochs`` epochs (None: ``vae-apps train``'s default, 256 per photo)."""
-    from vae_apps.pipelines import patch_training_images
+    from vae_apps.denoising.train import patch_training_images
 
     if not args.bound_updates:
         return None
@@ -274,7 +274,7 @@ def run_case(kind, images, case, args, work):
     minutes = train(str(folder), model_file, channels, args, noisy_only=True)
     # Loaded as `vae-apps denoise --model` loads it (the machine's fastest precision:
     # bfloat16 here): float32 ran 0.54-0.56 MP/s on cell, bfloat16 0.98, PSNR within
-    # 0.03 dB (benchmarks/noisy_only_speed.py: 5 alternating runs, medians, 768-pixel tiles).
+    # 0.03 dB (benchmarks/experiments/noisy_only_speed.py: 5 alternating runs, medians, 768-pixel tiles).
     model = load_for_inference(model_file)
     results[NOISY_ONLY] = noisy_only_scores(model, images, noisy)
     results[NOISY_ONLY]["train_minutes"] = minutes
@@ -440,7 +440,7 @@ def main():
                         "images, fewer for more than 8)")
     parser.add_argument("--bound-updates", type=int,
                         help="updates of 32 crops for the upper bound (default: as many as "
-                        "the noisy-only model's, NOISY_ONLY_STEPS_PER_EPOCH an epoch); "
+                        "the noisy-only model's, PatchDenoiserConfig.noisy_only_steps_per_epoch an epoch); "
                         "0: vae-apps train's default "
                         "for the clean photos (256 crops each an epoch)")
     parser.add_argument("--skip", default="", help="comma list: bm3d, upper-bound")
@@ -461,9 +461,9 @@ def main():
     if "noise2void" in args.only and not args.n2v_python:
         parser.error("--only noise2void needs --n2v-python")
     if args.bound_updates is None:
-        from vae_apps.training import NOISY_ONLY_STEPS_PER_EPOCH
+        from vae_apps.denoising.train import PATCH_DENOISER
 
-        args.bound_updates = NOISY_ONLY_STEPS_PER_EPOCH * args.epochs
+        args.bound_updates = PATCH_DENOISER.noisy_only_steps_per_epoch * args.epochs
     sets = image_sets(args.photos, args.sets.split(","))
     all_results = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -96,7 +96,7 @@ def main(argv=None):
         model = args.model
         if model is None:
             from vae_apps.denoising.noise import parse_noise
-            from vae_apps.training import train_vae
+            from vae_apps.training.loop import train_vae
 
             model = tmp / "denoiser.keras"
             train_vae(data.train.x[:6000], noise=parse_noise("gaussian:0.5"), epochs=1, beta=0.1,

@@ -42,7 +42,7 @@ def main():
     from vae_apps.plots import save_grid
     from vae_apps.models.samplers import GMMSampler, PriorSampler
     from vae_apps.loading import load_vae
-    from vae_apps.training import split_validation, train_vae
+    from vae_apps.training.loop import split_validation, train_vae
 
     data = load_mnist(args.data)
     x_train, x_val = split_validation(data.train.x, 0.1, args.seed)

@@ -75,7 +75,7 @@ def main():
     from vae_apps.io.data import binarize_images
     from vae_apps.generation.likelihoods import iwae_nll
     from vae_apps.loading import load_vae
-    from vae_apps.training import split_validation, train_vae
+    from vae_apps.training.loop import split_validation, train_vae
 
     data = load_mnist(args.data)
     x_test = binarize_images(data.test.x[:args.images], 12345)

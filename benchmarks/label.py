@@ -21,8 +21,8 @@
 Rows, all on the same labels: raw-pixel 1-NN, raw-pixel label spreading, PCA + label
 spreading, label spreading on six numbers per image (each colour channel's mean and
 standard deviation: what colour statistics alone can do), the latent-space methods on the codes of a VAE trained without labels
-(``vae_apps.pipelines.train_labeling_vae``), and the default ``vae-apps label`` path
-(``vae_apps.pipelines.recover_dataset_labels``: the semi-supervised VAE, its q(y|x) smoothed over
+(``vae_apps.labelling.train.train_labeling_vae``), and the default ``vae-apps label`` path
+(``vae_apps.labelling.pipeline.recover_dataset_labels``: the semi-supervised VAE, its q(y|x) smoothed over
 the images' neighbours), and the same trained model's q(y|x) alone. Small sets score the
 accuracy on the unlabelled images; MNIST trains transductively on its 70,000 images (the
 test images' labels unseen) and scores the 10,000 test images, next to the published rows.
@@ -109,7 +109,7 @@ def photo_patches(photos_dir, size=32, per_photo=400, short_side=256, seed=0):
 def given_labels(y, rows):
     import numpy as np
 
-    from vae_apps.labelling.recovery import GivenLabels
+    from vae_apps.labelling.label_csv import GivenLabels
 
     return GivenLabels("index", np.asarray(rows), y[rows].astype(str).astype(object))
 
@@ -120,7 +120,7 @@ def baselines(x, y, rows, seed, unsupervised_codes):
     from sklearn.decomposition import PCA
     from sklearn.neighbors import KNeighborsClassifier
 
-    from vae_apps.labelling.recovery import METHODS, LatentLabeler
+    from vae_apps.labelling.estimator import LatentLabeler, METHODS
 
     pixels = x.reshape(len(x), -1)
     given = np.full(len(y), -1)
@@ -208,7 +208,7 @@ class KeptModels:
         import hashlib
 
         from vae_apps.loading import load_vae
-        from vae_apps.pipelines import train_labeller
+        from vae_apps.labelling.train import train_labeller
 
         if self.folder is None:
             result = train_labeller(x, given, epochs=epochs, seed=seed)
@@ -228,7 +228,7 @@ class KeptModels:
     def unsupervised(self, x):
         """``train_labeling_vae(x, seed=0)``'s model, loaded when kept."""
         from vae_apps.loading import load_vae
-        from vae_apps.pipelines import train_labeling_vae
+        from vae_apps.labelling.train import train_labeling_vae
 
         if self.folder is None:
             return train_labeling_vae(x, seed=0)
@@ -248,7 +248,7 @@ def semi_supervised_rows(x, given, epochs, seed, models=KeptModels(None, "")):
     """Train one semi-supervised VAE (or load it from ``models``); return ({row:
     RecoveredLabels}, seconds of the default path: training and recovery): the default and
     q(y|x) without the smoothing."""
-    from vae_apps.pipelines import recover_dataset_labels
+    from vae_apps.labelling.pipeline import recover_dataset_labels
 
     model, train_seconds = models.train(x, given, epochs, seed)
     with Timer() as t:

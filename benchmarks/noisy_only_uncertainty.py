@@ -9,7 +9,7 @@ of its sets and cases), loaded as ``vae-apps denoise --model`` loads it, against
 * the share of pixels whose error lies within 2 predicted standard deviations (16
   posterior draws, as ``denoise_noisy_only.py`` measures it) with the weights the
   present library's calibration fits on the noisy images alone, as training ends
-  (``training.calibrate_uncertainty`` through ``denoise_noisy_only.reused_model``), and
+  (``denoising.calibration.calibrate_uncertainty`` through ``denoise_noisy_only.reused_model``), and
   with weights fitted on the true errors (the best these three terms allow);
 * on a centre crop of every image, the mean squared error of the first of the
   calibration's half images that ``noisy_only.squared_error_estimate`` estimates from the
@@ -82,7 +82,7 @@ def main():
     from denoise_noisy_only import CASES, SAMPLES, image_sets, reused_model
 
     from vae_apps.io.images import read_image
-    from vae_apps.training import fit_uncertainty_weights
+    from vae_apps.denoising.calibration import fit_uncertainty_weights
 
     found = sorted(path for work in args.work for path in Path(work).glob("*/*/noisy_only.keras"))
     if not found:
@@ -103,7 +103,7 @@ def main():
 
         best = fit_uncertainty_weights(terms, np.square(errors))
         estimated, true, full = estimate_against_truth(model, images, noisy)
-        rows.append([kind, case, f"{within(model.uncertainty_weights):.1f}", f"{within(best):.1f}",
+        rows.append([kind, case, f"{within(model.fitted.uncertainty_weights):.1f}", f"{within(best):.1f}",
                      f"{estimated:.3g} / {true:.3g}", f"{full:.3g}"])
         print(rows[-1], flush=True)
     report_table("denoise_noisy_only", "uncertainty", rows, [

@@ -22,7 +22,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 DOCUMENTS = ("README.md", "docs/denoising.md", "docs/labelling.md", "docs/generation.md",
-             "docs/performance.md")
+             "docs/performance.md", "docs/measurements/denoising.md",
+             "docs/measurements/labelling.md")
 BLOCK = re.compile(r"(<!-- table: ([\w.]+) -->\n)(.*?)(<!-- end table -->)", re.S)
 TEXT = re.compile(r"(<!-- text: ([\w.]+) -->)(.*?)(<!-- end text -->)", re.S)
 

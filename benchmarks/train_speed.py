@@ -139,7 +139,7 @@ def bare_loop(reference, x, batch_size=128):
 
 def throughput_runs(x, ours, reference, runs, ceiling=False):
     """Alternate one-epoch runs; return ({name: [images/s, ...]})."""
-    from vae_apps.training import train_vae
+    from vae_apps.training.loop import train_vae
 
     steps = {
         "vae_apps": lambda: train_vae(x, model=ours, epochs=1, verbose=0),
@@ -184,7 +184,7 @@ class FirstBelow:
 
 
 def time_to_quality(x_train, x_val, network, target, max_epochs):
-    from vae_apps.training import train_vae
+    from vae_apps.training.loop import train_vae
 
     ours, reference = build_pair(network)
     results = {}
@@ -213,7 +213,7 @@ def main(argv=None):
     import tensorflow as tf
 
     from vae_apps.models.vae import VAE
-    from vae_apps.training import split_validation
+    from vae_apps.training.loop import split_validation
 
     print(f"TensorFlow {tf.__version__}, {len(tf.config.list_logical_devices('CPU'))} CPU "
           f"device(s), GPUs: {len(tf.config.list_physical_devices('GPU'))}")

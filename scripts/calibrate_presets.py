@@ -1,5 +1,5 @@
 """Fit the shipped presets' uncertainty weights on their own training photos and write
-them into the preset files (``vae_apps.training.calibrate_uncertainty``).
+them into the preset files (``vae_apps.denoising.calibration.calibrate_uncertainty``).
 
     python scripts/calibrate_presets.py PHOTOS [grey] [rgb]
 
@@ -20,8 +20,8 @@ def main(argv):
     from vae_apps.denoising.noise import parse_noise
     from vae_apps.denoising.presets import PHOTO, load_preset, preset_path
     from vae_apps.io.files import atomic_path
-    from vae_apps.pipelines import patch_training_images
-    from vae_apps.training import calibrate_uncertainty
+    from vae_apps.denoising.train import patch_training_images
+    from vae_apps.denoising.calibration import calibrate_uncertainty
 
     photo = load_preset(PHOTO, precision="float32")
     settings = {"grey": (1, "bundled-photos", "gaussian:0-0.2"),

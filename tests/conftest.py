@@ -20,7 +20,7 @@ def digits():
 @pytest.fixture(scope="session")
 def trained_digits_model(digits, tmp_path_factory):
     """A small VAE trained briefly on digits, saved once for the whole session."""
-    from vae_apps.training import train_vae
+    from vae_apps.training.loop import train_vae
 
     path = tmp_path_factory.mktemp("model") / "digits.keras"
     train_vae(digits.train.x, digits.test.x, epochs=15, batch_size=64, seed=0, out=path,
@@ -32,7 +32,7 @@ def trained_digits_model(digits, tmp_path_factory):
 def denoiser(digits, tmp_path_factory):
     """A small denoising VAE (Gaussian noise 0.3) trained on digits, saved once."""
     from vae_apps.denoising.noise import parse_noise
-    from vae_apps.training import train_vae
+    from vae_apps.training.loop import train_vae
 
     path = tmp_path_factory.mktemp("denoiser") / "d.keras"
     train_vae(digits.train.x, digits.test.x, epochs=20, batch_size=32, noise=parse_noise("gaussian:0.3"),

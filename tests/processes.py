@@ -30,3 +30,16 @@ def alive(pid):
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def wait_until(predicate, timeout, interval=0.05):
+    """Poll ``predicate`` until it is true or ``timeout`` seconds pass; returns its last value
+    (the tests wait on a condition, never for a fixed time)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)

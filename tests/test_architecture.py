@@ -13,8 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "vae_apps"
 # The three applications: a wing imports the shared parts, never another wing.
 WINGS = ("denoising", "labelling", "generation")
-# The only modules that may import training (inference never does).
-TRAINING_USERS = ("vae_apps.training", "vae_apps.pipelines", "vae_apps.demo")
+# Each wing's training modules: they train (or train when no model is given). Only they,
+# the shared training package and the demo import ``vae_apps.training``; inference never
+# reaches them.
+WING_TRAINING = {"denoising": ("train", "calibration"), "labelling": ("train", "pipeline"),
+                 "generation": ("train",)}
+TRAINING_MODULES = {f"vae_apps.{wing}.{name}" for wing, names in WING_TRAINING.items()
+                    for name in names}
 
 
 def _module_name(path):
@@ -93,17 +98,43 @@ def test_each_wing_is_a_package_and_no_wing_imports_another():
 
 def test_shared_parts_never_import_a_wing():
     graph = _graph()
-    shared = ("models", "io", "errors", "hardware", "loading", "plots")
+    shared = ("models", "io", "errors", "hardware", "loading", "plots", "training")
     for module, imported in graph.items():
         if _part(module) in shared:
             wings = [t for t in imported if _part(t) in WINGS]
             assert not wings, f"{module} (shared) imports the wing module(s) {wings}"
 
 
-def test_inference_never_imports_training():
+def _is_training(module):
+    return module in TRAINING_MODULES or _part(module) == "training"
+
+
+def test_each_wing_has_its_training_beside_its_inference():
+    for wing, names in WING_TRAINING.items():
+        for name in names:
+            assert (PACKAGE / wing / f"{name}.py").is_file(), f"vae_apps/{wing}/{name}.py missing"
+
+
+def test_only_the_wings_training_modules_import_the_training_package():
     for module, imported in _graph().items():
-        if module not in TRAINING_USERS:
-            assert "vae_apps.training" not in imported, f"{module} imports vae_apps.training"
+        users = [t for t in imported if _part(t) == "training"]
+        if users and not _is_training(module) and module != "vae_apps.demo":
+            raise AssertionError(f"{module} imports {users}: only a wing's training modules may")
+
+
+def test_inference_never_imports_training():
+    """No inference module reaches a training module, directly or through others."""
+    graph = _graph()
+    for module in graph:
+        if _is_training(module) or module == "vae_apps.demo":
+            continue
+        seen, todo = set(), [module]
+        while todo:
+            for target in graph.get(todo.pop(), ()):
+                assert not _is_training(target), f"inference module {module} reaches {target}"
+                if target not in seen:
+                    seen.add(target)
+                    todo.append(target)
 
 
 def test_the_arrows_are_the_imports():
@@ -120,3 +151,26 @@ def test_the_arrows_are_the_imports():
     real |= cli
     assert real - arrows == set(), "imports the picture does not show"
     assert arrows - real == set(), "arrows with no import behind them"
+
+
+def test_no_benchmark_calls_a_private_name_of_the_package():
+    """Benchmarks use what users can: no ``obj._name(`` call and no ``_name`` import."""
+    found = []
+    for path in sorted((ROOT / "benchmarks").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr.startswith("_") and not node.func.attr.startswith("__")
+                    and not (isinstance(node.func.value, ast.Name)
+                             and node.func.value.id in ("self", "os"))):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} .{node.func.attr}(")
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("vae_apps"):
+                found += [f"{path.relative_to(ROOT)}:{node.lineno} {a.name}" for a in node.names
+                          if a.name.startswith("_")]
+    assert not found, found
+
+
+def test_no_module_of_the_package_is_over_600_lines():
+    long = {str(p.relative_to(ROOT)): n for p in sorted(PACKAGE.rglob("*.py"))
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 600}
+    assert not long, long

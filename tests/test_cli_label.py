@@ -161,7 +161,7 @@ def test_progress_lines_come_within_an_epoch_when_it_is_long():
 
     import keras
 
-    from vae_apps.training import TrainingProgress
+    from vae_apps.training.callbacks import TrainingProgress
 
     stream = io.StringIO()
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])

@@ -100,12 +100,12 @@ def test_the_deferred_keras_import_is_an_explicit_switch():
 def test_every_cli_choice_list_equals_the_library_constant_it_mirrors():
     from vae_apps.scale.distribute import STRATEGIES
     from vae_apps.hardware import PRECISIONS
-    from vae_apps.labelling.recovery import METHODS
-    from vae_apps.pipelines import LABEL_METHODS, SEMI_SUPERVISED
+    from vae_apps.labelling.estimator import METHODS
+    from vae_apps.labelling.pipeline import LABEL_METHODS, SEMI_SUPERVISED
     from vae_apps.denoising.presets import DEFAULT_DENOISER
     from vae_apps.models.base import LIKELIHOODS
     from vae_apps.models.networks import ARCHITECTURES
-    from vae_apps.training import SCHEDULES
+    from vae_apps.training.schedule import SCHEDULES
     from vae_apps_cli.cli import build_parser
 
     parser = build_parser()
@@ -123,3 +123,43 @@ def test_every_cli_choice_list_equals_the_library_constant_it_mirrors():
     assert choices("label", "--method") == set(LABEL_METHODS) == {SEMI_SUPERVISED, *METHODS}
     denoise_model = next(a for a in commands["denoise"]._actions if "--model" in a.option_strings)
     assert denoise_model.default == DEFAULT_DENOISER
+
+
+@pytest.mark.parametrize("flags, flag, mode", [
+    (["--patch-size", "64", "--latent-dim", "8"], "--latent-dim", "full-resolution denoiser"),
+    (["--patch-size", "64", "--validation-split", "0.2"], "--validation-split", "full-resolution denoiser"),
+    (["--patch-size", "64", "--image-size", "32x32"], "--image-size", "full-resolution denoiser"),
+    (["--labels", "labels.csv", "--noise", "gaussian:0.3"], "--noise", "semi-supervised labeller"),
+    (["--labels", "labels.csv", "--resume", "backup"], "--resume", "semi-supervised labeller"),
+    (["--labels", "labels.csv", "--logdir", "logs"], "--logdir", "semi-supervised labeller"),
+    (["--patches-per-image", "8"], "--patches-per-image", "small images"),
+    (["--noisy-only"], "--noisy-only", "--patch-size"),
+])
+def test_a_flag_the_chosen_training_mode_does_not_read_is_an_error_naming_both(
+        flags, flag, mode, tmp_path, capsys):
+    out = tmp_path / "m.keras"
+    assert main(["train", "digits", "--out", str(out), *flags]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and flag in err and mode in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_train_help_states_the_defaults_the_library_uses(capsys, monkeypatch):
+    from vae_apps.denoising.train import PATCH_DENOISER
+    from vae_apps.labelling.train import LABELLER
+    from vae_apps.training.small_images import SmallImageConfig
+
+    small = SmallImageConfig()
+    monkeypatch.setenv("COLUMNS", "1000")  # no line breaks inside the phrases
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for phrase in (f"default {small.epochs}", f"{small.min_updates:,} updates",
+                   f"{PATCH_DENOISER.epochs} with --patch-size", f"default {small.batch_size}",
+                   f"{PATCH_DENOISER.batch_size} with --patch-size",
+                   f"{LABELLER.batch_size} with --labels", f"default {small.learning_rate:g}",
+                   f"{PATCH_DENOISER.learning_rate:g} with --patch-size",
+                   f"gaussian:0-0.2 (default with --patch-size: {PATCH_DENOISER.noise}",
+                   f"default {PATCH_DENOISER.patches_per_image}",
+                   f"or {small.denoiser_beta} with --noise"):
+        assert phrase in text, phrase

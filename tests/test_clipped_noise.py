@@ -102,7 +102,7 @@ def test_a_model_carries_its_law_through_save_and_load_and_denoising_undoes_it(t
     model(image[None])
     model.save(tmp_path / "m.keras")
     loaded = load_vae(tmp_path / "m.keras")
-    assert loaded.clipped_noise == pytest.approx((1 / 30, 0.0))
+    assert loaded.fitted.clipped_noise == pytest.approx((1 / 30, 0.0))
     plain = FullyConvVAE.from_config({**loaded.get_config(), "clipped_noise": None})
     plain.set_weights(loaded.get_weights())
     raw = denoise_full_resolution(plain, image)

@@ -84,7 +84,7 @@ def test_the_neighbour_regulariser_moves_the_target_by_the_models_own_difference
                          neighbour_regularization=gamma)
     crops = tf.random.stateless_uniform((2, 16, 16, 1), [3, 4])
     batch = neighbour_training_batch(crops, tf.constant([0, 1]))
-    x_input, target = (np.asarray(t) for t in model.training_pair(batch))
+    x_input, target = (np.asarray(t) for t in model.noisy_only_pair(batch))
     np.testing.assert_array_equal(x_input, batch["first"].numpy())
     whole = np.asarray(model(crops, training=False)).reshape(2, -1, 1)
     at = lambda places: np.take_along_axis(whole, places.numpy().reshape(2, -1, 1), axis=1).reshape(2, 8, 8, 1)  # noqa: E731
@@ -92,9 +92,9 @@ def test_the_neighbour_regulariser_moves_the_target_by_the_models_own_difference
     assert np.abs(shift).max() > 0
     expected = batch["second"].numpy() + gamma / (1 + gamma) * shift
     np.testing.assert_allclose(target, expected, atol=1e-6)
-    # (x, y) pairs pass through untouched; gamma is kept in the config
-    pair = model.training_pair((crops, crops + 1))
-    np.testing.assert_array_equal(np.asarray(pair[1]), crops.numpy() + 1)
+    # (x, y) pairs are scored as they are; gamma is kept in the config
+    nll, kl, extra = model.loss_terms((crops, crops + 1), training=False)
+    assert nll.shape == kl.shape == (2,) and not extra
     assert FullyConvVAE.from_config(model.get_config()).neighbour_regularization == gamma
 
 
@@ -124,7 +124,7 @@ def test_noisy_only_training_learns_to_denoise_the_folder_it_sees(tmp_path):
     from vae_apps.denoising.full_resolution import denoise_full_resolution
     from vae_apps.io.images import read_image
     from vae_apps.loading import load_vae
-    from vae_apps.pipelines import train_photo_denoiser
+    from vae_apps.denoising.train import train_photo_denoiser
 
     clean = _noisy_folder(tmp_path / "noisy")
     text, result = train_photo_denoiser(
@@ -134,11 +134,11 @@ def test_noisy_only_training_learns_to_denoise_the_folder_it_sees(tmp_path):
     model = load_vae(tmp_path / "m.keras")
     assert not model.noise_level_input  # blind: no clean images to know a level from
     # the uncertainty was fitted on the noisy images alone (neighbour estimate)
-    assert model.uncertainty_weights is not None and min(model.uncertainty_weights) >= 0
+    assert model.fitted.uncertainty_weights is not None and min(model.fitted.uncertainty_weights) >= 0
     # the noise's law was read off the noisy images: Gaussian, sigma 0.1, no Poisson part
     # to speak of (a gain of 0.003 is a variance of 0.0015 at mid-grey, 0.01 the noise's)
-    gain, variance = model.clipped_noise
-    assert 0.07 < np.sqrt(variance) < 0.13 and gain < 0.003, model.clipped_noise
+    gain, variance = model.fitted.clipped_noise
+    assert 0.07 < np.sqrt(variance) < 0.13 and gain < 0.003, model.fitted.clipped_noise
     assert "read off the noisy images: Poisson-Gaussian noise" in text
     noisy = read_image(tmp_path / "noisy" / "n0.png")[0]
     out = denoise_full_resolution(model, noisy)
@@ -149,7 +149,7 @@ def test_noisy_only_training_learns_to_denoise_the_folder_it_sees(tmp_path):
 
 def test_noisy_only_refuses_an_added_noise(tmp_path):
     from vae_apps.errors import UserError
-    from vae_apps.pipelines import train_photo_denoiser
+    from vae_apps.denoising.train import train_photo_denoiser
 
     _noisy_folder(tmp_path / "noisy", count=1)
     with pytest.raises(UserError, match="leave out --noise"):
@@ -207,7 +207,7 @@ def test_a_dark_folder_gets_its_uncertainty_calibrated_without_a_noise_model(tmp
     # The noise variance function once read off the images could not be read from a
     # folder this dark; the neighbour estimate needs none.
     from vae_apps.loading import load_vae
-    from vae_apps.training import train_patch_denoiser
+    from vae_apps.denoising.train import train_patch_denoiser
 
     rng = np.random.default_rng(0)
     dark = [np.clip(rng.normal(0.01, 0.005, (64, 64, 1)), 0, 1).astype("float32") for _ in range(2)]
@@ -215,5 +215,5 @@ def test_a_dark_folder_gets_its_uncertainty_calibrated_without_a_noise_model(tmp
                          patches_per_image=16, epochs=1, batch_size=8, validation_patches=8,
                          out=tmp_path / "m.keras", verbose=0, filters=8, latent_channels=4,
                          blocks=(1, 1))
-    weights = load_vae(tmp_path / "m.keras").uncertainty_weights
+    weights = load_vae(tmp_path / "m.keras").fitted.uncertainty_weights
     assert weights is not None and min(weights) >= 0 and max(weights) > 0

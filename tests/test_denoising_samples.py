@@ -65,7 +65,7 @@ def test_decoding_from_one_draw_is_the_first_seeded_sample_tiled_or_not():
     np.testing.assert_allclose(out, denoise_with_samples(model, x, samples=1, seed=0).mean,
                                atol=1e-6)
     np.testing.assert_allclose(out, denoise_full_resolution(model, x, tile=48), atol=1e-5)
-    model.decode_draws = 0
+    model.fitted.decode_draws = 0
     assert np.abs(out - denoise_full_resolution(model, x)).mean() > 1e-3
 
 
@@ -84,19 +84,19 @@ def test_training_keeps_the_decoding_nearer_the_targets_and_saving_keeps_it(tmp_
     import tensorflow as tf
 
     from vae_apps.loading import load_vae
-    from vae_apps.training import choose_decode_draws
+    from vae_apps.denoising.calibration import choose_decode_draws
 
     model = FullyConvVAE(channels=1, seed=0, **TINY)
     x = np.stack([_image(1, 32, 32, seed=s) for s in range(4)])
     for draws in (1, 0):
-        model.decode_draws = draws
+        model.fitted.decode_draws = draws
         targets = model.denoise_padded(x)
         pairs = tf.data.Dataset.from_tensor_slices((x, targets)).batch(2)
         assert choose_decode_draws(model, pairs) == draws
-    model.decode_draws = 1
+    model.fitted.decode_draws = 1
     model.save(tmp_path / "m.keras")
     loaded = load_vae(tmp_path / "m.keras", compile=False)
-    assert loaded.decode_draws == 1
+    assert loaded.fitted.decode_draws == 1
     np.testing.assert_allclose(loaded.denoise_padded(x), model.denoise_padded(x), atol=1e-6)
 
 
@@ -187,18 +187,18 @@ def test_calibrated_uncertainty_covers_the_share_asked_for_and_is_saved(tmp_path
     from vae_apps.denoising.noise import parse_noise
     from vae_apps.io.photos import bundled_photo
     from vae_apps.loading import load_vae
-    from vae_apps.training import calibrate_uncertainty
+    from vae_apps.denoising.calibration import calibrate_uncertainty
 
     model = FullyConvVAE(channels=1, seed=0, **TINY)
     photos = [bundled_photo("moon"), bundled_photo("page")]
     noise = parse_noise("gaussian:0.1")
     weights = calibrate_uncertainty(model, photos, noise, crop=64, samples=2, seed=0)
-    assert model.uncertainty_weights == weights and len(weights) == 3 and min(weights) >= 0
+    assert model.fitted.uncertainty_weights == weights and len(weights) == 3 and min(weights) >= 0
     # the same crops and noise again: 95 % of the errors within 2 predicted standard deviations
     again = calibrate_uncertainty(model, photos, noise, crop=64, samples=2, seed=0)
     assert again == pytest.approx(weights)
     model.save(tmp_path / "m.keras")
-    assert load_vae(tmp_path / "m.keras").uncertainty_weights == pytest.approx(weights)
+    assert load_vae(tmp_path / "m.keras").fitted.uncertainty_weights == pytest.approx(weights)
 
 
 def test_the_presets_uncertainty_is_calibrated_on_a_held_out_photo_and_higher_on_edges():
@@ -210,7 +210,7 @@ def test_the_presets_uncertainty_is_calibrated_on_a_held_out_photo_and_higher_on
     from vae_apps.io.photos import bundled_photo
 
     photo = load_preset("photo", precision="float32")
-    assert all(m.uncertainty_weights is not None for m in photo.models.values())
+    assert all(m.fitted.uncertainty_weights is not None for m in photo.models.values())
     clean = bundled_photo("camera")[96:288, 160:352]
     noisy = np.round(np.clip(parse_noise("gaussian:0.1").apply(clean[None], seed=0)[0], 0, 1) * 255) / 255
     result = denoise_with_samples(photo, noisy, samples=8, seed=0)

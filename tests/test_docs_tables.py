@@ -45,7 +45,7 @@ def test_every_document_has_its_tables_filled():
 
 def test_the_documents_speak_of_the_software_not_of_work_periods():
     pattern = re.compile(r"\bsessions?\b|\bthis turn\b", re.I)
-    files = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")),
+    files = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")),
              *sorted((ROOT / "vae_apps").rglob("*.py")), *sorted((ROOT / "apps").glob("*.py")),
              *sorted((ROOT / "benchmarks").glob("*.py"))]
     found = [f"{f.relative_to(ROOT)}:{n}" for f in files

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vae_apps.io.data import load_data, make_dataset, to_unit_images
+from vae_apps.io.data import load_data, to_unit_images
+from vae_apps.training.datasets import make_dataset
 from vae_apps.errors import UserError
 from vae_apps.denoising.noise import parse_noise
 

@@ -5,13 +5,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from processes import alive, descendants
+from processes import alive, descendants, wait_until
 from vae_apps.errors import UserError
 
 
@@ -85,15 +84,13 @@ def test_after_sigkill_no_worker_survives_and_a_rerun_finishes_the_rest(denoiser
     command = [sys.executable, "-m", "vae_apps_cli.cli", "denoise", str(many_images), str(out),
                "--model", str(denoiser)]
     run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while len(_outputs(out)) < 200 and time.time() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: len(_outputs(out)) >= 200, timeout=60)
     workers = descendants(run.pid)
     assert workers, "the command had no worker process"
     run.send_signal(signal.SIGKILL)
     run.wait()
-    time.sleep(2.0)
-    assert not [w for w in workers if alive(w)]  # no orphan left behind
+    # no orphan left behind: each worker notices its parent is gone and exits
+    assert wait_until(lambda: not [w for w in workers if alive(w)], timeout=30)
     finished = len(_outputs(out))
     assert finished < 3000
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=120)

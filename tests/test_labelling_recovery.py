@@ -3,7 +3,9 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from vae_apps.errors import UserError
-from vae_apps.labelling.recovery import METHODS, LatentLabeler, read_label_csv, recover_labels
+from vae_apps.labelling.estimator import LatentLabeler, METHODS
+from vae_apps.labelling.label_csv import read_label_csv
+from vae_apps.labelling.recovery import recover_labels
 
 
 def _expected_failures(estimator):
@@ -160,7 +162,7 @@ def test_smoothed_labels_keep_confident_predictions_and_mend_unsure_ones(rng):
 
 
 def test_neighbour_features_are_50_components_or_the_pixels(rng):
-    from vae_apps.pipelines import GRAPH_COMPONENTS, neighbour_features
+    from vae_apps.labelling.pipeline import GRAPH_COMPONENTS, neighbour_features
 
     images = rng.random((80, 8, 8, 1)).astype("float32")
     features = neighbour_features(images, seed=3)

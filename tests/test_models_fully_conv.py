@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from vae_apps.io.data import draw_patches, make_patch_dataset
+from vae_apps.training.datasets import draw_patches, make_patch_dataset
 from vae_apps.denoising.full_resolution import PhotoDenoiser, denoise_full_resolution
 from vae_apps.models.fully_conv import FullyConvVAE
 from vae_apps.denoising.noise import parse_noise
@@ -120,7 +120,7 @@ def test_a_grey_model_cleans_colour_per_channel_and_a_colour_model_cleans_grey()
 
 def test_train_patch_denoiser_writes_a_float32_model_that_loads(tmp_path):
     from vae_apps.loading import load_vae
-    from vae_apps.training import train_patch_denoiser
+    from vae_apps.denoising.train import train_patch_denoiser
 
     images = [_photo(1, 48, 64), _photo(1, 70, 40)]
     result = train_patch_denoiser(images, parse_noise("gaussian:0-0.2"), channels=1, patch_size=32,
@@ -130,7 +130,7 @@ def test_train_patch_denoiser_writes_a_float32_model_that_loads(tmp_path):
     model = load_vae(tmp_path / "d.keras")
     assert isinstance(model, FullyConvVAE) and model.dtype_policy.name == "float32"
     # the uncertainty weights were fitted on the training images and saved with the model
-    assert model.uncertainty_weights is not None and min(model.uncertainty_weights) >= 0
+    assert model.fitted.uncertainty_weights is not None and min(model.fitted.uncertainty_weights) >= 0
     with pytest.raises(Exception, match="multiple of 4"):
         train_patch_denoiser(images, parse_noise("gaussian:0.1"), patch_size=30, epochs=1)
 
@@ -186,7 +186,7 @@ def test_init_trains_a_saved_model_further_and_refuses_what_it_cannot(tmp_path, 
 def test_fewer_patches_than_one_batch_is_a_clear_error():
     from vae_apps.errors import UserError
     from vae_apps.denoising.noise import parse_noise
-    from vae_apps.training import train_patch_denoiser
+    from vae_apps.denoising.train import train_patch_denoiser
 
     images = [np.zeros((32, 32, 1), "float32")]
     with pytest.raises(UserError, match="1 images x 4 patches per image make less than one batch of 8"):
@@ -246,7 +246,7 @@ def test_strength_on_a_model_without_a_noise_level_is_a_clear_error():
 
 
 def test_patch_training_feeds_the_true_noise_level_and_trains_the_estimator():
-    from vae_apps.training import train_patch_denoiser, with_true_noise_level
+    from vae_apps.denoising.train import train_patch_denoiser, with_true_noise_level
     import tensorflow as tf
 
     clean = tf.constant(_photo(3, 32, 32)[None].repeat(2, 0))
@@ -264,19 +264,19 @@ def test_patch_training_feeds_the_true_noise_level_and_trains_the_estimator():
 
 def test_the_calibration_maps_the_estimators_median_and_is_saved(tmp_path):
     from vae_apps.denoising.full_resolution import estimate_noise_level
-    from vae_apps.training import calibrate_noise_level
+    from vae_apps.denoising.calibration import calibrate_noise_level
 
     model = FullyConvVAE(channels=1, seed=0, **LEVELLED)
     photo = _photo(1, 64, 64)
     raw = estimate_noise_level(model, photo)
     scale, offset = calibrate_noise_level(model, [_photo(1, 96, 96), _photo(1, 80, 120)],
                                           parse_noise("gaussian:0-0.2"), crop=64)
-    assert (model.noise_level_scale, model.noise_level_offset) == (scale, offset)
+    assert (model.fitted.noise_level_scale, model.fitted.noise_level_offset) == (scale, offset)
     assert estimate_noise_level(model, photo) == pytest.approx(max(0.0, scale * raw + offset),
                                                                rel=1e-5)
     model.save(tmp_path / "c.keras")
     loaded = keras.models.load_model(tmp_path / "c.keras", safe_mode=True)
-    assert (loaded.noise_level_scale, loaded.noise_level_offset) == (scale, offset)
+    assert (loaded.fitted.noise_level_scale, loaded.fitted.noise_level_offset) == (scale, offset)
 
 
 def test_a_grey_noise_level_model_reads_each_colour_channel_on_its_own():
@@ -296,22 +296,22 @@ def test_a_grey_noise_level_model_reads_each_colour_channel_on_its_own():
 
 
 def test_a_folder_of_few_images_gets_enough_updates_an_epoch():
-    from vae_apps.training import MIN_STEPS_PER_EPOCH, default_patches_per_image
+    from vae_apps.denoising.train import PATCH_DENOISER
 
-    assert default_patches_per_image(20, 32) == 256  # 160 updates an epoch: unchanged
+    assert PATCH_DENOISER.patches_for(20, 32) == 256  # 160 updates an epoch: unchanged
     for count in (1, 2, 3):
-        assert count * default_patches_per_image(count, 32) // 32 >= MIN_STEPS_PER_EPOCH
-    assert default_patches_per_image(1, 32) == 1024
+        assert count * PATCH_DENOISER.patches_for(count, 32) // 32 >= PATCH_DENOISER.min_steps_per_epoch
+    assert PATCH_DENOISER.patches_for(1, 32) == 1024
 
 
 def test_noisy_only_training_has_the_same_updates_an_epoch_whatever_the_folder():
-    from vae_apps.training import NOISY_ONLY_STEPS_PER_EPOCH, default_patches_per_image
+    from vae_apps.denoising.train import PATCH_DENOISER
 
     for count in (1, 3, 8, 20, 500):
-        steps = count * default_patches_per_image(count, 32, noisy_only=True) // 32
+        steps = count * PATCH_DENOISER.patches_for(count, 32, noisy_only=True) // 32
         # rounding down to whole crops per image loses under one crop of each image
-        assert NOISY_ONLY_STEPS_PER_EPOCH - count / 32 - 1 <= steps <= NOISY_ONLY_STEPS_PER_EPOCH
-    assert default_patches_per_image(8, 32, noisy_only=True) == 1024  # 256 updates of 32
-    assert default_patches_per_image(1, 32, noisy_only=True) == 8192
-    assert default_patches_per_image(5000, 32, noisy_only=True) == 1  # every image once
-    assert default_patches_per_image(500, 32) == 256  # clean-trained: every image 256 crops
+        assert PATCH_DENOISER.noisy_only_steps_per_epoch - count / 32 - 1 <= steps <= PATCH_DENOISER.noisy_only_steps_per_epoch
+    assert PATCH_DENOISER.patches_for(8, 32, noisy_only=True) == 1024  # 256 updates of 32
+    assert PATCH_DENOISER.patches_for(1, 32, noisy_only=True) == 8192
+    assert PATCH_DENOISER.patches_for(5000, 32, noisy_only=True) == 1  # every image once
+    assert PATCH_DENOISER.patches_for(500, 32) == 256  # clean-trained: every image 256 crops

@@ -61,7 +61,7 @@ def test_save_and_load_keep_the_head(digits, tmp_path):
 def test_pixel_context_fits_binary_digits_better(digits):
     """Same network, same data: the context lowers the negative ELBO on binarised digits."""
     from vae_apps.generation.likelihoods import elbo_terms
-    from vae_apps.training import train_vae
+    from vae_apps.training.loop import train_vae
 
     x_test = binarize_images(digits.test.x, 7)
     scores = {}

@@ -43,7 +43,7 @@ def test_train_writes_a_gmm_sampler_that_generate_uses(tmp_path):
 
 
 def test_a_model_trained_from_python_can_use_the_gmm_sampler(digits, tmp_path, capsys):
-    from vae_apps.training import train_vae
+    from vae_apps.training.loop import train_vae
 
     model = tmp_path / "py.keras"
     train_vae(digits.train.x[:300], epochs=1, batch_size=64, out=model, verbose=0,

@@ -6,7 +6,7 @@ import pytest
 
 from vae_apps.loading import load_vae
 from vae_apps.models.semi_supervised import SemiSupervisedVAE
-from vae_apps.training import train_semi_supervised
+from vae_apps.labelling.train import LabellerConfig, train_semi_supervised
 
 TINY = dict(filters=(8, 16), hidden_units=(32,), classifier_units=(32,), latent_dim=4)
 
@@ -218,8 +218,8 @@ def test_an_unknown_pooling_is_refused():
         build_classifier((8, 8, 1), 3, pooling="max")
 
 
-def test_colour_images_get_the_position_free_classifier_and_it_labels_by_texture(tmp_path, monkeypatch):
-    from vae_apps.pipelines import neighbour_features
+def test_colour_images_get_the_position_free_classifier_and_it_labels_by_texture(tmp_path):
+    from vae_apps.labelling.pipeline import neighbour_features
 
     x, y = _photo_like()
     given = np.full(len(y), -1)
@@ -233,8 +233,8 @@ def test_colour_images_get_the_position_free_classifier_and_it_labels_by_texture
     # the smoothing graph is what the classifier compares images by, not their pixels
     np.testing.assert_array_equal(neighbour_features(x, model=model), model.classifier_features(x))
     # the confidence: q(label|x) tempered by the neighbours' vote for it, 1 where given
-    from vae_apps.labelling.recovery import GivenLabels
-    from vae_apps.pipelines import recover_dataset_labels
+    from vae_apps.labelling.label_csv import GivenLabels
+    from vae_apps.labelling.pipeline import recover_dataset_labels
 
     rows = np.flatnonzero(given >= 0)
     recovered = recover_dataset_labels(x, GivenLabels("index", rows, given[rows].astype(str).astype(object)),
@@ -258,9 +258,9 @@ def test_colour_images_get_the_position_free_classifier_and_it_labels_by_texture
                                  verbose=0, **TINY).model
     assert (grey.pooling, grey.consistency) == ("flatten", 10.0)
     # a grey set counted as large trains without the consistency term
-    monkeypatch.setattr("vae_apps.training.SMALL_GREY_SET", len(x))
     grey = train_semi_supervised(x[..., :1], given, epochs=1, batch_size=60, labelled_per_batch=6,
-                                 verbose=0, **TINY).model
+                                 verbose=0, config=LabellerConfig(small_grey_set=len(x)),
+                                 **TINY).model
     assert (grey.pooling, grey.consistency) == ("flatten", 0.0)
     chosen = train_semi_supervised(x, given, epochs=1, batch_size=60, labelled_per_batch=6,
                                    verbose=0, pooling="flatten", **TINY).model

@@ -22,7 +22,7 @@ from sklearn.datasets import load_digits
 
 from vae_apps.scale.distribute import make_strategy
 from vae_apps.models.vae import VAE
-from vae_apps.training import train_vae
+from vae_apps.training.loop import train_vae
 
 strategy = make_strategy("mirrored", 2)
 # The sampling noise is the only random input; zero it so both runs see the same z

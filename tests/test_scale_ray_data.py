@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from processes import alive, descendants
+from processes import alive, descendants, wait_until
 from vae_apps_cli.cli import main
 from vae_apps.errors import UserError
 
@@ -117,7 +117,6 @@ def test_ray_denoises_photos_at_full_resolution_like_local(tmp_path, capsys):
 def test_no_ray_process_outlives_a_killed_command(denoiser, digits, tmp_path):
     import signal
     import subprocess
-    import time
 
     inp = tmp_path / "in"
     inp.mkdir()
@@ -126,13 +125,15 @@ def test_no_ray_process_outlives_a_killed_command(denoiser, digits, tmp_path):
     run = subprocess.Popen([sys.executable, "-m", "vae_apps_cli.cli", "denoise", str(inp), str(tmp_path / "out"),
                             "--model", str(denoiser), "--engine", "ray", "--batch-size", "16"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline, started = time.time() + 90, set()
-    while time.time() < deadline and not list((tmp_path / "out").glob("[0-9]*.png")):
-        started |= descendants(run.pid)  # Ray's processes appear, then the first outputs
-        time.sleep(0.2)
+    started = set()
+
+    def first_outputs():  # Ray's processes appear, then the first outputs
+        started.update(descendants(run.pid))
+        return list((tmp_path / "out").glob("[0-9]*.png"))
+
+    wait_until(first_outputs, timeout=90, interval=0.2)
     started |= descendants(run.pid)
     assert len(started) > 3, "Ray did not start"
     run.send_signal(signal.SIGKILL)
     run.wait()
-    time.sleep(8.0)
-    assert not [pid for pid in started if alive(pid)]
+    assert wait_until(lambda: not [pid for pid in started if alive(pid)], timeout=60)

@@ -1,22 +1,25 @@
-"""Training runs: best epoch kept, divergence, Ctrl-C, SIGKILL and resume (vae_apps/training.py)."""
+"""Training runs: best epoch kept, divergence, Ctrl-C, SIGKILL and resume (vae_apps/training/)."""
 
 import os
 import signal
 import subprocess
 import sys
-import time
 
 import keras
 import numpy as np
 import pytest
 
+from processes import wait_until
+
 
 def test_small_data_sets_get_enough_updates_and_large_ones_keep_the_defaults():
-    from vae_apps.pipelines import MAX_EPOCHS, MIN_UPDATES, TRAINING_DEFAULTS, training_defaults
+    from vae_apps.training.small_images import SmallImageConfig
 
+    config = SmallImageConfig()
+    training_defaults, MIN_UPDATES, MAX_EPOCHS = config.for_images, config.min_updates, config.max_epochs
     mnist = training_defaults(54_000)
     assert (mnist["epochs"], mnist["batch_size"]) == (6, 128)  # the tuned MNIST recipe
-    assert mnist["learning_rate"] == TRAINING_DEFAULTS["learning_rate"]
+    assert mnist["learning_rate"] == config.learning_rate
     for n in (1_298, 4_999, 5_000, 20_000):  # digits' training split, ..., a mid-sized set
         settings = training_defaults(n)
         updates = settings["epochs"] * -(-n // settings["batch_size"])
@@ -28,7 +31,9 @@ def test_small_data_sets_get_enough_updates_and_large_ones_keep_the_defaults():
 
 
 def test_the_labeller_sees_each_image_often_on_small_sets_and_at_most_a_million_times_in_all():
-    from vae_apps.pipelines import labeller_epochs
+    from vae_apps.labelling.train import LABELLER
+
+    labeller_epochs = LABELLER.epochs_for
 
     assert labeller_epochs(10) == 150 and labeller_epochs(1797) == 105 and labeller_epochs(4800) == 39
     assert labeller_epochs(20_000) == 20                       # at least 20 epochs
@@ -40,7 +45,8 @@ def test_the_labeller_sees_each_image_often_on_small_sets_and_at_most_a_million_
 
 def test_diverging_training_names_epoch_and_step_and_keeps_the_last_good_model(digits, tmp_path):
     from vae_apps.loading import load_vae
-    from vae_apps.training import TrainingDiverged, train_vae
+    from vae_apps.training.callbacks import TrainingDiverged
+    from vae_apps.training.loop import train_vae
 
     class Explode(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -60,15 +66,6 @@ def _train_command(tmp_path, epochs, extra=()):
     return [sys.executable, "-m", "vae_apps_cli.cli", "train", "digits", "--epochs", str(epochs),
             "--batch-size", "8", "--filters", "8,16", "--hidden-units", "32",
             "--out", str(tmp_path / "m.keras"), *extra]
-
-
-def _wait_for(predicate, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.mark.slow
@@ -106,8 +103,8 @@ def test_sigkill_mid_epoch_then_resume_continues_from_the_last_finished_epoch(tm
 def test_ctrl_c_stops_cleanly_and_keeps_the_best_model(tmp_path):
     cmd = _train_command(tmp_path, 200)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert _wait_for(lambda: (tmp_path / ".m.best.keras").exists() or (tmp_path / "m.keras").exists())
-    time.sleep(0.3)
+    assert wait_until(lambda: (tmp_path / ".m.best.keras").exists() or (tmp_path / "m.keras").exists(),
+                      timeout=120)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
@@ -122,7 +119,7 @@ def test_a_checkpoint_that_cannot_be_written_keeps_the_previous_best(digits, tmp
     import errno
 
     from vae_apps.loading import load_vae
-    from vae_apps.training import train_vae
+    from vae_apps.training.loop import train_vae
 
     original = keras.Model.save
     calls = []
@@ -149,7 +146,7 @@ SMALL = dict(filters=(8,), hidden_units=(16,), latent_dim=4)
 
 def test_cosine_schedule_warms_up_then_decays_to_one_percent():
     from vae_apps.errors import UserError
-    from vae_apps.training import learning_rate_schedule
+    from vae_apps.training.schedule import learning_rate_schedule
 
     schedule = learning_rate_schedule(2e-3, "cosine", steps=100, warmup_steps=10)
     lr = [float(schedule(step)) for step in (0, 5, 10, 55, 100)]
@@ -163,7 +160,7 @@ def test_cosine_schedule_warms_up_then_decays_to_one_percent():
 
 def test_mixed_precision_trains_in_bfloat16_and_returns_a_float32_model(digits, tmp_path):
     from vae_apps.loading import load_vae
-    from vae_apps.training import train_vae
+    from vae_apps.training.loop import train_vae
 
     seen = []
 
@@ -186,7 +183,7 @@ def test_mixed_precision_trains_in_bfloat16_and_returns_a_float32_model(digits, 
 
 
 def test_early_stopping_stops_and_keeps_the_best_epochs_weights(digits):
-    from vae_apps.training import train_vae
+    from vae_apps.training.loop import train_vae
 
     weights = []
 

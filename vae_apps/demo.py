@@ -19,10 +19,12 @@ log = logging.getLogger("vae_apps")
 
 
 def _settings(n_images, epochs, batch_size):
-    from vae_apps.pipelines import SMALL_DATA
+    from vae_apps.training.small_images import SmallImageConfig
 
-    small = n_images < SMALL_DATA
-    return {"epochs": epochs or (40 if small else 3), "batch_size": batch_size or (32 if small else 128)}
+    config = SmallImageConfig()
+    small = n_images < config.small_data
+    return {"epochs": epochs or (40 if small else 3),
+            "batch_size": batch_size or (config.small_batch_size if small else config.batch_size)}
 
 
 def plain_autoencoder(model):
@@ -86,9 +88,9 @@ def run_demo(data_spec="digits", out="demo", *, epochs=None, batch_size=None, se
     from vae_apps.denoising.quality import image_quality
     from vae_apps.generation.likelihoods import elbo_terms
     from vae_apps.denoising.noise import parse_noise
-    from vae_apps.pipelines import DENOISER_BETA
+    from vae_apps.training.small_images import SmallImageConfig
     from vae_apps.models.samplers import GMMSampler, PriorSampler
-    from vae_apps.training import split_validation, train_vae
+    from vae_apps.training.loop import split_validation, train_vae
 
     start = time.perf_counter()
     out = Path(out)
@@ -122,7 +124,7 @@ def run_demo(data_spec="digits", out="demo", *, epochs=None, batch_size=None, se
 
     stage("2/7 training the denoising VAE on (noisy, clean) pairs")
     corruption = parse_noise(noise)
-    denoiser = train_vae(x_train, x_val, noise=corruption, beta=DENOISER_BETA,
+    denoiser = train_vae(x_train, x_val, noise=corruption, beta=SmallImageConfig().denoiser_beta,
                          out=out / "denoiser.keras", **fit).model
     noisy = corruption.apply(x_test, seed=seed + 1)
     cleaned = denoiser.reconstruct(noisy)
@@ -231,8 +233,8 @@ def _label_stage(images, fraction, seed, out, figures, plots, epochs=None):
     """``vae-apps label``'s own path (``recover_dataset_labels``) on a random ``fraction``."""
     from sklearn.metrics import ConfusionMatrixDisplay, accuracy_score
 
-    from vae_apps.labelling.recovery import GivenLabels
-    from vae_apps.pipelines import recover_dataset_labels
+    from vae_apps.labelling.label_csv import GivenLabels
+    from vae_apps.labelling.pipeline import recover_dataset_labels
 
     y = images.y
     n_given = max(len(np.unique(y)), int(round(fraction * len(y))))

@@ -133,7 +133,7 @@ def _grain_curve(model, turns):
     law = clipped_law(model)
     if law is None:
         return None
-    curves, key = _GRAIN_CURVES.setdefault(model, {}), (turns, tuple(model.clipped_noise))
+    curves, key = _GRAIN_CURVES.setdefault(model, {}), (turns, tuple(model.fitted.clipped_noise))
     if key not in curves:
         curves[key] = grain_variance(
             lambda x: _unclipped(model, _tiled_turns(model, x, TILE, TILE_MARGIN, None, turns)),
@@ -143,7 +143,7 @@ def _grain_curve(model, turns):
 
 def clipped_law(model):
     """The ``ClippedPoissonGaussian`` of a model's ``clipped_noise``, or None."""
-    values = getattr(model, "clipped_noise", None)
+    values = getattr(getattr(model, "fitted", None), "clipped_noise", None)
     return None if values is None else _law(*values)
 
 
@@ -362,11 +362,11 @@ def uncertainty_terms(pixels, mean, posterior_std, window=UNCERTAINTY_WINDOW):
 def predictive_std(pixels, mean, posterior_std, weights):
     """The predicted standard deviation of each pixel's error: the square root of the
     ``weights``-weighted sum of ``uncertainty_terms``. The weights are fitted on
-    training images after training (``vae_apps.training.calibrate_uncertainty``) so
+    training images after training (``vae_apps.denoising.calibration.calibrate_uncertainty``) so
     that about 95 % of the errors lie within 2 predicted standard deviations.
 
     Examples:
-    >>> std = predictive_std(noisy, result.mean, result.posterior_std, model.uncertainty_weights)
+    >>> std = predictive_std(noisy, result.mean, result.posterior_std, model.fitted.uncertainty_weights)
     """
     variance = np.zeros(np.shape(mean), "float32")
     for term, weight in zip(uncertainty_terms(pixels, mean, posterior_std), weights):
@@ -430,7 +430,7 @@ def denoise_with_samples(model, pixels, samples=16, seed=0, keep=0, tile=TILE, m
         finished = _grain_smoothed(chosen, unclipped)
         draws = [np.clip(draw + (finished - mean), 0.0, 1.0) for draw in draws]
         mean = unclipped
-    weights = getattr(chosen, "uncertainty_weights", None)
+    weights = getattr(getattr(chosen, "fitted", None), "uncertainty_weights", None)
     # The terms read the model's output before its grain is smoothed (the calibration
     # fits them to the smoothed output's errors): the smoothing flattens the gradient term
     # on flat areas, where the output's grain said how far off it may be. Read after it, 2

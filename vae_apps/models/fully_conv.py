@@ -14,10 +14,12 @@ convolutional throughout, one model trained on small patches runs on photos of a
 size (height and width padded to a multiple of ``FULLY_CONV_STRIDE``, then cropped).
 """
 
+from dataclasses import dataclass
+
 import keras
 import numpy as np
 
-from vae_apps.models.base import BaseVAE
+from vae_apps.models.base import BaseVAE, in_batches
 from vae_apps.models.networks import (FULLY_CONV_STRIDE, build_fully_conv_decoder,
                                      build_fully_conv_encoder, build_noise_level_estimator)
 
@@ -71,6 +73,53 @@ def position_keyed_normal(seed, origin, shape):
     return tf.sqrt(-2.0 * tf.math.log(u1)) * tf.cos(2.0 * np.pi * u2)
 
 
+@dataclass
+class FittedCalibration:
+    """What training fits on a ``FullyConvVAE`` after its weights, from its training images
+    (``vae_apps.denoising.calibration``); saved in the model's config under these names.
+
+    Args:
+        noise_level_scale: float. An image's noise level is ``max(0, scale x median of the
+            estimator's map + offset)`` (``calibrate_noise_level``).
+        noise_level_offset: float. See ``noise_level_scale`` (0-1 scale).
+        decode_draws: int. 0: denoise from the posterior mean code; k >= 1: the mean of k
+            seeded posterior draws (``choose_decode_draws``).
+        uncertainty_weights: (float, float, float) or None. Weights of the posterior
+            variance, the local squared gradient and the local squared residual in the
+            predicted error variance (``calibrate_uncertainty``); None: the draws' spread.
+        clipped_noise: (float, float) or None. Gain and Gaussian variance of the noise a
+            noisy-only model was trained on (``fit_clipped_noise``); None: nothing to undo.
+
+    Examples:
+    >>> model.fitted.decode_draws, model.fitted.uncertainty_weights  # doctest: +SKIP
+    (0, (1.02, 0.0041, 0.044))
+    """
+
+    noise_level_scale: float = 1.0
+    noise_level_offset: float = 0.0
+    decode_draws: int = 0
+    uncertainty_weights: tuple = None
+    clipped_noise: tuple = None
+
+    def __post_init__(self):
+        self.noise_level_scale = float(self.noise_level_scale)
+        self.noise_level_offset = float(self.noise_level_offset)
+        self.decode_draws = int(self.decode_draws)
+        if self.uncertainty_weights is not None:
+            self.uncertainty_weights = tuple(float(w) for w in self.uncertainty_weights)
+        if self.clipped_noise is not None:
+            self.clipped_noise = tuple(float(v) for v in self.clipped_noise)
+
+    def as_config(self):
+        """The fitted values as the model's config keeps them (JSON: lists, not tuples)."""
+        return {"noise_level_scale": self.noise_level_scale,
+                "noise_level_offset": self.noise_level_offset,
+                "decode_draws": self.decode_draws,
+                "uncertainty_weights": (None if self.uncertainty_weights is None
+                                        else list(self.uncertainty_weights)),
+                "clipped_noise": None if self.clipped_noise is None else list(self.clipped_noise)}
+
+
 @keras.saving.register_keras_serializable(package="vae_apps")
 class FullyConvVAE(BaseVAE):
     """A VAE whose encoder and decoder are convolutional throughout.
@@ -96,7 +145,8 @@ class FullyConvVAE(BaseVAE):
             width (0: depth-to-space alone, which leaves a period-2 pattern).
         noise_level_scale: float. An image's noise level is ``max(0, scale x median of
             the estimator's map + offset)``: the calibration ``calibrate_noise_level``
-            fits on whole training images after training.
+            fits on whole training images after training. This and the next four are
+            fitted state, kept in ``model.fitted`` (``FittedCalibration``).
         noise_level_offset: float. See ``noise_level_scale`` (0-1 scale).
         decode_draws: int. What ``denoise_padded`` returns: 0, the decoder's output for
             the posterior mean code; k >= 1, the mean of the outputs of k posterior draws
@@ -125,7 +175,7 @@ class FullyConvVAE(BaseVAE):
             on half images) and takes out the pixel between the two halves. 0: off (the
             default): on a microscopy image (Poisson 30) 960 updates with gamma = 2 took
             as long as 1,920 without it and scored 0.29 dB less
-            (benchmarks/noisy_only_schemes.py).
+            (benchmarks/experiments/noisy_only_schemes.py).
         **kwargs: the likelihood, beta, K samples, KL warm-up and seed of
             ``BaseVAE``; ``dtype="mixed_bfloat16"`` computes in bfloat16 (several
             times faster where the CPU has AMX or AVX-512 BF16).
@@ -155,12 +205,10 @@ class FullyConvVAE(BaseVAE):
         self.conditional = bool(conditional)
         self.noise_level_input = bool(noise_level_input)
         self.refine_filters = int(refine_filters)
-        self.noise_level_scale = float(noise_level_scale)
-        self.noise_level_offset = float(noise_level_offset)
-        self.decode_draws = int(decode_draws)
-        self.uncertainty_weights = (None if uncertainty_weights is None
-                                    else tuple(float(w) for w in uncertainty_weights))
-        self.clipped_noise = None if clipped_noise is None else tuple(float(v) for v in clipped_noise)
+        # Keras tracks a model's attributes; the fitted values are plain numbers, set by
+        # vae_apps.denoising.calibration after training and saved in the config.
+        self.fitted = FittedCalibration(noise_level_scale, noise_level_offset, decode_draws,
+                                        uncertainty_weights, clipped_noise)
         self.neighbour_regularization = float(neighbour_regularization)
         if self.neighbour_regularization and self.likelihood != "gaussian":
             raise ValueError("neighbour_regularization needs the gaussian likelihood")
@@ -196,18 +244,28 @@ class FullyConvVAE(BaseVAE):
             return out
         return keras.ops.cast(x_input[..., :self.channels], "float32") + out
 
-    def training_pair(self, data):
-        """(input, target) of a training step. A noisy-only batch (a dict of
-        ``neighbour_training_batch``) gives its first and second half images, the
-        target moved by Neighbor2Neighbor's regulariser when it is on: with a Gaussian
+    def loss_terms(self, data, training=False):
+        """The base class's terms; a noisy-only training batch (a dict of
+        ``neighbour_training_batch``) learns from ``noisy_only_pair``, its likelihood
+        weighed by 1 + gamma when Neighbor2Neighbor's regulariser is on (see there)."""
+        if not (training and isinstance(data, dict)):
+            return super().loss_terms(data, training)
+        x_input, x_target = self.noisy_only_pair(data)
+        nll, kl = self.compute_losses(x_input, x_target, training)
+        if self.neighbour_regularization:
+            nll = (1.0 + self.neighbour_regularization) * nll
+        auxiliary = self.auxiliary_loss(x_input, x_target, training)
+        return nll, kl, {} if auxiliary is None else {"auxiliary": (1.0, keras.ops.mean(auxiliary))}
+
+    def noisy_only_pair(self, data):
+        """(input, target) of a noisy-only training batch: its first half image, and its
+        second, moved by Neighbor2Neighbor's regulariser when it is on. With a Gaussian
         likelihood of fixed sigma, ||f - s||^2 + gamma ||f - s - d||^2 is
-        (1 + gamma) ||f - (s + gamma / (1 + gamma) d)||^2 plus a constant, so the
-        target is s + gamma / (1 + gamma) d and ``compute_losses`` weighs the
-        likelihood by 1 + gamma."""
-        if not isinstance(data, dict):
-            return super().training_pair(data)
+        (1 + gamma) ||f - (s + gamma / (1 + gamma) d)||^2 plus a constant, where d is the
+        whole crop denoised at the first half's pixels less at the second's."""
         first, second = data["first"], data["second"]
-        if not self.neighbour_regularization:
+        gamma = self.neighbour_regularization
+        if not gamma:
             return first, second
         import tensorflow as tf
 
@@ -219,15 +277,8 @@ class FullyConvVAE(BaseVAE):
             flat = ops.reshape(places, (ops.shape(places)[0], -1))
             return ops.reshape(tf.gather(whole, flat, batch_dims=1), ops.shape(second))
 
-        gamma = self.neighbour_regularization
         shift = at(data["first_at"]) - at(data["second_at"])
         return first, ops.cast(second, "float32") + gamma / (1.0 + gamma) * shift
-
-    def compute_losses(self, x_input, x_target, training=False):
-        nll, kl = super().compute_losses(x_input, x_target, training)
-        if training and self.neighbour_regularization:  # see training_pair
-            nll = (1.0 + self.neighbour_regularization) * nll
-        return nll, kl
 
     def auxiliary_loss(self, x_input, x_target, training=False):
         """The noise-level estimator's squared error, in grey levels of 255 (its
@@ -283,8 +334,8 @@ class FullyConvVAE(BaseVAE):
 
     def calibrated(self, median):
         """The noise level for a median of the estimator's map (``noise_level_scale``)."""
-        return np.maximum(0.0, self.noise_level_scale * np.asarray(median, "float32")
-                          + self.noise_level_offset)
+        return np.maximum(0.0, self.fitted.noise_level_scale * np.asarray(median, "float32")
+                          + self.fitted.noise_level_offset)
 
     def _padded(self, x):
         x = np.asarray(x, "float32")
@@ -309,12 +360,10 @@ class FullyConvVAE(BaseVAE):
         x = self._padded(x)
         if self.noise_level_input:
             if noise_level is None:
-                noise_level = np.concatenate([self.estimate_noise_level(x[i:i + batch_size])
-                                              for i in range(0, len(x), batch_size)])
+                noise_level = in_batches(self.estimate_noise_level, x, batch_size)
             levels = np.broadcast_to(np.asarray(noise_level, "float32").reshape(-1), (len(x),))
             x = self.with_noise_level(x, levels * float(strength))
-        out = [self.denoise_padded(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
-        return self._mean(np.concatenate(out)[:, :height, :width])
+        return self._mean(in_batches(self.denoise_padded, x, batch_size)[:, :height, :width])
 
     def denoise_padded(self, x, origin=(0, 0)):
         """The denoised output (float32 NumPy, not clipped) for a batch whose height and
@@ -327,9 +376,9 @@ class FullyConvVAE(BaseVAE):
             origin: (int, int). The batch's first latent cell in the whole image (a
                 tile's place), so that a tile's draws are the whole image's there.
         """
-        if self.decode_draws:
+        if self.fitted.decode_draws:
             return np.mean([self.sample_padded(x, (DECODE_SEED[0], DECODE_SEED[1] + k), origin)
-                            for k in range(self.decode_draws)], axis=0)
+                            for k in range(self.fitted.decode_draws)], axis=0)
         if self._inference is None:
             import tensorflow as tf
 
@@ -368,15 +417,13 @@ class FullyConvVAE(BaseVAE):
                             np.asarray(origin, "int32")).numpy()
 
     def get_config(self):
+        fitted = self.fitted.as_config()
+        # The keys in the order files have always had them.
+        kept_last = {k: fitted.pop(k) for k in ("uncertainty_weights", "clipped_noise")}
         return {**super().get_config(), "channels": self.channels, "filters": self.filters,
                 "latent_channels": self.latent_channels, "blocks": self.blocks,
                 "residual": self.residual, "conditional": self.conditional,
                 "noise_level_input": self.noise_level_input,
                 "refine_filters": self.refine_filters,
-                "noise_level_scale": self.noise_level_scale,
-                "noise_level_offset": self.noise_level_offset,
-                "decode_draws": self.decode_draws,
-                "neighbour_regularization": self.neighbour_regularization,
-                "uncertainty_weights": (None if self.uncertainty_weights is None
-                                        else list(self.uncertainty_weights)),
-                "clipped_noise": None if self.clipped_noise is None else list(self.clipped_noise)}
+                **fitted, "neighbour_regularization": self.neighbour_regularization,
+                **kept_last}

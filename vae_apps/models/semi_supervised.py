@@ -23,7 +23,7 @@ import numpy as np
 from keras import layers, ops
 
 from vae_apps.hardware import building_in
-from vae_apps.models.base import BaseVAE, kl_divergence
+from vae_apps.models.base import BaseVAE, in_batches, kl_divergence
 from vae_apps.models.networks import build_decoder
 
 
@@ -203,12 +203,12 @@ class SemiSupervisedVAE(BaseVAE):
         consistency: float. Weight of the shifted-image agreement term (0: off). A third
             classifier pass: a step about a third longer (MNIST, 132 images: 99 against
             68 ms). ``train_semi_supervised`` turns it on for small grey sets, where it helps
-            (``training.SMALL_GREY_SET_LABELLER``).
+            (``LabellerConfig.small_grey_model``).
         shift: float. The largest shift of that term, as a fraction of the image size.
         pseudo_labels: float. Weight of the pseudo-label term (FixMatch, Sohn et al. 2020):
             where q(y|x) of an unlabelled image reaches ``threshold``, its most likely
             class is the target of q(y | strongly augmented x) (cross-entropy; 0: off).
-            Digits, 36 stratified labels, seeds 0-2 (benchmarks/label_ablation.py): the
+            Digits, 36 stratified labels, seeds 0-2 (benchmarks/experiments/label_ablation.py): the
             default path 92.6 % without it, 95.8 % at 50 (q(y|x) alone 90.7 -> 95.5 %).
         threshold: float. The confidence from which an image is its own label.
         cutout: float. The strong augmentation's grey square, a fraction of the side.
@@ -228,7 +228,7 @@ class SemiSupervisedVAE(BaseVAE):
         **kwargs: the likelihood, beta, K samples, KL warm-up and seed of ``BaseVAE``.
 
     ``fit`` takes ``(x, y)`` with integer ``y`` (-1: unlabelled), usually from
-    ``vae_apps.training.train_semi_supervised``, which puts labelled images in
+    ``vae_apps.labelling.train.train_semi_supervised``, which puts labelled images in
     every batch.
 
     Examples:
@@ -389,54 +389,46 @@ class SemiSupervisedVAE(BaseVAE):
         x = data[0] if isinstance(data, (tuple, list)) else data
         return x, None
 
-    def train_step(self, data):
-        import tensorflow as tf
+    # The best epoch is kept by the ELBO alone: the pseudo-label term grows as the
+    # classifier's confidence spreads, so the total would favour early epochs.
+    extra_terms_in_reported_loss = False
 
+    def loss_terms(self, data, training=False):
+        """The ELBO of -log p(x, y) (labelled rows) or -log p(x) (the others), and the terms
+        outside it: the labelled rows' classification (``alpha``), and in training the
+        shifted-image consistency, the pseudo-labels and the class balance, each with its
+        weight (0: off)."""
         x, y = self._unpack_labels(data)
         if y is None:
             y = -ops.ones((ops.shape(x)[0],), "int32")
-        with tf.GradientTape() as tape:
-            nll, kl, logits = self.labelled_losses(x, training=True, y=y,
-                                                   likely_classes=self.likely_classes)
-            elbo_loss = ops.mean(nll + self.kl_weight * kl)
-            classification = self._classification_loss(logits, y)
-            loss = elbo_loss + self.alpha * classification
-            if self.consistency:
-                target = ops.stop_gradient(ops.softmax(logits))
-                shifted = ops.cast(self.classifier(self.shifter(x, training=True), training=True),
-                                   "float32")
-                # KL(target || q(y | shifted x)) per image.
-                agreement = ops.sum(target * (ops.log(target + 1e-8) - ops.log_softmax(shifted)),
-                                    axis=-1)
-                loss = loss + self.consistency * ops.mean(agreement)
-            if self.pseudo_labels:
-                loss = loss + self.pseudo_labels * self._pseudo_label_loss(x, logits, y)
-            if self.balance:
-                loss = loss + self.balance * self._balance_loss(logits, y)
-            scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
-        grads = tape.gradient(scaled, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
-        self.classification_tracker.update_state(classification)
-        return self._update_trackers(elbo_loss, nll, kl)
-
-    def test_step(self, data):
-        x, y = self._unpack_labels(data)
-        if y is None:
-            y = -ops.ones((ops.shape(x)[0],), "int32")
-        nll, kl, logits = self.labelled_losses(x, training=False, y=y)
-        self.classification_tracker.update_state(self._classification_loss(logits, y))
-        return self._update_trackers(ops.mean(nll + self.beta * kl), nll, kl)
+        nll, kl, logits = self.labelled_losses(
+            x, training=training, y=y, likely_classes=self.likely_classes if training else 0)
+        extra = {"classification": (self.alpha, self._classification_loss(logits, y))}
+        if not training:
+            return nll, kl, extra
+        if self.consistency:
+            target = ops.stop_gradient(ops.softmax(logits))
+            shifted = ops.cast(self.classifier(self.shifter(x, training=True), training=True),
+                               "float32")
+            # KL(target || q(y | shifted x)) per image.
+            agreement = ops.sum(target * (ops.log(target + 1e-8) - ops.log_softmax(shifted)),
+                                axis=-1)
+            extra["consistency"] = (self.consistency, ops.mean(agreement))
+        if self.pseudo_labels:
+            extra["pseudo_label"] = (self.pseudo_labels, self._pseudo_label_loss(x, logits, y))
+        if self.balance:
+            extra["balance"] = (self.balance, self._balance_loss(logits, y))
+        return nll, kl, extra
 
     # -- inference on NumPy arrays ------------------------------------------------------
 
     def predict_proba(self, x, batch_size=256):
         """q(y|x) for every image: float32 of shape (n, n_classes)."""
-        x = np.asarray(x, "float32")
-        parts = [self.classifier.predict_on_batch(x[i:i + batch_size])
-                 for i in range(0, len(x), batch_size)]
-        if not parts:
-            return np.zeros((0, self.n_classes), "float32")
-        logits = np.concatenate(parts).astype("float64")
+        logits = in_batches(self.classifier.predict_on_batch, np.asarray(x, "float32"),
+                            batch_size, empty=np.zeros((0, self.n_classes), "float32"))
+        if not len(logits):
+            return logits
+        logits = logits.astype("float64")
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return (p / p.sum(axis=1, keepdims=True)).astype("float32")
@@ -449,11 +441,10 @@ class SemiSupervisedVAE(BaseVAE):
     def classifier_features(self, x, batch_size=256):
         """What q(y|x)'s last layer sees: float32 (n, classifier_units[-1]), the images as
         the classifier compares them."""
-        x = np.asarray(x, "float32")
         hidden = keras.Model(self.classifier.input, self.classifier.get_layer("logits").input)
-        parts = [np.asarray(hidden.predict_on_batch(x[i:i + batch_size]), "float32")
-                 for i in range(0, len(x), batch_size)]
-        return np.concatenate(parts) if parts else np.zeros((0, hidden.output.shape[-1]), "float32")
+        features = in_batches(hidden.predict_on_batch, np.asarray(x, "float32"), batch_size,
+                              empty=np.zeros((0, hidden.output.shape[-1]), "float32"))
+        return features.astype("float32")
 
     def encode(self, x, classes=None, batch_size=256):
         """``(z_mean, z_log_var)`` of q(z|x, y) with y = ``classes`` (default: the most
@@ -462,23 +453,18 @@ class SemiSupervisedVAE(BaseVAE):
         if classes is None:
             classes = self.predict_proba(x, batch_size).argmax(axis=1)
         onehot = np.eye(self.n_classes, dtype="float32")[np.asarray(classes, int)]
-        parts = []
-        for i in range(0, len(x), batch_size):
-            features = self.features.predict_on_batch(x[i:i + batch_size])
-            parts.append(self.encoder_head.predict_on_batch([features, onehot[i:i + batch_size]]))
-        if not parts:
-            return (np.zeros((0, self.latent_dim), "float32"),) * 2
-        return tuple(np.concatenate([p[i] for p in parts]) for i in range(2))
+        return in_batches(
+            lambda images, onehots: self.encoder_head.predict_on_batch(
+                [self.features.predict_on_batch(images), onehots]),
+            (x, onehot), batch_size, empty=(np.zeros((0, self.latent_dim), "float32"),) * 2)
 
     def decode(self, z, classes, batch_size=256):
         """The mean image of p(x | y = ``classes``, z), float32 in [0, 1]."""
         z = np.asarray(z, "float32")
         onehot = np.eye(self.n_classes, dtype="float32")[np.asarray(classes, int)]
         inputs = np.concatenate([z, onehot], axis=1)
-        parts = [self.decoder.predict_on_batch(inputs[i:i + batch_size])
-                 for i in range(0, len(inputs), batch_size)]
-        out = np.concatenate(parts) if parts else np.zeros((0, *self.image_shape), "float32")
-        return self._mean(out)
+        return self._mean(in_batches(self.decoder.predict_on_batch, inputs, batch_size,
+                                     empty=np.zeros((0, *self.image_shape), "float32")))
 
     def reconstruct(self, x, batch_size=256):
         """Decode each image's style code with its most likely class."""

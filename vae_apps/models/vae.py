@@ -4,7 +4,7 @@ import keras
 import numpy as np
 
 from vae_apps.hardware import building_in
-from vae_apps.models.base import BaseVAE
+from vae_apps.models.base import BaseVAE, in_batches
 from vae_apps.models.networks import PixelContext, build_decoder, build_encoder
 
 
@@ -79,10 +79,8 @@ class VAE(BaseVAE):
 
     def encode(self, x, batch_size=256):
         """Return ``(z_mean, z_log_var)`` as NumPy arrays of shape (n, latent_dim)."""
-        parts = _in_batches(self.encoder, x, batch_size)
-        if not parts:
-            return (np.zeros((0, self.latent_dim), "float32"),) * 2
-        return tuple(np.concatenate([p[i] for p in parts]) for i in range(2))
+        return in_batches(self.encoder.predict_on_batch, np.asarray(x, "float32"), batch_size,
+                          empty=(np.zeros((0, self.latent_dim), "float32"),) * 2)
 
     def decode(self, z, batch_size=256, seed=0):
         """Return the images p(x|z) expects (its mean), float32 in [0, 1].
@@ -91,12 +89,14 @@ class VAE(BaseVAE):
         a Gaussian pixel takes its mean); each output pixel is the mean of its
         distribution given the drawn pixels above and to its left.
         """
-        parts = _in_batches(self.decoder, z, batch_size)
-        if self.pixelcnn is not None:
-            seeds = np.random.SeedSequence(seed).spawn(len(parts))
-            parts = [self._draw_pixels(out, s) for out, s in zip(parts, seeds)]
-        out = np.concatenate(parts) if parts else np.zeros((0, *self.image_shape), "float32")
-        return self._mean(out)
+        z = np.asarray(z, "float32")
+        empty = np.zeros((0, *self.image_shape), "float32")
+        if self.pixelcnn is None:
+            return self._mean(in_batches(self.decoder.predict_on_batch, z, batch_size, empty))
+        seeds = iter(np.random.SeedSequence(seed).spawn(-(-len(z) // batch_size)))
+        return self._mean(in_batches(
+            lambda part: self._draw_pixels(self.decoder.predict_on_batch(part), next(seeds)),
+            z, batch_size, empty))
 
     def _draw_pixels(self, decoder_output, seed):
         # Pixel (i, j) depends only on earlier pixels, so after visiting every position
@@ -135,9 +135,3 @@ class VAE(BaseVAE):
             "pixel_context": self.pixel_context,
         }
 
-
-def _in_batches(network, x, batch_size):
-    # predict_on_batch reuses one compiled function; predict() would build a new
-    # tf.data pipeline per call (~0.1 s), which dominated folder jobs' many calls.
-    x = np.asarray(x, "float32")
-    return [network.predict_on_batch(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]

@@ -1,10 +1,10 @@
 """Which way of training on noisy images alone: one scheme, one line (run it per scheme).
 
-    python benchmarks/noisy_only_schemes.py --scheme neighbour-pairs --steps 960
-    python benchmarks/noisy_only_schemes.py --scheme neighbour-pairs --steps 1920
-    python benchmarks/noisy_only_schemes.py --scheme regularised --gamma 2 --steps 960
-    python benchmarks/noisy_only_schemes.py --scheme blind-spot --steps 960
-    python benchmarks/noisy_only_schemes.py --scheme j-invariant --steps 960
+    python benchmarks/experiments/noisy_only_schemes.py --scheme neighbour-pairs --steps 960
+    python benchmarks/experiments/noisy_only_schemes.py --scheme neighbour-pairs --steps 1920
+    python benchmarks/experiments/noisy_only_schemes.py --scheme regularised --gamma 2 --steps 960
+    python benchmarks/experiments/noisy_only_schemes.py --scheme blind-spot --steps 960
+    python benchmarks/experiments/noisy_only_schemes.py --scheme j-invariant --steps 960
 
 The folder is scikit-image's fluorescence microscopy image ``cell`` with the noise of
 benchmarks/denoise_noisy_only.py (``--case``, image seed 0), the model the noisy-only
@@ -34,7 +34,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # benchmarks/: common
 
 import common  # noqa: E402,F401  (quiet TensorFlow)
 
@@ -54,7 +54,9 @@ def blind_spot_model_class(grid=False):
         cell = 4
         on_grid = grid
 
-        def train_step(self, data):
+        def loss_terms(self, data, training=False):
+            if not (training and isinstance(data, dict)):
+                return super().loss_terms(data, training)
             ops = keras.ops
             crops = data["crops"]
             half = tf.shape(crops)[1] // 2
@@ -62,17 +64,12 @@ def blind_spot_model_class(grid=False):
             # A new mask each update, the same ones for the same seed.
             seed = tf.stack([tf.cast(self.optimizer.iterations, tf.int32), self.seed or 0])
             masked, mask = blind_spot(crops, seed, self.cell, self.on_grid)
-            with tf.GradientTape() as tape:
-                z_mean, z_log_var = self.encoder(masked, training=True)
-                z = self.sampling(z_mean, z_log_var)
-                mean = self.pixel_parameters(z, masked, crops, training=True)
-                nll = (self.cell ** 2 * ops.sum(mask * ops.square(mean - crops), axis=(1, 2, 3))
-                       / (2 * self.gaussian_sigma ** 2))
-                kl = kl_divergence(z_mean, z_log_var)
-                loss = ops.mean(nll + self.kl_weight * kl)
-            grads = tape.gradient(loss, self.trainable_weights)
-            self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
-            return self._update_trackers(loss, nll, kl)
+            z_mean, z_log_var = self.encoder(masked, training=True)
+            z = self.sampling(z_mean, z_log_var)
+            mean = self.pixel_parameters(z, masked, crops, training=True)
+            nll = (self.cell ** 2 * ops.sum(mask * ops.square(mean - crops), axis=(1, 2, 3))
+                   / (2 * self.gaussian_sigma ** 2))
+            return nll, kl_divergence(z_mean, z_log_var), {}
 
     return BlindSpotVAE
 
@@ -123,7 +120,7 @@ def main(argv=None):
     from vae_apps.io.photos import bundled_photo
     from vae_apps.loading import with_precision
     from vae_apps.models.fully_conv import FullyConvVAE
-    from vae_apps.training import NOISY_ONLY_MODEL_DEFAULTS, train_patch_denoiser
+    from vae_apps.denoising.train import PATCH_DENOISER, train_patch_denoiser
 
     clean = bundled_photo("cell")
     with tempfile.TemporaryDirectory() as work:
@@ -133,7 +130,7 @@ def main(argv=None):
     gamma = args.gamma if args.scheme == "regularised" else 0.0
     width = {"filters": args.filters} if args.filters else {}
     model = model_class(channels=1, seed=args.seed, dtype=dtype_policy("auto"),
-                        neighbour_regularization=gamma, **{**NOISY_ONLY_MODEL_DEFAULTS, **width})
+                        neighbour_regularization=gamma, **{**PATCH_DENOISER.noisy_only_model, **width})
     result = train_patch_denoiser([noisy], None, model=model, noisy_only=True,
                                   epochs=args.steps // 64, seed=args.seed, verbose=0,
                                   batch_size=args.batch_size, learning_rate=args.learning_rate,
@@ -146,7 +143,7 @@ def main(argv=None):
                                                ("learning rate", args.learning_rate),
                                                ("batch", args.batch_size)))
     print(f"cell, {args.case}: {name}, {args.steps} updates: {psnr:.2f} dB, SSIM {ssim:.3f}, "
-          f"trained in {minutes:.1f} min (decoded from {'a posterior draw' if result.model.decode_draws else 'the mean code'})")
+          f"trained in {minutes:.1f} min (decoded from {'a posterior draw' if result.model.fitted.decode_draws else 'the mean code'})")
 
 
 if __name__ == "__main__":

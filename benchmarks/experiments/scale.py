@@ -1,6 +1,6 @@
 """Scaling out: the local and the Ray engine on one folder, and mirrored training on 1 and 2 devices.
 
-    python benchmarks/scale.py [--data ../shared/data/mnist.npz] [--count 20000] [--actors 2]
+    python benchmarks/experiments/scale.py [--data ../shared/data/mnist.npz] [--count 20000] [--actors 2]
 
 1. Denoises ``--count`` noisy MNIST PNGs with the local engine and with the Ray engine
    (a local Ray, ``--actors`` actors), images/s for both, outputs compared.
@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # benchmarks/: common
 
 from common import DEFAULT_MNIST, load_mnist, report_table, write_noisy_pngs  # noqa: E402
 
@@ -29,7 +29,7 @@ sys.path.insert(0, {benchmarks!r})
 from vae_apps.scale.distribute import make_strategy
 strategy = make_strategy("mirrored", {devices})
 from common import load_mnist
-from vae_apps.training import train_vae
+from vae_apps.training.loop import train_vae
 x = load_mnist({data!r}).train.x[:{images}]
 result = train_vae(x, epochs=1, batch_size=128, strategy=strategy, verbose=0)  # warm-up
 start = time.perf_counter()
@@ -40,7 +40,7 @@ print(json.dumps({{"replicas": strategy.num_replicas_in_sync,
 
 
 def mirrored_throughput(data, devices, images):
-    code = MIRRORED_EPOCH.format(benchmarks=str(Path(__file__).resolve().parent), devices=devices,
+    code = MIRRORED_EPOCH.format(benchmarks=str(Path(__file__).resolve().parent.parent), devices=devices,
                                  data=str(data), images=images)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if proc.returncode:
@@ -63,7 +63,7 @@ def main(argv=None):
     from vae_apps.denoising.noise import parse_noise
     from vae_apps.scale.ray_data import denoise_folder_ray
     from vae_apps.loading import load_vae
-    from vae_apps.training import train_vae
+    from vae_apps.training.loop import train_vae
 
     data = load_mnist(args.data)
     x = np.concatenate([data.train.x, data.test.x])[: args.count]

@@ -1,7 +1,7 @@
 """Denoising speed of the noisy-only models against non-local means, alternating runs.
 
     python benchmarks/denoise_noisy_only.py --sets microscopy ... --work WORK   # first
-    python benchmarks/noisy_only_speed.py --work WORK [--repeats 5]
+    python benchmarks/experiments/noisy_only_speed.py --work WORK [--repeats 5]
 
 For each microscopy case ``denoise_noisy_only.py`` trained in WORK: its noisy ``cell``
 image denoised by the benchmark's non-local means (blind sigma, Anscombe-stabilised for
@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # benchmarks/: common
 
 import common  # noqa: E402,F401  (quiet TensorFlow)
 from denoise_noisy_only import ANSCOMBE_GAINS, CASES, classical  # noqa: E402

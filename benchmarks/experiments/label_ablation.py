@@ -1,14 +1,14 @@
 """Semi-supervised settings side by side: the same labels and seeds, one run.
 
-    python benchmarks/label_ablation.py --set digits --seeds 0,1,2 \
+    python benchmarks/experiments/label_ablation.py --set digits --seeds 0,1,2 \
         --configs '{"pseudo_labels": 0}' '{"pseudo_labels": 50}' \
         '{"pseudo_labels": 50, "likely_classes": 2}'
-    python benchmarks/label_ablation.py --set photo-patches --photos PHOTOS --seeds 0 --configs '{}'
-    python benchmarks/label_ablation.py --set mnist --data mnist.npz --seeds 1 --epochs 20 \
+    python benchmarks/experiments/label_ablation.py --set photo-patches --photos PHOTOS --seeds 0 --configs '{}'
+    python benchmarks/experiments/label_ablation.py --set mnist --data mnist.npz --seeds 1 --epochs 20 \
         --configs '{"consistency": 10}' '{"consistency": 0}'
 
 Each config (``SemiSupervisedVAE`` arguments as JSON) trains one model per label seed
-through ``vae_apps.pipelines.train_labeller`` (digits: 36 stratified labels; photo
+through ``vae_apps.labelling.train.train_labeller`` (digits: 36 stratified labels; photo
 patches: benchmarks/label.py's colour set, 2 % of the labels; MNIST: all 70,000 images,
 100 balanced labels from the training set, as benchmarks/label.py --mnist) and prints the
 accuracy on the unlabelled images (MNIST: on the 10,000 test images) of q(y|x) alone and
@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # benchmarks/: common
 
 from label import (balanced_subset, given_labels, mnist_transductive, photo_patches,  # noqa: E402
                    stratified_rows)
@@ -31,7 +31,8 @@ from label import (balanced_subset, given_labels, mnist_transductive, photo_patc
 def main():
     import numpy as np
 
-    from vae_apps.pipelines import recover_dataset_labels, train_labeller
+    from vae_apps.labelling.pipeline import recover_dataset_labels
+    from vae_apps.labelling.train import train_labeller
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--set", choices=("digits", "photo-patches", "mnist"), default="digits")

@@ -1,6 +1,6 @@
 """Time to quality: training wall time until the test negative ELBO first reaches a target.
 
-    python benchmarks/time_to_quality.py [--data ../shared/data/mnist.npz] [--runs a,b,c]
+    python benchmarks/experiments/time_to_quality.py [--data ../shared/data/mnist.npz] [--runs a,b,c]
         [--binarized-runs a,b] [--binarized-epochs 30] [--binarized-budget 420]
         [--test-images 10000] [--try JSON]
 
@@ -8,7 +8,7 @@ Runs, each from a fresh model, seed 0, on the MNIST training split (the vae_apps
 hold out 10 % for validation, as ``vae-apps train`` does):
 
 (a) ``vae-apps train``'s previous defaults, written out as explicit arguments;
-(b) ``vae-apps train``'s defaults now (``vae_apps.pipelines.TRAINING_DEFAULTS``);
+(b) ``vae-apps train``'s defaults now (``vae_apps.training.small_images.SmallImageConfig``);
 (c) the keras.io VAE example's network and training (latent 2, batch 128, Adam 1e-3,
     all 60,000 training images, no validation): it plateaus above 100 nats, so its
     best test -ELBO and the time to within 0.5 nats of it are reported.
@@ -30,7 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # benchmarks/: common
 
 from common import DEFAULT_MNIST, PREVIOUS_TRAINING, load_mnist, report_table  # noqa: E402
 
@@ -123,10 +123,10 @@ def example_negative_elbo(x_test, seed=0):
 
 
 def run_vae_apps(data, x_test, settings, target, budget, binarize, stop_at_target):
-    from vae_apps.pipelines import TRAINING_DEFAULTS
-    from vae_apps.training import split_validation, train_vae
+    from vae_apps.training.loop import split_validation, train_vae
+    from vae_apps.training.small_images import SmallImageConfig
 
-    settings = {**TRAINING_DEFAULTS, **settings}
+    settings = {**SmallImageConfig().for_images(10**9), **settings}  # a large set: the base recipe
     x_train, x_val = split_validation(data.train.x, 0.1, seed=0)
     steps_per_epoch = math.ceil(len(x_train) / settings["batch_size"])
     clock = Clock(vae_negative_elbo(x_test), max(steps_per_epoch // 4, 1), target, budget,
