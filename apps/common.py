@@ -134,18 +134,33 @@ def add_common_options(parser, seed=True, overwrite=True):
                             help="replace outputs that already exist")
 
 
-def load_data_from_args(args):
-    """``vae_apps.io.data.load_data`` with the data options of ``args``.
+def load_data_from_args(args, model_path=None):
+    """``vae_apps.io.data.load_data`` with the data options of ``args``; an image folder
+    read for a model (``model_path``) is worked at the model's size unless
+    ``--image-size`` says otherwise.
 
     Args:
         args: argparse.Namespace. Parsed with ``add_data_options``.
+        model_path: str or None. The model the data is for.
 
     Examples:
     >>> data = load_data_from_args(args)  # doctest: +SKIP
     """
+    from pathlib import Path
+
     from vae_apps.io.data import load_data
 
-    return load_data(args.data, image_size=args.image_size, channels=args.channels)
+    size = args.image_size
+    if size is None and model_path is not None and Path(args.data).is_dir():
+        from vae_apps.denoising.presets import model_image_shape
+
+        try:
+            shape = model_image_shape(model_path)
+        except Exception:  # a missing or broken model: reported when it is loaded
+            shape = (None,)
+        if shape[0] is not None:
+            size = tuple(shape[:2])
+    return load_data(args.data, image_size=size, channels=args.channels)
 
 
 def load_model_for(path, image_shape=None):

@@ -33,7 +33,7 @@ def run(args):
     """
     from vae_apps.io.codes import write_codes
 
-    images = load_data_from_args(args).all()
+    images = load_data_from_args(args, args.model).all()
     model = load_model_for(args.model, images.x.shape[1:])
     z_mean, z_log_var = model.encode(images.x)
     write_codes(args.out, z_mean, z_log_var, images, overwrite=args.overwrite)

@@ -40,7 +40,7 @@ def run(args):
     from vae_apps.io.files import atomic_path, check_new_output
 
     check_new_output(args.json, args.overwrite)
-    data = load_data_from_args(args)
+    data = load_data_from_args(args, args.model)
     x = (data.test or data.train).x[:args.limit]
     model = load_model_for(args.model, x.shape[1:])
     figures = evaluate_model(model, x, args.iwae_samples, args.binarize, args.seed,

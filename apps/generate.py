@@ -26,11 +26,21 @@ def add_parser(commands):
                    help="enlarge each pixel N times (default: tiles of at least 32 pixels)")
     p.add_argument("--save-each", metavar="DIR", help="also write every sample as its own PNG")
     p.add_argument("--interpolate", nargs=2, metavar=("A.png", "B.png"),
-                   help="write the latent walk from A to B as a strip instead of a grid")
+                   help="write the latent walk from A to B as a strip instead of a grid "
+                        "(an animation there and back when --out ends in .gif)")
     p.add_argument("--steps", type=positive_int, default=10)
     p.add_argument("--slerp", action="store_true", help="spherical instead of linear walk")
     p.add_argument("--latent-map", metavar="DATA",
                    help="write a map of DATA's codes (and the manifold for a 2-D latent space)")
+    p.add_argument("--reconstruct", metavar="DATA",
+                   help="write DATA's first -n images (top row) above their reconstructions")
+    p.add_argument("--attribute", metavar="LABELS.csv:NAME",
+                   help="edit the images of --edit along NAME: the direction from the mean code "
+                        "of the CSV's images without NAME to that of those with it (a header, "
+                        "then rows 'path,value'; paths relative to the CSV)")
+    p.add_argument("--edit", metavar="DATA", help="with --attribute: the images to edit (first -n)")
+    p.add_argument("--amount", type=float, default=2.0,
+                   help="with --attribute: how far along the direction, each way (default 2)")
     p.add_argument("--class", dest="class_name", metavar="LABEL",
                    help="a model trained with labels: draw this class only (default: a row per class)")
     p.add_argument("--analogies", metavar="DATA",
@@ -63,6 +73,25 @@ def run(args):
         raise UserError(f"{args.model}: a model trained with labels draws grids by class "
                         "(--class, --analogies); --interpolate, --latent-map, --sampler gmm and "
                         "--binary are for models trained without labels")
+    if bool(args.attribute) != bool(args.edit):
+        raise UserError("--attribute LABELS.csv:NAME and --edit DATA go together")
+    if args.attribute:
+        from vae_apps.generation.attributes import write_attribute_edits
+
+        n = args.n if args.n != 64 else 8
+        strips, name, yes, no = write_attribute_edits(
+            model, args.attribute, args.edit, args.out, n=n, amount=args.amount,
+            scale=args.scale, overwrite=args.overwrite)
+        print(f"wrote {len(strips)} images edited along {name!r} (learnt from {yes} images with "
+              f"it and {no} without; -{args.amount:g} to +{args.amount:g}) to {args.out}")
+        return 0
+    if args.reconstruct:
+        n = args.n if args.n != 64 else 8
+        rows = generation.write_reconstructions(model, args.reconstruct, args.out, n=n,
+                                                scale=args.scale, overwrite=args.overwrite)
+        print(f"wrote {len(rows) // 2} images of {args.reconstruct} above their reconstructions "
+              f"to {args.out}")
+        return 0
     if args.analogies:
         rows = generation.write_analogies(model, args.analogies, args.out, n=args.n,
                                           scale=args.scale, overwrite=args.overwrite)
@@ -80,7 +109,8 @@ def run(args):
                                        spherical=args.slerp, scale=args.scale,
                                        overwrite=args.overwrite)
         kind = "spherical" if args.slerp else "linear"
-        print(f"wrote a {args.steps}-step {kind} walk (inputs at both ends) to {args.out}")
+        what = "an animation of a" if str(args.out).lower().endswith(".gif") else "a"
+        print(f"wrote {what} {args.steps}-step {kind} walk (inputs at both ends) to {args.out}")
     elif args.latent_map:
         count, grid = generation.write_latent_map(model, args.latent_map, args.out, seed=args.seed,
                                                   overwrite=args.overwrite)

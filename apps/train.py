@@ -8,6 +8,7 @@ error naming both. Every default comes from the mode's config object in the libr
 
 # These modules import no Keras at the top, so --help stays instant.
 from vae_apps.denoising.train import PATCH_DENOISER
+from vae_apps.generation.train import COLOUR_IMAGES
 from vae_apps.labelling.train import LABELLER
 from vae_apps.training.schedule import SCHEDULES
 from vae_apps.training.small_images import SmallImageConfig
@@ -17,6 +18,7 @@ from .common import (add_common_options, add_data_options, int_list, load_data_f
 
 SMALL = SmallImageConfig()
 SMALL_MODE = "small images (the default)"
+COLOUR_MODE = "colour image folder (a generative VAE with latents at several scales)"
 PATCH_MODE = "full-resolution denoiser (--patch-size)"
 LABELS_MODE = "semi-supervised labeller (--labels)"
 # The options each mode reads, beyond DATA, --out, --seed, --overwrite, --quiet, --grayscale
@@ -26,6 +28,7 @@ MODE_OPTIONS = {
                  "latent_dim", "architecture", "filters", "hidden_units", "likelihood",
                  "learn_sigma", "beta", "samples", "warmup_epochs", "pixel_context", "noise",
                  "binarize", "logdir", "resume", "distribute", "devices"},
+    COLOUR_MODE: {"image_size", "logdir", "resume"},
     PATCH_MODE: {"patch_size", "noisy_only", "init", "patches_per_image", "beta", "noise",
                  "logdir", "resume"},
     LABELS_MODE: {"labels", "image_size"},
@@ -42,12 +45,14 @@ def add_parser(commands):
     >>> add_parser(argparse.ArgumentParser().add_subparsers())  # doctest: +SKIP
     """
     p = commands.add_parser(
-        "train", help="train a VAE: small images, a photo denoiser, or a labeller",
+        "train", help="train a VAE: small images, colour images, a photo denoiser, a labeller",
         description="Train a model on DATA and save the one that was best on the validation "
-                    "split. Three modes: small images of one size (default; with --noise a "
-                    "small-image denoiser), a full-resolution photo denoiser (--patch-size), "
-                    "a semi-supervised labeller (--labels). A flag another mode reads is an "
-                    "error.")
+                    "split. Four modes: small images of one size (default; with --noise a "
+                    "small-image denoiser), a folder of colour images (a generative VAE with "
+                    "latents at several scales, images cut to --image-size; --architecture conv "
+                    "keeps the small-image VAE), a full-resolution photo denoiser "
+                    "(--patch-size), a semi-supervised labeller (--labels). A flag another mode "
+                    "reads is an error.")
     add_data_options(p)
     p.add_argument("--out", default="vae.keras", metavar="MODEL.keras", help="default vae.keras")
     p.add_argument("--epochs", type=positive_int,
@@ -81,7 +86,10 @@ def add_parser(commands):
     small.add_argument("--validation-split", type=float,
                        help=f"the share of DATA held out (default {SMALL.validation_split})")
     small.add_argument("--latent-dim", type=positive_int, help="default 32")
-    small.add_argument("--architecture", choices=("conv", "dense"), help="default conv")
+    small.add_argument("--architecture", choices=("conv", "dense"),
+                       help="default conv; for a folder of colour images, the VAE with latents "
+                            f"at several scales unless given (--image-size, default "
+                            f"{COLOUR_IMAGES.image_size}: the images' centre squares resized)")
     small.add_argument("--filters", type=int_list, metavar="32,64", help="default 32,64")
     small.add_argument("--hidden-units", type=int_list, metavar="512", help="default 512")
     small.add_argument("--likelihood", choices=("bernoulli", "gaussian"), help="default bernoulli")
@@ -154,7 +162,8 @@ def chosen_mode(args):
 
     if args.patch_size and args.labels:
         raise UserError("--patch-size trains a denoiser and --labels a labeller: choose one")
-    mode = PATCH_MODE if args.patch_size else LABELS_MODE if args.labels else SMALL_MODE
+    mode = (PATCH_MODE if args.patch_size else LABELS_MODE if args.labels
+            else COLOUR_MODE if _colour_folder(args) else SMALL_MODE)
     if mode == SMALL_MODE and (args.noisy_only or args.init):
         flag = "--noisy-only" if args.noisy_only else "--init"
         raise UserError(f"{flag} trains a full-resolution denoiser: give --patch-size too "
@@ -167,6 +176,19 @@ def chosen_mode(args):
             raise UserError(f"{flag} does not apply to the {mode}: it is read by the "
                             f"{' and the '.join(users)}")
     return mode
+
+
+def _colour_folder(args):
+    """A folder of colour images, trained without --noise, --architecture or --grayscale."""
+    from pathlib import Path
+
+    if args.noise or args.architecture or args.channels == 1 or not Path(args.data).is_dir():
+        return False
+    from vae_apps.denoising.train import folder_channels
+    from vae_apps.io.images import list_images
+
+    files, _ = list_images(args.data)
+    return bool(files) and folder_channels(files) == 3
 
 
 def run(args):
@@ -186,6 +208,8 @@ def run(args):
         return _run_patch_training(args)
     if mode == LABELS_MODE:
         return _run_labelled_training(args)
+    if mode == COLOUR_MODE:
+        return _run_colour_training(args)
     return _run_small_image_training(args)
 
 
@@ -245,6 +269,25 @@ def _run_labelled_training(args):
     summary, result = train_labeller_from_csv(
         images, read_label_csv(args.labels, images.names, data_root=root), args.out,
         seed=args.seed, overwrite=args.overwrite,
+        **_given(args, "epochs", "batch_size", "learning_rate", "precision"))
+    print(summary)
+    return 130 if result.interrupted else 0
+
+
+def _run_colour_training(args):
+    """``run`` for a folder of colour images: a ``HierarchicalVAE``."""
+    from vae_apps.errors import UserError
+    from vae_apps.generation.train import train_colour_vae
+
+    size = None
+    if args.image_size:
+        if args.image_size[0] != args.image_size[1]:
+            raise UserError(f"--image-size {args.image_size[0]}x{args.image_size[1]}: the colour "
+                            "VAE works on squares (e.g. --image-size 64)")
+        size = args.image_size[0]
+    summary, result = train_colour_vae(
+        args.data, args.out, image_size=size, seed=args.seed, overwrite=args.overwrite,
+        logdir=args.logdir, resume_dir=args.resume,
         **_given(args, "epochs", "batch_size", "learning_rate", "precision"))
     print(summary)
     return 130 if result.interrupted else 0

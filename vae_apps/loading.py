@@ -164,7 +164,8 @@ def saved_image_shape(path):
 # What a vae_apps archive holds; anything else (a path with "..", an absolute path,
 # an extra file) is refused before Keras opens the archive.
 _ARCHIVE_ENTRIES = frozenset({"config.json", "metadata.json", "model.weights.h5"})
-_MODEL_CLASSES = frozenset({"vae_apps>VAE", "vae_apps>FullyConvVAE", "vae_apps>SemiSupervisedVAE"})
+_MODEL_CLASSES = frozenset({"vae_apps>VAE", "vae_apps>FullyConvVAE", "vae_apps>SemiSupervisedVAE",
+                            "vae_apps>HierarchicalVAE"})
 # Nested objects a vae_apps config may name: Keras' own optimizers, schedules and
 # dtype policies. Functions, lambdas and any other module are refused.
 _NESTED_MODULES = ("keras", "keras.optimizers", "keras.optimizers.schedules", "keras.losses",
@@ -247,7 +248,7 @@ def _check_sizes(path, config):
     for side in shape:
         pixels *= side
     if pixels > _MAX_PIXELS or max(ints("latent_dim") + ints("hidden_units") + ints("latent_channels")
-                                    + ints("classifier_units") + ints("n_classes") + [1]) > _MAX_UNITS or max(ints("filters") + [1]) > _MAX_FILTERS:
+                                    + ints("classifier_units") + ints("n_classes") + [1]) > _MAX_UNITS or max(ints("filters") + ints("widths") + [1]) > _MAX_FILTERS:
         raise UserError(f"{path}: refused: it declares an absurd size ({pixels:,} pixels per image "
                         "or layers wider than vae_apps builds)")
     if "channels" in config and ints("channels") not in ([1], [3]):

@@ -20,7 +20,12 @@ def generate(model, sampler, n, seed=0, temperature=1.0, binary=False):
     Examples:
     >>> images = generate(model, PriorSampler(model.latent_dim), 64, seed=0)
     """
-    images = model.decode(sampler.sample(n, seed=seed, temperature=temperature), seed=seed)
+    codes = sampler.sample(n, seed=seed, temperature=temperature)
+    if hasattr(model, "decode_top"):  # latents at several scales: the finer ones ancestrally
+        images = model.decode_top(codes.reshape(n, *model.latent_shapes[0]), seed=seed,
+                                  temperature=temperature)
+    else:
+        images = model.decode(codes, seed=seed)
     if binary:
         from vae_apps.io.data import binarize_images
 
@@ -132,7 +137,7 @@ def write_samples(model, model_path, out, n=64, sampler="prior", seed=0, tempera
                             "writes one); use --sampler prior")
         chosen = GMMSampler.load(path)
     else:
-        chosen = PriorSampler(model.latent_dim)
+        chosen = PriorSampler(sampled_dim(model))
     images = generate(model, chosen, n, seed, temperature, binary)
     save_grid(out, images, scale=scale)
     if save_each:
@@ -144,9 +149,19 @@ def write_samples(model, model_path, out, n=64, sampler="prior", seed=0, tempera
     return images
 
 
+def sampled_dim(model):
+    """How many numbers a sampler draws for ``model``: its code, or for latents at several
+    scales the top scale's (the finer ones follow their learnt priors)."""
+    if hasattr(model, "decode_top"):
+        return int(np.prod(model.latent_shapes[0]))
+    return model.latent_dim
+
+
 def write_interpolation(model, path_a, path_b, out, steps=10, spherical=False, scale=1,
                         overwrite=False):
-    """Write the walk between two images' codes as one strip (the images at its ends).
+    """Write the walk between two images' codes as one strip (the images at its ends), or,
+    for an ``out`` ending in ``.gif``, as an animation: the ends, then the walk there and
+    back (2 x (steps + 1) frames, a loop).
 
     Args:
         model: VAE. Encodes the ends and decodes the walk.
@@ -179,8 +194,49 @@ def write_interpolation(model, path_a, path_b, out, steps=10, spherical=False, s
         ends.append(to_shape(pixels, *model.image_shape))
     strip = interpolate(model, *ends, steps=steps, mode="slerp" if spherical else "linear")
     walk = np.concatenate([ends[:1], strip, ends[1:]])
-    save_grid(out, walk, columns=steps + 2, scale=scale)
+    if str(out).lower().endswith(".gif"):
+        save_gif(out, np.concatenate([walk, walk[-2:0:-1]]), scale=scale or 4)
+    else:
+        save_grid(out, walk, columns=steps + 2, scale=scale)
     return walk
+
+
+def save_gif(path, frames, scale=4, milliseconds=120):
+    """An animated GIF of ``frames`` (N x H x W x C in [0, 1]), looping, written atomically.
+
+    Examples:
+    >>> save_gif("walk.gif", walk_images)
+    """
+    from PIL import Image
+
+    from vae_apps.io.files import atomic_path
+
+    u8 = np.round(np.clip(np.asarray(frames), 0, 1) * 255).astype("uint8")
+    if scale > 1:
+        u8 = u8.repeat(scale, axis=1).repeat(scale, axis=2)
+    images = [Image.fromarray(f[..., 0] if f.shape[-1] == 1 else f) for f in u8]
+    with atomic_path(path) as tmp:
+        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
+                       duration=milliseconds, loop=0)
+
+
+def write_reconstructions(model, data_spec, out, n=8, scale=None, overwrite=False):
+    """A grid of the first ``n`` images of ``data_spec`` (top row) above their
+    reconstructions (bottom row).
+
+    Examples:
+    >>> write_reconstructions(model, "faces_heldout/", "recon.png", n=8)
+    """
+    from vae_apps.io.data import load_data
+    from vae_apps.io.files import check_new_output
+    from vae_apps.plots import save_grid
+
+    check_new_output(out, overwrite)
+    h, w, c = model.image_shape
+    x = load_data(data_spec, image_size=(h, w), channels=c).all().x[:n]
+    rows = np.concatenate([x, model.reconstruct(x)])
+    save_grid(out, rows, columns=len(x), scale=scale)
+    return rows
 
 
 def write_latent_map(model, data_spec, out, seed=0, overwrite=False):

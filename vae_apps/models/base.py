@@ -165,11 +165,15 @@ class BaseVAE(keras.Model):
     ...         return self.decoder(z, training=training)
     """
 
+    # The likelihoods a member's decoder can parameterise, by name.
+    likelihoods = LIKELIHOODS
+
     def __init__(self, likelihood="bernoulli", gaussian_sigma=0.1, learn_sigma=False, beta=1.0,
                  num_samples=1, warmup_epochs=0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if likelihood not in LIKELIHOODS:
-            raise ValueError(f"likelihood must be one of {sorted(LIKELIHOODS)}, got {likelihood!r}")
+        if likelihood not in self.likelihoods:
+            raise ValueError(f"likelihood must be one of {sorted(self.likelihoods)}, "
+                             f"got {likelihood!r}")
         if int(num_samples) < 1:
             raise ValueError(f"num_samples must be >= 1, got {num_samples}")
         self.likelihood = likelihood
@@ -180,7 +184,7 @@ class BaseVAE(keras.Model):
         self.warmup_epochs = int(warmup_epochs)
         self.seed = seed
         self.sampling = Sampling(seed=seed, dtype="float32", name="sampling")
-        self._nll = LIKELIHOODS[likelihood]
+        self._nll = self.likelihoods[likelihood]
         self.log_sigma = self.add_weight(
             shape=(), name="log_sigma", trainable=self.learn_sigma,
             initializer=keras.initializers.Constant(math.log(self.gaussian_sigma)))

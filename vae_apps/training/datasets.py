@@ -241,3 +241,49 @@ def make_patch_dataset(images, patch_size, channels, patches_per_image=64, batch
         ds = tf.data.Dataset.zip(ds, seeds).map(augment_colours,
                                                 num_parallel_calls=tf.data.AUTOTUNE)
     return corrupt_batches(ds.batch(batch_size, drop_remainder=True), seed, noise)
+
+
+def make_image_file_dataset(files, size, batch_size=64, seed=0, shuffle=True, repeat=False):
+    """Colour images streamed from files, each cut to its centre square and resized to
+    ``size`` x ``size``: memory is bounded by the batch, whatever the folder's size.
+
+    Pixels are multiples of 1/255 (the 256 levels a discretised likelihood counts); a JPEG
+    is decoded at the smallest of its 1/2, 1/4, 1/8 scales that keeps ``size`` (PIL's draft
+    mode). A file that cannot be read is skipped with a warning, once.
+
+    Args:
+        files: list of Path. Image files of any sizes.
+        size: int. The side of the square images given.
+        batch_size: int. Images per batch.
+        seed: int. The order of epoch e comes from (seed, e).
+        shuffle: bool. A new order every epoch (else the files' order).
+        repeat: bool. Endless (give ``steps_per_epoch``).
+
+    Examples:
+    >>> ds = make_image_file_dataset(list_images("faces/")[0], 64, batch_size=64)
+    """
+    import tensorflow as tf
+
+    from vae_apps.io.data import fit_to
+
+    epoch, unreadable = [0], set()
+
+    def generate():
+        rng = np.random.default_rng([seed, epoch[0]])
+        epoch[0] += 1
+        for index in (rng.permutation(len(files)) if shuffle else range(len(files))):
+            try:
+                pixels, _ = read_image(files[index], at_least=size)
+            except Exception as exc:  # PIL raises many types for broken files
+                if index not in unreadable:
+                    unreadable.add(index)
+                    log.warning("skipped %s: %s", files[index], describe_image_error(exc))
+                continue
+            pixels = fit_to(to_shape(pixels, *pixels.shape[:2], 3), size, size)
+            yield np.round(np.clip(pixels, 0.0, 1.0) * 255.0) / 255.0
+
+    ds = tf.data.Dataset.from_generator(
+        generate, output_signature=tf.TensorSpec((size, size, 3), tf.float32))
+    if repeat:
+        ds = ds.repeat()
+    return ds.batch(batch_size).prefetch(2)
