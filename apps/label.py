@@ -1,7 +1,8 @@
 """``vae-apps label``: recover the labels of a mostly unlabelled dataset from a few given ones."""
 
 # vae_apps.labelling.pipeline imports no Keras at the top, so --help stays instant.
-from vae_apps.labelling.pipeline import LABEL_METHODS, NEIGHBOUR_SMOOTHING, TRUSTED_CONFIDENCE
+from vae_apps.labelling.pipeline import (LABEL_METHODS, NEIGHBOUR_SMOOTHING, NEIGHBOURS,
+                                         TRUSTED_CONFIDENCE)
 
 from .common import (add_common_options, add_data_options, add_engine_options,
                      load_data_from_args, load_model_for, positive_int, weight_below_one)
@@ -32,7 +33,7 @@ def add_parser(commands):
                         "neighbours (--smoothing); spread, knn, "
                         "centroids, gmm: spread the labels over the codes of a VAE trained without "
                         "them (default for such a --model)")
-    p.add_argument("--neighbors", type=positive_int, default=10,
+    p.add_argument("--neighbors", type=positive_int, default=NEIGHBOURS,
                    help="neighbours for knn, spread and the semi-supervised smoothing")
     p.add_argument("--smoothing", type=weight_below_one, default=NEIGHBOUR_SMOOTHING, metavar="W",
                    help="semi-supervised: the weight of the neighbours' vote on the class of "

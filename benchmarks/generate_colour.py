@@ -251,6 +251,19 @@ def main():
             print(f"hair classifier: {accuracy * 100:.1f} % on the held-out faces")
             print(table(edit_table, ["target", "amount", "named before", "named after",
                                      "nearest its source"]))
+            if args.figures:  # four held-out faces without blue hair, from less to more blue
+                from vae_apps.generation.attributes import attribute_direction, edit_strips
+                from vae_apps.plots import save_grid
+
+                rng = np.random.default_rng(args.seed)
+                colours = np.asarray(train_hair)
+                direction = attribute_direction(
+                    model, x_train[rng.choice(np.flatnonzero(colours == "blue"), 50, replace=False)],
+                    x_train[rng.choice(np.flatnonzero(colours != "blue"), 50, replace=False)])
+                pick = np.flatnonzero(np.asarray(held_hair) != "blue")[:4]
+                strips = edit_strips(model, x_held[pick], direction, amount=2.0, steps=5)
+                save_grid(Path(__file__).resolve().parents[1] / "docs" / "generation_faces_edit.png",
+                          strips.reshape(-1, *x_held.shape[1:]), columns=6, scale=2)
             write_results(f"generate_colour_{args.name}", tables={"hair_edits": (
                 ["target hair", "amount", "classifier names it, before", "after the edit",
                  "edited image nearest its source"], edit_table)},

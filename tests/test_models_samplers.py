@@ -55,3 +55,17 @@ def test_a_model_trained_from_python_can_use_the_gmm_sampler(digits, tmp_path, c
 
     with pytest.raises(UserError, match="already exists"):
         train_vae(digits.train.x[:300], epochs=1, out=model, verbose=0)  # never overwrites by default
+
+
+def test_gmm_sampler_in_a_principal_subspace_saves_and_maps_back(tmp_path, rng):
+    # codes on a 3-d plane inside 40 dimensions: the sampler's draws stay on it
+    basis = np.linalg.qr(rng.normal(size=(40, 3)))[0].T
+    codes = 5.0 + rng.normal(size=(400, 3)) @ basis
+    sampler = GMMSampler.fit(codes, n_components=2, dims=3)
+    assert sampler.latent_dim == 40 and sampler.means.shape == (2, 3)
+    sampler.save(tmp_path / "s.gmm.npz")
+    loaded = GMMSampler.load(tmp_path / "s.gmm.npz")
+    draws = loaded.sample(200, seed=1)
+    np.testing.assert_array_equal(draws, sampler.sample(200, seed=1))
+    off_plane = (draws - 5.0) - ((draws - 5.0) @ basis.T) @ basis
+    assert draws.shape == (200, 40) and np.abs(off_plane).max() < 1e-3

@@ -69,6 +69,23 @@ def workspace(tmp_path, monkeypatch, digits):
         if i % 4 == 0:
             rows.append(f"{label}/{i}.png,{label}")
     (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    # colour "faces" of several sizes, some held out, two ends of a walk, a hair-colour CSV
+    from skimage import data
+
+    rng = np.random.default_rng(0)
+    photos = [data.astronaut(), data.coffee(), data.chelsea()]
+    hair = ["path,hair"]
+    for i in range(24):
+        photo, side = photos[i % 3], int(rng.integers(64, 100))
+        top, left = rng.integers(0, 300, size=2)
+        crop = photo[top:top + side, left:left + side].astype("float32") / 255
+        folder = "HELD_OUT" if i >= 20 else "FACES"
+        _save(crop, tmp_path / folder / f"{i}.png")
+        if folder == "FACES":
+            hair.append(f"FACES/{i}.png,{'blue' if i % 2 else 'black'}")
+    _save(photos[0][:80, :80].astype("float32") / 255, tmp_path / "A.png")
+    _save(photos[1][:80, :80].astype("float32") / 255, tmp_path / "B.png")
+    (tmp_path / "hair.csv").write_text("\n".join(hair) + "\n")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -89,7 +106,8 @@ def test_readme_commands_run_as_written(workspace, capsys):
     assert "denoised 2 images, skipped 0, failed 0" in out
     for written in ("CLEAN/p0.png", "OUT/p1.png", "OUT_GREY/p0.png", "OUT_MINE/p1.png", "mine.keras", "before_after.png", "digits.keras",
                     "samples.png", "map.png", "codes.csv", "denoiser.keras", "CLEAN_OUT/0.png",
-                    "predictions.csv", "latent_map.png"):
+                    "predictions.csv", "latent_map.png", "faces.keras", "faces.png", "walk.gif",
+                    "edits.png", "recon.png"):
         assert (workspace / written).is_file(), written
 
 

@@ -21,7 +21,8 @@ def generate(model, sampler, n, seed=0, temperature=1.0, binary=False):
     >>> images = generate(model, PriorSampler(model.latent_dim), 64, seed=0)
     """
     codes = sampler.sample(n, seed=seed, temperature=temperature)
-    if hasattr(model, "decode_top"):  # latents at several scales: the finer ones ancestrally
+    if hasattr(model, "decode_top") and codes.shape[1] != model.latent_dim:
+        # the top scale only: the finer ones drawn from their learnt priors
         images = model.decode_top(codes.reshape(n, *model.latent_shapes[0]), seed=seed,
                                   temperature=temperature)
     else:

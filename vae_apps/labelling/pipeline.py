@@ -34,6 +34,7 @@ NEIGHBOUR_SMOOTHING = 0.9
 
 
 TRUSTED_CONFIDENCE = 0.9
+NEIGHBOURS = 10  # of each image in the smoothing graph, and of the knn and spread methods
 
 
 GRAPH_COMPONENTS = 50
@@ -97,7 +98,7 @@ def neighbour_features(x, seed=0, model=None):
 
 
 def recover_dataset_labels(x, given, *, model=None, method=None, codes=None, epochs=None, seed=0,
-                           n_neighbors=10, smoothing=NEIGHBOUR_SMOOTHING,
+                           n_neighbors=NEIGHBOURS, smoothing=NEIGHBOUR_SMOOTHING,
                            trusted=TRUSTED_CONFIDENCE, progress=None):
     """Label every image of ``x`` from the ``GivenLabels``: what ``vae-apps label`` runs.
 

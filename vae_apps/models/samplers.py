@@ -36,11 +36,16 @@ class PriorSampler:
 
 class GMMSampler:
     """A Gaussian mixture over latent codes; ``temperature`` scales each component's spread.
+    With ``basis``, the mixture lives in a linear subspace (the codes' first principal
+    components): for codes too long for a full covariance, such as every scale of a
+    ``HierarchicalVAE`` (3,328 numbers at 64 px).
 
     Args:
         weights: np.ndarray. (k,) mixture weights.
         means: np.ndarray. (k, d) component means.
         covariances: np.ndarray. (k, d, d) full covariances.
+        basis: np.ndarray or None. (d, D): a code is ``offset + sample @ basis``.
+        offset: np.ndarray or None. (D,) the codes' mean.
 
     Examples:
     >>> sampler = GMMSampler.fit(model.encode(x_train)[0], n_components=10)
@@ -50,42 +55,61 @@ class GMMSampler:
 
     name = "gmm"
 
-    def __init__(self, weights, means, covariances):
+    def __init__(self, weights, means, covariances, basis=None, offset=None):
         self.weights = np.asarray(weights, "float64")
         self.means = np.asarray(means, "float64")
         self.covariances = np.asarray(covariances, "float64")
-        self.latent_dim = self.means.shape[1]
+        self.basis = None if basis is None else np.asarray(basis, "float64")
+        self.offset = None if offset is None else np.asarray(offset, "float64")
+        self.latent_dim = self.means.shape[1] if self.basis is None else self.basis.shape[1]
 
     @classmethod
-    def fit(cls, codes, n_components=10, seed=0):
-        """Fit scikit-learn's ``GaussianMixture`` (full covariances) on ``codes`` (n, d)."""
+    def fit(cls, codes, n_components=10, seed=0, dims=None):
+        """Fit scikit-learn's ``GaussianMixture`` (full covariances) on ``codes`` (n, d),
+        or with ``dims`` on their first ``dims`` principal components."""
         from sklearn.mixture import GaussianMixture
 
+        codes = np.asarray(codes, "float64")
+        basis = offset = None
+        if dims is not None:  # a folder of few images: at most as many components as images
+            dims = min(int(dims), len(codes) - 1)
+        if dims is not None and 0 < dims < codes.shape[1]:
+            from sklearn.decomposition import PCA
+
+            pca = PCA(dims, random_state=seed).fit(codes)
+            basis, offset = pca.components_, pca.mean_
+            codes = pca.transform(codes)
         n_components = min(n_components, len(codes))
         gmm = GaussianMixture(n_components=n_components, covariance_type="full", reg_covar=1e-4,
                               random_state=seed).fit(codes)
-        return cls(gmm.weights_, gmm.means_, gmm.covariances_)
+        return cls(gmm.weights_, gmm.means_, gmm.covariances_, basis, offset)
 
     def sample(self, n, seed=None, temperature=1.0):
-        """``n`` codes (n, d) float32; same seed, same codes."""
+        """``n`` codes (n, D) float32; same seed, same codes."""
         rng = np.random.default_rng(seed)
         component = rng.choice(len(self.weights), size=n, p=self.weights / self.weights.sum())
         chol = np.linalg.cholesky(self.covariances)
-        eps = rng.standard_normal((n, self.latent_dim))
+        eps = rng.standard_normal((n, self.means.shape[1]))
         z = self.means[component] + temperature * np.einsum("nij,nj->ni", chol[component], eps)
+        if self.basis is not None:
+            z = self.offset + z @ self.basis
         return z.astype("float32")
 
     def save(self, path, overwrite=True):
-        """Write the three arrays to a ``.npz`` atomically (nothing pickled)."""
+        """Write the arrays to a ``.npz`` atomically (nothing pickled)."""
+        extra = {} if self.basis is None else dict(basis=self.basis, offset=self.offset)
         with atomic_path(path, overwrite) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, weights=self.weights, means=self.means, covariances=self.covariances)
+            np.savez(fh, weights=self.weights, means=self.means, covariances=self.covariances,
+                     **extra)
 
     @classmethod
     def load(cls, path):
         """Read a saved sampler (``allow_pickle=False``); UserError if it is not one."""
         try:
             with np.load(path, allow_pickle=False) as f:
-                return cls(f["weights"], f["means"], f["covariances"])
+                extra = ({} if "basis" not in f.files
+                         else dict(basis=f["basis"], offset=f["offset"]))
+                return cls(f["weights"], f["means"], f["covariances"], **extra)
         except (OSError, ValueError, KeyError) as exc:
             raise UserError(f"{path}: not a saved GMM sampler ({exc})") from None
 
