@@ -17,7 +17,8 @@ def add_parser(commands):
                                         "walk between two images or map the latent space.")
     p.add_argument("--model", required=True, metavar="MODEL.keras")
     p.add_argument("--out", required=True, metavar="FILE.png")
-    p.add_argument("-n", type=positive_int, default=64, help="images in the grid (default 64)")
+    p.add_argument("-n", type=positive_int,
+                   help="images in the grid (default 64; 8 with --reconstruct and --attribute)")
     p.add_argument("--sampler", choices=("prior", "gmm"), default="prior",
                    help="gmm: a Gaussian mixture fitted on training codes (MODEL.gmm.npz)")
     p.add_argument("--temperature", type=float, default=1.0, help="scale of the latent spread")
@@ -73,12 +74,12 @@ def run(args):
         raise UserError(f"{args.model}: a model trained with labels draws grids by class "
                         "(--class, --analogies); --interpolate, --latent-map, --sampler gmm and "
                         "--binary are for models trained without labels")
+    n = args.n or (8 if args.attribute or args.reconstruct else 64)
     if bool(args.attribute) != bool(args.edit):
         raise UserError("--attribute LABELS.csv:NAME and --edit DATA go together")
     if args.attribute:
         from vae_apps.generation.attributes import write_attribute_edits
 
-        n = args.n if args.n != 64 else 8
         strips, name, yes, no = write_attribute_edits(
             model, args.attribute, args.edit, args.out, n=n, amount=args.amount,
             scale=args.scale, overwrite=args.overwrite)
@@ -86,19 +87,18 @@ def run(args):
               f"it and {no} without; -{args.amount:g} to +{args.amount:g}) to {args.out}")
         return 0
     if args.reconstruct:
-        n = args.n if args.n != 64 else 8
         rows = generation.write_reconstructions(model, args.reconstruct, args.out, n=n,
                                                 scale=args.scale, overwrite=args.overwrite)
         print(f"wrote {len(rows) // 2} images of {args.reconstruct} above their reconstructions "
               f"to {args.out}")
         return 0
     if args.analogies:
-        rows = generation.write_analogies(model, args.analogies, args.out, n=args.n,
+        rows = generation.write_analogies(model, args.analogies, args.out, n=n,
                                           scale=args.scale, overwrite=args.overwrite)
         print(f"wrote the style of {len(rows)} images of {args.analogies} rendered as each of "
               f"{model.n_classes} classes to {args.out}")
     elif labelled:
-        images = generation.write_class_samples(model, args.out, args.class_name, n=args.n,
+        images = generation.write_class_samples(model, args.out, args.class_name, n=n,
                                                 seed=args.seed, temperature=args.temperature,
                                                 scale=args.scale, overwrite=args.overwrite)
         what = (f"class {args.class_name}" if args.class_name is not None
@@ -117,9 +117,9 @@ def run(args):
         print(f"wrote the latent map of {count} images to {args.out}"
               + (f" and the decoded manifold to {grid}" if grid else ""))
     else:
-        generation.write_samples(model, args.model, args.out, n=args.n, sampler=args.sampler,
+        generation.write_samples(model, args.model, args.out, n=n, sampler=args.sampler,
                                  seed=args.seed, temperature=args.temperature, binary=args.binary,
                                  scale=args.scale, save_each=args.save_each,
                                  overwrite=args.overwrite)
-        print(f"wrote {args.n} samples ({args.sampler}, temperature {args.temperature}, "
+        print(f"wrote {n} samples ({args.sampler}, temperature {args.temperature}, "
               f"seed {args.seed}) to {args.out}")

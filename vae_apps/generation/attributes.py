@@ -76,9 +76,9 @@ def write_attribute_edits(model, attribute, data_spec, out, n=8, amount=2.0, ste
     Examples:
     >>> write_attribute_edits(model, "hair.csv:blue", "faces/", "blue.png", amount=2)
     """
-    from vae_apps.io.data import fit_to, load_data
+    from vae_apps.io.data import load_data, read_fitted
     from vae_apps.io.files import check_new_output
-    from vae_apps.io.images import describe_image_error, read_image, to_shape
+    from vae_apps.io.images import describe_image_error
     from vae_apps.plots import save_grid
 
     check_new_output(out, overwrite)
@@ -86,14 +86,13 @@ def write_attribute_edits(model, attribute, data_spec, out, n=8, amount=2.0, ste
     h, w, c = model.image_shape
 
     def load(paths):
-        out_images = []
+        images = []
         for path in paths:
             try:
-                pixels, _ = read_image(path, at_least=max(h, w))
+                images.append(read_fitted(path, h, w, c))
             except Exception as exc:
                 raise UserError(f"{path}: {describe_image_error(exc)}") from None
-            out_images.append(fit_to(to_shape(pixels, *pixels.shape[:2], c), h, w))
-        return np.round(np.stack(out_images) * 255) / 255
+        return np.stack(images).astype("float32")
 
     direction = attribute_direction(model, load(with_paths), load(without_paths))
     images = load_data(data_spec, image_size=(h, w), channels=c).all().x[:n]

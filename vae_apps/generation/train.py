@@ -134,6 +134,7 @@ def train_colour_vae(folder, out, *, image_size=None, epochs=None, batch_size=No
     >>> line, result = train_colour_vae("faces/", "faces.keras", image_size=64)
     """
     import keras
+    import tensorflow as tf
 
     from vae_apps.errors import UserError
     from vae_apps.hardware import dtype_policy
@@ -149,8 +150,7 @@ def train_colour_vae(folder, out, *, image_size=None, epochs=None, batch_size=No
     if len(files) < 2:
         raise UserError(f"{folder}: {len(files)} image files; a generative model needs many")
     size = int(image_size or config.image_size)
-    factor = 2 ** len(config.model["widths"] if "widths" not in model_kwargs
-                      else model_kwargs["widths"])
+    factor = 2 ** len(model_kwargs.get("widths", config.model["widths"]))
     if size % factor or not 16 <= size <= 256:
         raise UserError(f"--image-size must be a multiple of {factor} from 32 to 256, got {size}")
     val_files, train_files = split_files(files, config, seed)
@@ -166,8 +166,6 @@ def train_colour_vae(folder, out, *, image_size=None, epochs=None, batch_size=No
         config.warmup_steps), global_clipnorm=config.gradient_clipnorm))
     train_ds = make_image_file_dataset(train_files, size, batch_size, seed, repeat=True)
     # The held-out images in memory (at most max_validation): a dataset of known length.
-    import tensorflow as tf
-
     x_val = np.concatenate([b.numpy() for b in make_image_file_dataset(val_files, size, 256, seed,
                                                                        shuffle=False)])
     val_ds = tf.data.Dataset.from_tensor_slices(x_val).batch(batch_size)

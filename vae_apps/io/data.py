@@ -321,6 +321,20 @@ def fit_to(pixels, height, width):
     return pixels[top:top + height, left:left + width]
 
 
+def read_fitted(path, height, width, channels=3):
+    """An image file cut and resized to ``height`` x ``width`` (``fit_to``: no stretching),
+    on the 256 levels of an 8-bit file; a JPEG is decoded at the smallest of its 1/2, 1/4,
+    1/8 scales that keeps the size (PIL's draft mode). Raises as ``read_image`` does.
+
+    Examples:
+    >>> read_fitted("face.jpg", 64, 64).shape
+    (64, 64, 3)
+    """
+    pixels, _ = read_image(path, at_least=max(height, width))
+    pixels = fit_to(to_shape(pixels, *pixels.shape[:2], channels), height, width)
+    return np.round(np.clip(pixels, 0.0, 1.0) * 255.0) / 255.0
+
+
 def _header(path):
     """(height, width, channels) from the file's header, EXIF orientation applied."""
     from PIL import Image

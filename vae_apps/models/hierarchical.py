@@ -16,7 +16,7 @@ import numpy as np
 from keras import layers, ops
 
 from vae_apps.hardware import building_in
-from vae_apps.models.base import BaseVAE, in_batches
+from vae_apps.models.base import BaseVAE, in_batches, kl_divergence
 
 LOG_HALF_BIN = math.log(127.5)
 
@@ -203,30 +203,36 @@ class HierarchicalVAE(BaseVAE):
 
     # -- the objective ------------------------------------------------------------------
 
-    def _draw(self, mean, log_var, training):
-        # Drawn in evaluation too: validation losses are ELBO estimates, as the base's.
-        return self.sampling(mean, log_var)
+    def _walk(self, top, code_at, training=False, pixels=True):
+        """The decoder's one pass from the top code down; at each finer scale
+        ``code_at(level, state)`` gives its code. Returns the pixel parameters (or, without
+        ``pixels``, nothing: the pass was for the codes)."""
+        state = self.top_decoder(top, training=training)
+        for level in range(1, len(self.scales)):
+            state = self.ups[level - 1](state, training=training)
+            state = self.merges[level - 1]([state, code_at(level, state)], training=training)
+        return self.pixel_head(state, training=training) if pixels else None
+
+    def _posterior(self, level, state, features, training=False):
+        return self.posteriors[level - 1]([state, features[level]], training=training)
 
     def loss_terms(self, data, training=False):
         """The discretised logistic NLL and the KL summed over every scale (with free
-        bits in training)."""
+        bits in training). Codes are drawn in evaluation too: validation losses are ELBO
+        estimates, as the base class's."""
         x, target = self._unpack(data)
-        x = ops.convert_to_tensor(x)
-        features = self.encoder(x, training=training)
+        features = self.encoder(ops.convert_to_tensor(x), training=training)
         mean, log_var = self.top_posterior(features[0], training=training)
-        kls = [self._floored(gaussian_kl(mean, log_var, 0.0 * mean, 0.0 * log_var), 0, training)]
-        state = self.top_decoder(self._draw(mean, log_var, training), training=training)
-        for level in range(1, len(self.scales)):
-            state = self.ups[level - 1](state, training=training)
-            p_mean, p_log_var = self.priors[level - 1](state, training=training)
-            q_mean, q_log_var = self.posteriors[level - 1]([state, features[level]],
-                                                           training=training)
-            kls.append(self._floored(gaussian_kl(q_mean, q_log_var, p_mean, p_log_var), level,
-                                     training))
-            z = self._draw(q_mean, q_log_var, training)
-            state = self.merges[level - 1]([state, z], training=training)
-        nll = self.negative_log_likelihood(target, self.pixel_head(state, training=training))
-        return nll, sum(kls[1:], kls[0]), {}
+        kls = [self._floored(kl_divergence(mean, log_var), 0, training)]
+
+        def code_at(level, state):
+            prior = self.priors[level - 1](state, training=training)
+            posterior = self._posterior(level, state, features, training)
+            kls.append(self._floored(gaussian_kl(*posterior, *prior), level, training))
+            return self.sampling(*posterior)
+
+        parameters = self._walk(self.sampling(mean, log_var), code_at, training)
+        return self.negative_log_likelihood(target, parameters), sum(kls[1:], kls[0]), {}
 
     def _floored(self, kl, level, training):
         if not (training and self.free_bits):
@@ -251,15 +257,17 @@ class HierarchicalVAE(BaseVAE):
         x = ops.convert_to_tensor(x, "float32")
         features = self.encoder(x, training=False)
         z, mean, log_var = draw(*self.top_posterior(features[0], training=False), 0)
-        log_w = normal_log_density(z, 0.0 * z, 0.0 * z) - normal_log_density(z, mean, log_var)
-        state = self.top_decoder(z, training=False)
-        for level in range(1, len(self.scales)):
-            state = self.ups[level - 1](state, training=False)
+        log_w = [normal_log_density(z, 0.0 * z, 0.0 * z) - normal_log_density(z, mean, log_var)]
+
+        def code_at(level, state):
             p_mean, p_log_var = (ops.cast(t, "float32") for t in self.priors[level - 1](state))
-            z, mean, log_var = draw(*self.posteriors[level - 1]([state, features[level]]), level)
-            log_w += normal_log_density(z, p_mean, p_log_var) - normal_log_density(z, mean, log_var)
-            state = self.merges[level - 1]([state, z], training=False)
-        return log_w - self.negative_log_likelihood(x, self.pixel_head(state, training=False))
+            z, mean, log_var = draw(*self._posterior(level, state, features), level)
+            log_w.append(normal_log_density(z, p_mean, p_log_var)
+                         - normal_log_density(z, mean, log_var))
+            return z
+
+        parameters = self._walk(z, code_at)
+        return sum(log_w[1:], log_w[0]) - self.negative_log_likelihood(x, parameters)
 
     # -- inference on NumPy arrays ------------------------------------------------------
 
@@ -268,17 +276,15 @@ class HierarchicalVAE(BaseVAE):
         list, as ``split_codes`` gives) or drawn from its prior."""
         import tensorflow as tf
 
-        state = self.top_decoder(ops.convert_to_tensor(top, "float32"), training=False)
-        for level in range(1, len(self.scales)):
-            state = self.ups[level - 1](state, training=False)
+        def code_at(level, state):
             if given is not None:
-                z = ops.convert_to_tensor(given[level], "float32")
-            else:
-                mean, log_var = self.priors[level - 1](state, training=False)
-                noise = tf.random.stateless_normal(tf.shape(mean), [seed or 0, level])
-                z = mean + temperature * ops.exp(0.5 * log_var) * noise
-            state = self.merges[level - 1]([state, z], training=False)
-        return np.asarray(ops.cast(self.pixel_head(state, training=False), "float32"))
+                return ops.convert_to_tensor(given[level], "float32")
+            mean, log_var = self.priors[level - 1](state, training=False)
+            noise = tf.random.stateless_normal(tf.shape(mean), [seed or 0, level])
+            return mean + temperature * ops.exp(0.5 * log_var) * noise
+
+        parameters = self._walk(ops.convert_to_tensor(top, "float32"), code_at)
+        return np.asarray(ops.cast(parameters, "float32"))
 
     def split_codes(self, codes):
         """Flat codes (n, latent_dim) -> a list of (n, h, w, c) maps, coarsest first."""
@@ -296,13 +302,14 @@ class HierarchicalVAE(BaseVAE):
             features = self.encoder(ops.convert_to_tensor(images), training=False)
             mean, log_var = self.top_posterior(features[0], training=False)
             means, log_vars = [mean], [log_var]
-            state = self.top_decoder(mean, training=False)
-            for level in range(1, len(self.scales)):
-                state = self.ups[level - 1](state, training=False)
-                mean, log_var = self.posteriors[level - 1]([state, features[level]], training=False)
+
+            def code_at(level, state):
+                mean, log_var = self._posterior(level, state, features)
                 means.append(mean)
                 log_vars.append(log_var)
-                state = self.merges[level - 1]([state, mean], training=False)
+                return mean
+
+            self._walk(mean, code_at, pixels=False)
             flat = lambda ts: np.concatenate(  # noqa: E731
                 [np.asarray(ops.cast(t, "float32")).reshape(len(images), -1) for t in ts], axis=1)
             return flat(means), flat(log_vars)

@@ -264,7 +264,7 @@ def make_image_file_dataset(files, size, batch_size=64, seed=0, shuffle=True, re
     """
     import tensorflow as tf
 
-    from vae_apps.io.data import fit_to
+    from vae_apps.io.data import read_fitted
 
     epoch, unreadable = [0], set()
 
@@ -273,14 +273,11 @@ def make_image_file_dataset(files, size, batch_size=64, seed=0, shuffle=True, re
         epoch[0] += 1
         for index in (rng.permutation(len(files)) if shuffle else range(len(files))):
             try:
-                pixels, _ = read_image(files[index], at_least=size)
+                yield read_fitted(files[index], size, size)
             except Exception as exc:  # PIL raises many types for broken files
                 if index not in unreadable:
                     unreadable.add(index)
                     log.warning("skipped %s: %s", files[index], describe_image_error(exc))
-                continue
-            pixels = fit_to(to_shape(pixels, *pixels.shape[:2], 3), size, size)
-            yield np.round(np.clip(pixels, 0.0, 1.0) * 255.0) / 255.0
 
     ds = tf.data.Dataset.from_generator(
         generate, output_signature=tf.TensorSpec((size, size, 3), tf.float32))
