@@ -22,6 +22,9 @@ def add_parser(commands):
     p.add_argument("--epochs", type=positive_int, help="default 40 for small data (under 5000 images), else 3")
     p.add_argument("--batch-size", type=positive_int, help="default 32 for small data, else 128")
     p.add_argument("--noise", default="gaussian:0.5")
+    p.add_argument("--colour", metavar="FOLDER",
+                   help="colour images (faces, say) for the colour generation stage, trained at "
+                        "64 px (default: 32 px crops of the bundled colour photos)")
     add_common_options(p)
     p.set_defaults(run=run)
 
@@ -40,4 +43,4 @@ def run(args):
 
     check_new_output(f"{args.out}/index.html", args.overwrite)
     run_demo(args.data, args.out, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-             noise=args.noise)
+             noise=args.noise, colour_images=args.colour)

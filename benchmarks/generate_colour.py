@@ -294,9 +294,30 @@ def main():
 
     header = ["model", "held-out bits/dim", "reconstruction PSNR dB", "sharpness ratio",
               "median nearest training image: samples / held-out", "training min"]
+    rows, commands = with_earlier_rows(f"generate_colour_{args.name}", rows)
     print(table(rows, header))
-    write_results(f"generate_colour_{args.name}", tables={"models": (header, rows)})
+    write_results(f"generate_colour_{args.name}", tables={"models": (header, rows)},
+                  commands={"models": commands} if commands else None)
     (work / f"generate_colour_{args.name}.json").write_text(json.dumps(results, indent=2))
+
+
+def with_earlier_rows(stem, rows):
+    """This run's rows, then the earlier run's rows of the models not run now (``--rows``
+    runs some of them), and both runs' command lines when there are earlier rows."""
+    from common import RESULTS, command_line
+
+    path = RESULTS / f"{stem}.json"
+    earlier = json.loads(path.read_text())["tables"].get("models") if path.exists() else None
+    if not earlier:
+        return rows, None
+    names = {r[0] for r in rows}
+    kept = [r for r in earlier["rows"] if r[0] not in names]
+    if not kept:
+        return rows, None
+    order = [r[0] for r in earlier["rows"]] + [n for n in (r[0] for r in rows)
+                                               if n not in {r[0] for r in earlier["rows"]}]
+    merged = sorted(rows + kept, key=lambda r: order.index(r[0]))
+    return merged, f"{earlier['command']}; then {command_line()}"
 
 
 def write_figures(model, path, x_held, seed):

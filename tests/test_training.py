@@ -43,6 +43,17 @@ def test_the_labeller_sees_each_image_often_on_small_sets_and_at_most_a_million_
     assert labeller_epochs(3_000_000) == 1                     # always at least one pass
 
 
+def test_the_colour_vae_gets_about_the_same_time_at_every_image_size():
+    from vae_apps.generation.train import COLOUR_IMAGES
+
+    epochs = COLOUR_IMAGES.epochs_for
+    assert epochs(10_000) == 18                               # 180,000 presentations at 64 px
+    assert epochs(10_000, image_size=32) == 36                # half the side: twice as many
+    assert epochs(49_500, image_size=32) == 7                 # CIFAR-10: 50,000 less 500 held out
+    assert epochs(10_000, image_size=128) == 9
+    assert epochs(100) == COLOUR_IMAGES.max_epochs and epochs(10**7) == COLOUR_IMAGES.min_epochs
+
+
 def test_diverging_training_names_epoch_and_step_and_keeps_the_last_good_model(digits, tmp_path):
     from vae_apps.loading import load_vae
     from vae_apps.training.callbacks import TrainingDiverged

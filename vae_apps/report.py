@@ -28,6 +28,11 @@ SECTIONS = (
     ("Generation", None,
      "New images decoded from random latent codes, and a walk between two test images.",
      ("samples_prior.png", "samples_gmm.png", "interpolation.png")),
+    ("Colour generation", "colour_generation",
+     "A colour VAE with latents at three scales (vae-apps train FOLDER --image-size N): new "
+     "images from its sampler, a walk between two held-out images, reconstructions, and its "
+     "held-out likelihood.",
+     ("colour_samples.png", "colour_walk.gif", "colour_walk.png", "colour_reconstructions.png")),
     ("Why a VAE: random latent points, autoencoder vs VAE", "autoencoder",
      "Random points of a plain autoencoder's latent space decode to garbage; a VAE's to images.",
      ("random_codes_autoencoder.png", "random_codes_vae.png")),
@@ -47,6 +52,10 @@ LABELS = {
     "accuracy_on_unlabelled": "accuracy on the unlabelled images",
     "skipped": "skipped because",
     "test_reconstruction_bce": "plain autoencoder: test reconstruction loss (nats per image)",
+    "colour_images": "colour images", "image_side": "working size (pixels a side)",
+    "colour_training_images": "training images", "colour_epochs": "epochs",
+    "colour_train_seconds": "training time (s)",
+    "heldout_bits_per_dim": "held-out bits per dimension (IWAE bound, 16 draws)",
 }
 
 
