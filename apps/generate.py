@@ -19,8 +19,10 @@ def add_parser(commands):
     p.add_argument("--out", required=True, metavar="FILE.png")
     p.add_argument("-n", type=positive_int,
                    help="images in the grid (default 64; 8 with --reconstruct and --attribute)")
-    p.add_argument("--sampler", choices=("prior", "gmm"), default="prior",
-                   help="gmm: a Gaussian mixture fitted on training codes (MODEL.gmm.npz)")
+    p.add_argument("--sampler", choices=("prior", "gmm"),
+                   help="gmm: a Gaussian mixture fitted on training codes (MODEL.gmm.npz); "
+                        "default gmm for the colour VAE, whose prior draws come out blotchy, "
+                        "prior for the others")
     p.add_argument("--temperature", type=float, default=1.0, help="scale of the latent spread")
     p.add_argument("--binary", action="store_true", help="draw binary pixels instead of the mean")
     p.add_argument("--scale", type=positive_int,
@@ -117,9 +119,10 @@ def run(args):
         print(f"wrote the latent map of {count} images to {args.out}"
               + (f" and the decoded manifold to {grid}" if grid else ""))
     else:
-        generation.write_samples(model, args.model, args.out, n=n, sampler=args.sampler,
+        sampler = args.sampler or generation.default_sampler(model, args.model)
+        generation.write_samples(model, args.model, args.out, n=n, sampler=sampler,
                                  seed=args.seed, temperature=args.temperature, binary=args.binary,
                                  scale=args.scale, save_each=args.save_each,
                                  overwrite=args.overwrite)
-        print(f"wrote {n} samples ({args.sampler}, temperature {args.temperature}, "
+        print(f"wrote {n} samples ({sampler}, temperature {args.temperature}, "
               f"seed {args.seed}) to {args.out}")

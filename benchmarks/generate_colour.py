@@ -75,14 +75,17 @@ def psnr(a, b):
 
 
 def gaussian_bin_log_prob(x, mean, sigma):
-    """log P(x's 1/255 bin) under N(mean, sigma^2), the end bins open (per image, summed)."""
+    """log P(x's 1/255 bin) under N(mean, sigma^2), the end bins open (per image, summed),
+    computed from the tail the bin lies in (log(Phi(u) - Phi(l)) cancels for bins far above
+    the mean)."""
     from scipy.special import log_ndtr
 
     upper = np.where(x > 254.5 / 255, np.inf, (x + 0.5 / 255 - mean) / sigma)
     lower = np.where(x < 0.5 / 255, -np.inf, (x - 0.5 / 255 - mean) / sigma)
-    log_up = log_ndtr(upper)
-    log_low = log_ndtr(lower)
-    log_p = log_up + np.log1p(-np.exp(np.minimum(log_low - log_up, -1e-12)))
+    high = lower > 0  # both ends above the mean: P = Phi(-lower) - Phi(-upper)
+    big = np.where(high, log_ndtr(-lower), log_ndtr(upper))
+    small = np.where(high, log_ndtr(-upper), log_ndtr(lower))
+    log_p = big + np.log(-np.expm1(np.minimum(small - big, -1e-12)))
     return log_p.reshape(len(x), -1).sum(axis=1)
 
 

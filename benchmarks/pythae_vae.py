@@ -31,10 +31,16 @@ def networks(config, size):
 
 
 def bin_log_prob(x, mean, sigma):
+    """log P(x's 1/255 bin) under N(mean, sigma^2), the end bins open (per image, summed), in
+    float64, from the tail a bin lies in: in float32, 1 - exp(-1e-12) is 0 and a pixel far above
+    its mean gave log 0 (an infinite bits/dim)."""
+    x, mean = x.double(), mean.double()
     upper = torch.where(x > 254.5 / 255, torch.full_like(x, float("inf")), (x + 0.5 / 255 - mean) / sigma)
     lower = torch.where(x < 0.5 / 255, torch.full_like(x, -float("inf")), (x - 0.5 / 255 - mean) / sigma)
-    log_up, log_low = torch.special.log_ndtr(upper), torch.special.log_ndtr(lower)
-    log_p = log_up + torch.log1p(-torch.exp(torch.clamp(log_low - log_up, max=-1e-12)))
+    high = lower > 0  # both ends above the mean: P = Phi(-lower) - Phi(-upper)
+    big = torch.where(high, torch.special.log_ndtr(-lower), torch.special.log_ndtr(upper))
+    small = torch.where(high, torch.special.log_ndtr(-upper), torch.special.log_ndtr(lower))
+    log_p = big + torch.log(-torch.expm1(torch.clamp(small - big, max=-1e-12)))
     return log_p.flatten(1).sum(1)
 
 
@@ -61,6 +67,7 @@ def main(data_path, out_path, minutes, seed, k):
                 break
         epochs += 1
     trained = (time.perf_counter() - start) / 60
+    torch.save(model.state_dict(), out_path + ".pt")  # this script's own file
     model.eval()
     with torch.no_grad():
         def encode(x):

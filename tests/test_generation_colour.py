@@ -107,9 +107,14 @@ def test_train_on_a_colour_folder_then_generate_walk_reconstruct_and_evaluate(
     model = load_vae(out)
     assert type(model).__name__ == "HierarchicalVAE" and model.image_shape == (32, 32, 3)
     assert out.with_suffix(".gmm.npz").is_file()
-    # a grid from the fitted mixture of top codes
+    # a grid from the fitted mixture of every scale's codes, the default for this model
+    capsys.readouterr()
     assert main(["generate", "--model", str(out), "--out", str(tmp_path / "grid.png"), "-n", "4",
-                 "--sampler", "gmm", "--temperature", "0.8"]) == 0
+                 "--temperature", "0.8"]) == 0
+    assert "wrote 4 samples (gmm, temperature 0.8" in capsys.readouterr().out
+    assert main(["generate", "--model", str(out), "--out", str(tmp_path / "prior.png"), "-n", "4",
+                 "--sampler", "prior"]) == 0
+    assert "(prior," in capsys.readouterr().out
     # an animated walk: the two ends and 3 steps, there and back
     a, b = sorted(colour_folder.glob("*.png"))[:2]
     gif = tmp_path / "walk.gif"

@@ -102,6 +102,21 @@ def manifold(model, n=15, quantile=0.95):
 # -- what ``vae-apps generate`` writes ---------------------------------------------------
 
 
+def default_sampler(model, model_path):
+    """``"gmm"`` for a model with latents at several scales and a fitted mixture beside it
+    (its finer scales drawn from their priors came out as blotchy coloured noise on 64 px
+    faces: docs/measurements/generation.md), else ``"prior"``.
+
+    Examples:
+    >>> default_sampler(load_vae("faces.keras"), "faces.keras")
+    'gmm'
+    """
+    from vae_apps.models.samplers import sampler_path
+
+    several_scales = len(getattr(model, "latent_shapes", ())) > 1
+    return "gmm" if several_scales and sampler_path(model_path).exists() else "prior"
+
+
 def write_samples(model, model_path, out, n=64, sampler="prior", seed=0, temperature=1.0,
                   binary=False, scale=1, save_each=None, overwrite=False):
     """Write an n-image grid (and each sample with ``save_each``); return the images.
