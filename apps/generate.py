@@ -72,7 +72,7 @@ def run(args):
     if (args.class_name is not None or args.analogies) and not labelled:
         raise UserError(f"{args.model}: --class and --analogies need a model trained with labels "
                         "(vae-apps train DATA --labels LABELS.csv)")
-    if labelled and (args.interpolate or args.latent_map or args.sampler != "prior" or args.binary):
+    if labelled and (args.interpolate or args.latent_map or args.sampler == "gmm" or args.binary):
         raise UserError(f"{args.model}: a model trained with labels draws grids by class "
                         "(--class, --analogies); --interpolate, --latent-map, --sampler gmm and "
                         "--binary are for models trained without labels")
