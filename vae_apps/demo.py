@@ -257,19 +257,20 @@ def _colour_stage(out, figures, seed, plots, folder=None, epochs=None, crops=120
     _, result = train_colour_vae(folder, model_path, image_size=side, epochs=epochs, seed=seed,
                                  overwrite=True, verbose=0)
     model = result.model
-    held_files, _ = split_files(list_images(folder)[0], seed=seed)  # the training's own split
+    files = list_images(folder)[0]
+    held_files, train_files = split_files(files, seed=seed)  # the training's own split
     held = np.concatenate([b.numpy() for b in make_image_file_dataset(
         held_files[:64], side, 64, seed, shuffle=False)])
+    scale = max(1, 128 // side)  # figures of 128-pixel tiles
     samples = generate(model, GMMSampler.load(sampler_path(model_path)), 64, seed=seed,
                        temperature=0.9)
-    plots.save_grid(out / "colour_samples.png", samples, columns=8, scale=max(1, 128 // side))
+    plots.save_grid(out / "colour_samples.png", samples, columns=8, scale=scale)
     walk = np.concatenate([held[:1], interpolate(model, held[0], held[1], steps=8), held[1:2]])
-    plots.save_grid(out / "colour_walk.png", walk, columns=len(walk), scale=max(1, 128 // side))
-    save_gif(out / "colour_walk.gif", np.concatenate([walk, walk[-2:0:-1]]),
-             scale=max(1, 128 // side))
+    plots.save_grid(out / "colour_walk.png", walk, columns=len(walk), scale=scale)
+    save_gif(out / "colour_walk.gif", np.concatenate([walk, walk[-2:0:-1]]), scale=scale)
     plots.save_grid(out / "colour_reconstructions.png",
                     np.concatenate([held[:8], model.reconstruct(held[:8])]), columns=8,
-                    scale=max(1, 128 // side))
+                    scale=scale)
     figures["colour_samples.png"] = ("64 colour images drawn from the GMM sampler over every "
                                      "scale's codes (temperature 0.9).")
     figures["colour_walk.gif"] = "A walk between two held-out images (animated)."
@@ -277,7 +278,7 @@ def _colour_stage(out, figures, seed, plots, folder=None, epochs=None, crops=120
     figures["colour_reconstructions.png"] = "Held-out images (top) and their reconstructions."
     bits = multiscale_figures(model, held, num_samples=16, seed=seed)
     return {"colour_images": str(folder), "image_side": side,
-            "colour_training_images": int(len(list_images(folder)[0]) - len(held_files)),
+            "colour_training_images": len(train_files),
             "colour_epochs": int(result.epochs_run),
             "colour_train_seconds": round(float(result.seconds), 1),
             "heldout_bits_per_dim": round(float(bits["iwae_bits_per_dim"]), 3)}
