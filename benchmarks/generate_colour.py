@@ -39,14 +39,13 @@ HAIR = ("aqua", "black", "blonde", "blue", "brown", "gray", "green", "orange", "
 
 def load_folder(folder, size, limit=None, seed=0):
     from vae_apps.io.images import list_images
-    from vae_apps.training.datasets import make_image_file_dataset
+    from vae_apps.training.datasets import read_image_files
 
     files, _ = list_images(folder)
     if limit and len(files) > limit:
         files = [files[i] for i in sorted(np.random.default_rng(seed).choice(len(files), limit,
                                                                            replace=False))]
-    x = np.concatenate([b.numpy() for b in make_image_file_dataset(files, size, 256, shuffle=False)])
-    return files, x
+    return files, read_image_files(files, size)
 
 
 def sharpness(images):

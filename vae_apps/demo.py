@@ -247,7 +247,7 @@ def _colour_stage(out, figures, seed, plots, folder=None, epochs=None, crops=120
     from vae_apps.generation.train import split_files, train_colour_vae
     from vae_apps.io.images import list_images
     from vae_apps.models.samplers import GMMSampler, sampler_path
-    from vae_apps.training.datasets import make_image_file_dataset
+    from vae_apps.training.datasets import read_image_files
 
     if folder is None:
         folder, epochs = _photo_crops(out / "colour_crops", crops, side, seed), epochs or 20
@@ -259,8 +259,7 @@ def _colour_stage(out, figures, seed, plots, folder=None, epochs=None, crops=120
     model = result.model
     files = list_images(folder)[0]
     held_files, train_files = split_files(files, seed=seed)  # the training's own split
-    held = np.concatenate([b.numpy() for b in make_image_file_dataset(
-        held_files[:64], side, 64, seed, shuffle=False)])
+    held = read_image_files(held_files[:64], side)
     scale = max(1, 128 // side)  # figures of 128-pixel tiles
     samples = generate(model, GMMSampler.load(sampler_path(model_path)), 64, seed=seed,
                        temperature=0.9)

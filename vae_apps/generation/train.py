@@ -153,7 +153,7 @@ def train_colour_vae(folder, out, *, image_size=None, epochs=None, batch_size=No
     from vae_apps.io.images import list_images
     from vae_apps.models.hierarchical import HierarchicalVAE
     from vae_apps.models.samplers import sampler_path
-    from vae_apps.training.datasets import make_image_file_dataset
+    from vae_apps.training.datasets import make_image_file_dataset, read_image_files
     from vae_apps.training.loop import fit_keeping_best, keep_float32
     from vae_apps.training.schedule import learning_rate_schedule
 
@@ -178,8 +178,7 @@ def train_colour_vae(folder, out, *, image_size=None, epochs=None, batch_size=No
         config.warmup_steps), global_clipnorm=config.gradient_clipnorm))
     train_ds = make_image_file_dataset(train_files, size, batch_size, seed, repeat=True)
     # The held-out images in memory (at most max_validation): a dataset of known length.
-    x_val = np.concatenate([b.numpy() for b in make_image_file_dataset(val_files, size, 256, seed,
-                                                                       shuffle=False)])
+    x_val = read_image_files(val_files, size)
     val_ds = tf.data.Dataset.from_tensor_slices(x_val).batch(batch_size)
     result = fit_keeping_best(model, train_ds, val_ds, epochs=epochs, out=out,
                               overwrite=overwrite, logdir=logdir, resume_dir=resume_dir,
