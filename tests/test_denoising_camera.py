@@ -62,14 +62,30 @@ def test_camera_noise_is_stronger_in_the_dark_and_grows_with_the_shot_level(patc
     assert high[:8].std() > high[8:].std()
 
 
+def test_camera_noise_below_black_is_kept_so_dark_patches_get_no_cast():
+    # Noise clipped at the sensor's black lifted dark patches, red and blue most (after
+    # white balance): a magenta cast the preset learnt to remove, which turned SIDD's dark
+    # purple crops grey. Real noisy files average darker than their references, not lighter.
+    flat = np.full((16, 64, 64, 3), 0.1, "float32") * np.array([1.0, 0.8, 0.9], "float32")
+    cam = camera.random_camera(16, tf.constant([0, 9]))
+    cam["jpeg"] = tf.zeros_like(cam["jpeg"])
+    out = camera.camera_noise(flat, 0.01, tf.constant([0, 3]), camera=cam).numpy()
+    assert (out - flat).std() * 255 > 20  # strong noise, where the clipping showed
+    red, green, blue = (out - flat).mean(axis=(0, 1, 2)) * 255  # clipped: 9.6, 0.9, 6.3
+    assert max(red, green, blue) < 2 and (red + blue) / 2 - green < 1.5
+    raw = np.full((1, 64, 64, 1), 0.002, "float32")
+    noisy = camera.add_sensor_noise(raw, tf.constant([0.01]), tf.constant([1e-4]),
+                                    tf.constant([0, 1])).numpy()
+    assert noisy.min() < 0 and abs(noisy.mean() - 0.002) < 0.001
+
+
 def test_camera_noise_is_seeded_and_keeps_the_clean_content(patches):
     noise = parse_noise("camera:0.0001-0.012")
     first, again = noise.apply(patches, seed=3), noise.apply(patches, seed=3)
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, noise.apply(patches, seed=4))
     # noise, not a colour change: the channel means of patches away from black stay those
-    # of the clean patch (in deep shadows noise clipped at the sensor's black lifts them,
-    # as in real raw files)
+    # of the clean patch
     bright = patches.mean(axis=(1, 2)).min(axis=1) > 0.25
     mild = parse_noise("camera:0.001").apply(patches[bright], seed=3)
     shift = np.abs(mild.mean(axis=(1, 2)) - patches[bright].mean(axis=(1, 2))) * 255
@@ -163,3 +179,31 @@ def test_a_strength_above_one_removes_more_grain_and_keeps_the_colours():
     assert np.abs(means(strong) - means(plain)).max() * 255 < 1.0
     assert np.abs(strong.mean(axis=(0, 1)) - plain.mean(axis=(0, 1))).max() * 255 < 0.3
     assert np.abs(strong - noisy).mean() > np.abs(plain - noisy).mean()
+
+
+def test_coarse_camera_noise_is_removed_at_a_higher_strength_and_white_noise_is_not():
+    import skimage.data
+
+    from vae_apps.denoising.full_resolution import denoise_full_resolution
+    from vae_apps.denoising.levels import (CAMERA_NOISE_STRENGTH, camera_noise_strength,
+                                           estimate_noise_level_map, estimated_level_share,
+                                           noise_coarseness)
+    from vae_apps.denoising.presets import load_preset
+
+    photo = load_preset("photo")
+    model = photo.for_channels(3)
+    clean = skimage.data.astronaut().astype("float32")[:192, 160:352] / 255.0
+    white = parse_noise("gaussian:0.08").apply(clean[None], seed=0)[0]
+    camera_noisy = parse_noise("camera:0.01").apply(clean[None], seed=0)[0]
+    # white noise halves in a 2 x 2 mean, a camera's (correlated) noise does not
+    assert noise_coarseness(model, white)[0] < 1.15 < 1.3 < noise_coarseness(model, camera_noisy)[0]
+    assert camera_noise_strength(model, white) == 1.0
+    assert camera_noise_strength(model, clean) == 1.0  # faint readings: texture, not noise
+    assert camera_noise_strength(model, camera_noisy) == pytest.approx(CAMERA_NOISE_STRENGTH)
+    as_read, _ = estimate_noise_level_map(model, camera_noisy)
+    at_read = denoise_full_resolution(photo, camera_noisy, noise_level=estimated_level_share(as_read))
+    default = denoise_full_resolution(photo, camera_noisy)
+    assert np.abs(default - camera_noisy).mean() > np.abs(at_read - camera_noisy).mean()
+    np.testing.assert_allclose(denoise_full_resolution(photo, white),
+                               denoise_full_resolution(photo, white, noise_level=estimated_level_share(
+                                   estimate_noise_level_map(model, white)[0])), atol=1e-6)

@@ -17,7 +17,8 @@ import numpy as np
 
 # Split out of this module; their public names are also read from here.
 from vae_apps.denoising.levels import (  # noqa: F401
-    LEVEL_MAP_BOUNDS, estimate_noise_level, estimate_noise_level_map, estimated_level_share)
+    LEVEL_MAP_BOUNDS, camera_noise_strength, estimate_noise_level, estimate_noise_level_map,
+    estimated_level_share)
 from vae_apps.denoising.local_means import (  # noqa: F401
     MEAN_KEEPING_LEVELS, MEAN_WINDOW, expected_clipped, keep_local_means, local_mean_shift,
     with_local_means_of)
@@ -66,7 +67,7 @@ def denoise_full_resolution(model, pixels, tile=TILE, margin=TILE_MARGIN, streng
     True
     """
     pixels = np.asarray(pixels, "float32")
-    chosen, levels = _model_and_levels(model, pixels, tile, margin, strength, noise_level)
+    chosen, levels, strength = _model_and_levels(model, pixels, tile, margin, strength, noise_level)
     turns = TURNS if self_ensemble else 1
     out = _finished(model, chosen, pixels, levels, tile, margin, turns)
     if _strengthened(chosen, strength, noise_level):
@@ -234,11 +235,17 @@ def _model_for(model, pixels, strength, noise_level):
 
 
 def _model_and_levels(model, pixels, tile, margin, strength, noise_level):
-    """The fully convolutional model that denoises ``pixels`` and the levels it is given
-    (``_levels``; a photo preset's estimated levels go through ``estimated_level_share``)."""
+    """The fully convolutional model that denoises ``pixels``, the levels it is given
+    (``_levels``; a photo preset's estimated levels go through ``estimated_level_share``)
+    and the strength they were given at: for a photo preset's colour model reading the
+    level itself, ``strength`` times ``camera_noise_strength``."""
     chosen = _model_for(model, pixels, strength, noise_level)
+    photo = isinstance(model, PhotoDenoiser)
+    if (photo and noise_level is None and chosen.channels == 3 and pixels.shape[-1] == 3
+            and getattr(chosen, "noise_level_input", False)):
+        strength = strength * camera_noise_strength(chosen, pixels, tile, margin)
     return chosen, _levels(chosen, pixels, tile, margin, strength, noise_level,
-                           shared=isinstance(model, PhotoDenoiser))
+                           shared=photo), strength
 
 
 def _levels(model, pixels, tile, margin, strength, noise_level, shared=False):
@@ -399,7 +406,7 @@ def denoise_with_samples(model, pixels, samples=16, seed=0, keep=0, tile=TILE, m
     if int(samples) < 1:
         raise UserError(f"--samples must be at least 1, got {samples}")
     pixels = np.asarray(pixels, "float32")
-    chosen, levels = _model_and_levels(model, pixels, tile, margin, strength, noise_level)
+    chosen, levels, strength = _model_and_levels(model, pixels, tile, margin, strength, noise_level)
     run = dict(samples=int(samples), seed=int(seed), keep=min(int(keep), int(samples)),
                tile=tile, margin=margin)
     channels = pixels.shape[-1]

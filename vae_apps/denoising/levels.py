@@ -13,21 +13,42 @@ from vae_apps.denoising.tiles import TILE, TILE_MARGIN, windows
 # LEVEL_MAP_BOUNDS times the whole image's level: more than a quarter above it, the blocks
 # read texture (fur, foliage) as noise and clean photos lose detail; below it, smooth and
 # bright parts keep theirs. With the camera-noise preset after its first 12 epochs and the
-# share below (0.8), against one level for the whole image: 12 SIDD phone crops 31.26 ->
+# share of that time (0.8), against one level for the whole image: 12 SIDD phone crops 31.26 ->
 # 31.47 dB, noise left on flat areas of 11 DND crops 0.36 -> 0.32 of the input's, clean
 # held-out photos 40.6 -> 40.5 dB at worst, held-out photos with Gaussian sigma 25 30.68 ->
 # 30.73 (docs/denoising.md, "What was measured on the way").
 LEVEL_BLOCK = 64
 LEVEL_MAP_BOUNDS = (0.5, 1.25)
-# The estimator reads a clean scan's grain as noise (clean baboon: 5.3 grey levels), so an
-# estimated level is shared out: 80 % of it below 6.5 grey levels, rising linearly to the
-# whole level at 13. The preset trained with camera noise keeps clean baboon at 41.4 dB when
-# given 4 grey levels (the one before it: 39.1), so it needs less of a cut than the 55 % it
-# had: with 55 % the noise of DND's low-ISO camera crops was left in place (0.47 of it on
-# flat areas, 0.36 with 80 %) and SIDD came to 30.87 dB instead of 31.26. A level the user
-# gives (--sigma) is not shared out; --strength multiplies the shared level.
-ESTIMATED_LEVEL_SHARE = 0.8
+# The estimator reads a clean scan's grain as noise (clean baboon: 5.3 grey levels with the
+# preset before camera noise kept its noise below black, 4.2 since), so an estimated level
+# is shared out: ESTIMATED_LEVEL_SHARE of it below 6.5 grey levels, rising linearly to the
+# whole level at 13. With 55 % the noise of DND's low-ISO camera crops was left in place
+# (0.47 of it on flat areas, 0.36 with 80 %) and SIDD came to 30.87 dB instead of 31.26.
+# With today's preset (the eight held-out colour photos; clean: worst / mean dB from the
+# clean photo; Gaussian sigma 5: mean, and the smoothest photo, smarties, where NL-means
+# gives 40.90; 33 DND crops' noise left on flat areas):
+#   80 %: clean 41.81 / 48.90, sigma 5 38.09, smarties 40.47, DND 0.254
+#   90 %: clean 40.64 / 48.00, sigma 5 38.34, smarties 41.01, DND 0.227 (kept)
+#   100 %: clean 39.59 / 47.21, sigma 5 38.48, smarties 41.43, DND 0.204
+# The limit is baboon's grain, 40 dB. A level the user gives (--sigma) is not shared out;
+# --strength multiplies the shared level.
+ESTIMATED_LEVEL_SHARE = 0.9
 ESTIMATED_LEVEL_SHARED_BELOW = (6.5 / 255, 13 / 255)
+# Real camera noise is removed at CAMERA_NOISE_STRENGTH times the level read off the image
+# (camera_noise_strength), where the noise is coarse as a camera's is: 2 x the level read
+# off the image averaged over 2 x 2 pixels, over the level read off the image itself, is
+# about 1 for white noise (Gaussian sigma 25 on nine held-out photos: 0.84-1.13) and 1.3-2.1
+# for camera noise (the pipeline's on the same photos; 12 SIDD phone crops 1.34-1.71, 33
+# DND camera crops 1.27-2.05). The colour preset, trained on the pipeline's noise, is best
+# at the level as read on that noise (eight training photos, shot 0.003 and 0.01: 33.59 /
+# 30.39 dB at 1, 33.31 / 29.85 at 1.25), but leaves real camera noise behind: on the SIDD
+# crops 33.57 dB at 1, 35.07 at 1.25, 34.97 at 1.5, 1.25 or 1.5 best on every crop; on
+# three DSLRs' crops at ISO 1600-6400 the preset before it gained 0.9 dB at --strength 2.
+# The strength rises between the ends of CAMERA_NOISE_COARSENESS and only where the level
+# is above ESTIMATED_LEVEL_SHARED_BELOW's first end (below it, texture shows in the
+# reading: clean photos read 1.7-2.3).
+CAMERA_NOISE_STRENGTH = 1.25
+CAMERA_NOISE_COARSENESS = (1.15, 1.3)
 
 
 def estimate_noise_level(model, pixels, tile=TILE, margin=TILE_MARGIN):
@@ -100,3 +121,37 @@ def estimated_level_share(level, share=ESTIMATED_LEVEL_SHARE, below=ESTIMATED_LE
     rise = np.clip((np.asarray(level, "float32") - below[0]) / (below[1] - below[0]), 0.0, 1.0)
     shared = np.asarray(level, "float32") * (share + (1.0 - share) * rise)
     return float(shared) if shared.ndim == 0 else shared.astype("float32")
+
+
+def noise_coarseness(model, pixels, tile=TILE, margin=TILE_MARGIN):
+    """How coarse an image's noise is: twice the level read off the image averaged over
+    2 x 2 pixels, over the level read off the image (``estimate_noise_level``). White
+    noise halves its standard deviation in a 2 x 2 mean (about 1); a camera's noise,
+    correlated over neighbouring pixels by demosaicing and its processing, less (1.3-2.1).
+
+    Examples:
+    >>> round(noise_coarseness(model, photo_with_gaussian_noise), 1)  # doctest: +SKIP
+    1.0
+    """
+    height, width = (side - side % 2 for side in pixels.shape[:2])
+    pooled = pixels[:height, :width].reshape(height // 2, 2, width // 2, 2, -1).mean(axis=(1, 3))
+    level = estimate_noise_level(model, pixels, tile, margin)
+    return 2.0 * estimate_noise_level(model, pooled, tile, margin) / max(level, 1e-6), level
+
+
+def camera_noise_strength(model, pixels, tile=TILE, margin=TILE_MARGIN):
+    """The factor (1 to ``CAMERA_NOISE_STRENGTH``) a photo preset's colour model's level
+    is multiplied by on ``pixels``: rising with ``noise_coarseness`` between the ends of
+    ``CAMERA_NOISE_COARSENESS``, and with the level read between the ends of
+    ``ESTIMATED_LEVEL_SHARED_BELOW`` (1 for white noise, clean photos and faint noise).
+
+    Examples:
+    >>> camera_noise_strength(model, phone_photo)  # doctest: +SKIP
+    1.25
+    """
+    if min(pixels.shape[:2]) < 16:  # too small to read at half size
+        return 1.0
+    coarseness, level = noise_coarseness(model, pixels, tile, margin)
+    ramp = lambda value, ends: float(np.clip((value - ends[0]) / (ends[1] - ends[0]), 0.0, 1.0))
+    weight = ramp(coarseness, CAMERA_NOISE_COARSENESS) * ramp(level, ESTIMATED_LEVEL_SHARED_BELOW)
+    return 1.0 + (CAMERA_NOISE_STRENGTH - 1.0) * weight

@@ -39,10 +39,14 @@ class Preset:
 _TRAIN = ("vae-apps train bundled-photos+PHOTOS/train --patch-size 64 {colour} --noise {noise} "
           "--epochs {epochs} --seed 0 --out WORK/{file} --resume WORK/{file}.backup")
 # The colour preset's first step is the mix before camera-pipeline noise joined it (the
-# shipped file of that time); the next two train it further on today's mix, 12 epochs each
-# (18 minutes each on 2 cores), at half and then a quarter of the learning rate, the second
-# on other crops and noise (seed 1): 12 SIDD phone crops 31.47 dB after the first, 31.87
-# after the second (docs/denoising.md).
+# shipped file of that time); the next two train it further on the mix with camera noise,
+# 12 epochs each (18 minutes each on 2 cores), at half and then a quarter of the learning
+# rate, the second on other crops and noise (seed 1); the fourth (seed 2) on the camera
+# noise with its chroma blur drawn as now (camera.py's CHROMA_BLUR); the last two (seeds 3
+# and 4, 19 minutes each) with the noise below black kept (camera.add_sensor_noise).
+# Steps 2-4 ran the camera pipeline as it then was. 12 SIDD phone crops, blind, at the
+# estimated level: 31.47 dB after step 2, 31.87 after 3, 32.10 after 4, 33.19 after 5,
+# 33.57 after 6 (35.07 at the camera-noise strength, 34.92 as denoise runs it).
 _PHOTO_MIX_BEFORE_CAMERA = ("gaussian:0-0.004,gaussian:0-0.2,poisson:0.0005-0.03+gaussian:0-0.04,"
                             "correlated:0-0.15,gaussian:0-0.2+jpeg:60-95,"
                             "poisson:0.0005-0.02+correlated:0-0.08+jpeg:60-95")
@@ -64,9 +68,18 @@ PRESETS = {
                          _TRAIN.format(colour="--rgb", noise="photo", epochs=12,
                                        file="photo_rgb_camera.keras")
                          + " --init WORK/photo_rgb_before_camera.keras --learning-rate 5e-4",
+                         _TRAIN.format(colour="--rgb", noise="photo", epochs=12,
+                                       file="photo_rgb_camera2.keras").replace("--seed 0", "--seed 1")
+                         + " --init WORK/photo_rgb_camera.keras --learning-rate 2.5e-4",
+                         _TRAIN.format(colour="--rgb", noise="photo", epochs=12,
+                                       file="photo_rgb_chroma.keras").replace("--seed 0", "--seed 2")
+                         + " --init WORK/photo_rgb_camera2.keras --learning-rate 2.5e-4",
+                         _TRAIN.format(colour="--rgb", noise="photo", epochs=12,
+                                       file="photo_rgb_black.keras").replace("--seed 0", "--seed 3")
+                         + " --init WORK/photo_rgb_chroma.keras --learning-rate 2e-4",
                          _TRAIN.format(colour="--rgb", noise="photo", epochs=12, file="photo_rgb.keras")
-                         .replace("--seed 0", "--seed 1")
-                         + " --init WORK/photo_rgb_camera.keras --learning-rate 2.5e-4")),
+                         .replace("--seed 0", "--seed 4")
+                         + " --init WORK/photo_rgb_black.keras --learning-rate 1e-4")),
 }
 # A name that picks the grey or the colour preset per image.
 PHOTO = "photo"
