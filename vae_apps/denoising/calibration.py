@@ -159,7 +159,7 @@ def calibrate_uncertainty(denoiser, images, noise, *, model=None, crop=160, crop
     The posterior draws' spread alone is far narrower than the error of the shipped
     presets (2 spreads covered 10-21 % of the errors on noisy held-out photos) and
     follows it weakly (correlation 0.1-0.3); with the local gradient and residual
-    terms added, fitted here, 2 predicted standard deviations covered 90-97 % of the
+    terms added, fitted here, 2 predicted standard deviations covered 90-98 % of the
     held-out errors (benchmarks/denoise_uncertainty.py, docs/denoising.md).
     The terms' weights come from non-negative least squares on the squared errors,
     then one factor scales them so that a share ``coverage`` of the training pixels'

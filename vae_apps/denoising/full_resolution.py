@@ -31,12 +31,12 @@ from vae_apps.io.images import TURNS, turned, turned_back
 # on clean and sigma-25 grey photos.
 REMOVAL_WINDOW = 4.0
 # predictive_std: the window (Gaussian standard deviation, pixels) of its local terms;
-# with 2, 2 predicted standard deviations covered 90-97 % of the presets' errors on noisy
+# with 2, 2 predicted standard deviations covered 90-98 % of the presets' errors on noisy
 # held-out photos (benchmarks/denoise_uncertainty.py).
 UNCERTAINTY_WINDOW = 2.0
 # self_ensemble averages over the image's TURNS variants (the geometric self-ensemble of
 # Timofte et al. 2016): a network's errors differ between them while the image does not, so
-# their mean is nearer the clean image (+0.17 to +0.41 dB on noisy held-out photos, every
+# their mean is nearer the clean image (+0.14 to +0.43 dB on noisy held-out photos, every
 # photo nearer; benchmarks/self_ensemble.py).
 
 
