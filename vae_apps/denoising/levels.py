@@ -40,10 +40,11 @@ ESTIMATED_LEVEL_SHARED_BELOW = (6.5 / 255, 13 / 255)
 # about 1 for white noise (Gaussian sigma 25 on nine held-out photos: 0.84-1.13) and 1.3-2.1
 # for camera noise (the pipeline's on the same photos; 12 SIDD phone crops 1.34-1.71, 33
 # DND camera crops 1.27-2.05). The colour preset, trained on the pipeline's noise, is best
-# at the level as read on that noise (eight training photos, shot 0.003 and 0.01: 33.59 /
-# 30.39 dB at 1, 33.31 / 29.85 at 1.25), but leaves real camera noise behind: on the SIDD
-# crops 33.57 dB at 1, 35.07 at 1.25, 34.97 at 1.5, 1.25 or 1.5 best on every crop; on
-# three DSLRs' crops at ISO 1600-6400 the preset before it gained 0.9 dB at --strength 2.
+# at the level as read on that noise (after its fifth training step; eight training photos,
+# shot 0.003 and 0.01: 33.59 / 30.39 dB at 1, 33.31 / 29.85 at 1.25), but leaves real
+# camera noise behind: on the SIDD crops 33.57 dB at 1, 35.07 at 1.25, 34.97 at 1.5, 1.25
+# or 1.5 best on every crop; on three DSLRs' crops at ISO 1600-6400 the preset before
+# camera noise joined its training gained 0.9 dB at --strength 2.
 # The strength rises between the ends of CAMERA_NOISE_COARSENESS and only where the level
 # is above ESTIMATED_LEVEL_SHARED_BELOW's first end (below it, texture shows in the
 # reading: clean photos read 1.7-2.3).
@@ -129,8 +130,12 @@ def noise_coarseness(model, pixels, tile=TILE, margin=TILE_MARGIN):
     noise halves its standard deviation in a 2 x 2 mean (about 1); a camera's noise,
     correlated over neighbouring pixels by demosaicing and its processing, less (1.3-2.1).
 
+    Returns:
+        (coarseness, the level read off the image on the 0-1 scale).
+
     Examples:
-    >>> round(noise_coarseness(model, photo_with_gaussian_noise), 1)  # doctest: +SKIP
+    >>> coarseness, level = noise_coarseness(model, photo_with_gaussian_noise)
+    >>> round(coarseness, 1)  # doctest: +SKIP
     1.0
     """
     height, width = (side - side % 2 for side in pixels.shape[:2])
