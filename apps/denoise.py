@@ -32,8 +32,9 @@ def add_parser(commands):
     p.add_argument("--reference", metavar="CLEAN", help="clean originals: report PSNR and SSIM")
     p.add_argument("--figure", metavar="FILE.png", help="write a before/after figure")
     p.add_argument("--strength", type=positive_float, default=1.0, metavar="S",
-                   help="scale the noise level the model is given (default 1: as estimated); "
-                        "above 1 removes more noise, below 1 keeps more grain and fine detail")
+                   help="scale the noise level the model is given (default 1: as estimated, "
+                        "and 1.25 times that for camera noise in colour photos); above 1 "
+                        "removes more noise, below 1 keeps more grain and fine detail")
     p.add_argument("--sigma", type=positive_float, metavar="GREY_LEVELS",
                    help="the noise standard deviation in grey levels of 255, if known "
                         "(default: estimated from each image)")
