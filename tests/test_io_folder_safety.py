@@ -112,3 +112,19 @@ def test_stale_temporaries_of_dead_writers_are_removed_live_ones_kept(tmp_path):
         path.write_bytes(b"x")
     assert remove_stale_temporaries(tmp_path) == 1
     assert not stale.exists() and live.exists() and mine.exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_zombie_writers_temporary_is_stale(tmp_path):
+    # A killed run's workers can stay zombies (nothing reaps them in some containers): the
+    # rerun after a SIGKILL found one's temporary file kept as if its writer still ran.
+    from vae_apps.io.files import remove_stale_temporaries
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        assert wait_until(lambda: not alive(child.pid), timeout=30)  # exited, not yet reaped
+        stale = tmp_path / f".img.{child.pid}-0123456789ab.tmp.png"
+        stale.write_bytes(b"x")
+        assert remove_stale_temporaries(tmp_path) == 1 and not stale.exists()
+    finally:
+        child.wait()

@@ -77,13 +77,24 @@ def remove_stale_temporaries(folder):
 
 
 def _process_alive(pid):
+    """Whether process ``pid`` runs. A zombie does not: a killed run's workers, their parent
+    gone, can stay zombies until something reaps them (in a container whose first process
+    reaps nothing, for as long as the container lives), and their files are leftovers."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid):
+    try:  # Linux: the state follows the command name, which may hold spaces and ")"
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False  # no /proc (macOS, Windows): os.kill's answer stands
 
 
 def _remove_quietly(path):
