@@ -243,7 +243,10 @@ def _model_and_levels(model, pixels, tile, margin, strength, noise_level):
     photo = isinstance(model, PhotoDenoiser)
     if (photo and noise_level is None and chosen.channels == 3 and pixels.shape[-1] == 3
             and getattr(chosen, "noise_level_input", False)):
-        strength = strength * camera_noise_strength(chosen, pixels, tile, margin)
+        # _noise_level's shared map, with the whole image's level read once for both
+        level_map, whole = estimate_noise_level_map(chosen, pixels, tile, margin)
+        strength = strength * camera_noise_strength(chosen, pixels, tile, margin, level=whole)
+        return chosen, [estimated_level_share(level_map) * np.float32(strength)], strength
     return chosen, _levels(chosen, pixels, tile, margin, strength, noise_level,
                            shared=photo), strength
 

@@ -119,16 +119,19 @@ def estimated_level_share(level, share=ESTIMATED_LEVEL_SHARE, below=ESTIMATED_LE
     >>> round(255 * estimated_level_share(4 / 255), 2), 255 * estimated_level_share(25 / 255)
     (2.2, 25.0)
     """
-    rise = np.clip((np.asarray(level, "float32") - below[0]) / (below[1] - below[0]), 0.0, 1.0)
-    shared = np.asarray(level, "float32") * (share + (1.0 - share) * rise)
+    shared = np.asarray(level, "float32") * (share + (1.0 - share) * _ramp(level, below))
     return float(shared) if shared.ndim == 0 else shared.astype("float32")
 
 
-def noise_coarseness(model, pixels, tile=TILE, margin=TILE_MARGIN):
+def noise_coarseness(model, pixels, tile=TILE, margin=TILE_MARGIN, level=None):
     """How coarse an image's noise is: twice the level read off the image averaged over
     2 x 2 pixels, over the level read off the image (``estimate_noise_level``). White
     noise halves its standard deviation in a 2 x 2 mean (about 1); a camera's noise,
     correlated over neighbouring pixels by demosaicing and its processing, less (1.3-2.1).
+
+    Args:
+        level: float or None. The level already read off ``pixels``
+            (``estimate_noise_level``); None reads it.
 
     Returns:
         (coarseness, the level read off the image on the 0-1 scale).
@@ -140,15 +143,17 @@ def noise_coarseness(model, pixels, tile=TILE, margin=TILE_MARGIN):
     """
     height, width = (side - side % 2 for side in pixels.shape[:2])
     pooled = pixels[:height, :width].reshape(height // 2, 2, width // 2, 2, -1).mean(axis=(1, 3))
-    level = estimate_noise_level(model, pixels, tile, margin)
+    if level is None:
+        level = estimate_noise_level(model, pixels, tile, margin)
     return 2.0 * estimate_noise_level(model, pooled, tile, margin) / max(level, 1e-6), level
 
 
-def camera_noise_strength(model, pixels, tile=TILE, margin=TILE_MARGIN):
+def camera_noise_strength(model, pixels, tile=TILE, margin=TILE_MARGIN, level=None):
     """The factor (1 to ``CAMERA_NOISE_STRENGTH``) a photo preset's colour model's level
     is multiplied by on ``pixels``: rising with ``noise_coarseness`` between the ends of
     ``CAMERA_NOISE_COARSENESS``, and with the level read between the ends of
     ``ESTIMATED_LEVEL_SHARED_BELOW`` (1 for white noise, clean photos and faint noise).
+    ``level``: as ``noise_coarseness``.
 
     Examples:
     >>> camera_noise_strength(model, phone_photo)  # doctest: +SKIP
@@ -156,7 +161,11 @@ def camera_noise_strength(model, pixels, tile=TILE, margin=TILE_MARGIN):
     """
     if min(pixels.shape[:2]) < 16:  # too small to read at half size
         return 1.0
-    coarseness, level = noise_coarseness(model, pixels, tile, margin)
-    ramp = lambda value, ends: float(np.clip((value - ends[0]) / (ends[1] - ends[0]), 0.0, 1.0))
-    weight = ramp(coarseness, CAMERA_NOISE_COARSENESS) * ramp(level, ESTIMATED_LEVEL_SHARED_BELOW)
-    return 1.0 + (CAMERA_NOISE_STRENGTH - 1.0) * weight
+    coarseness, level = noise_coarseness(model, pixels, tile, margin, level)
+    weight = _ramp(coarseness, CAMERA_NOISE_COARSENESS) * _ramp(level, ESTIMATED_LEVEL_SHARED_BELOW)
+    return 1.0 + (CAMERA_NOISE_STRENGTH - 1.0) * float(weight)
+
+
+def _ramp(value, ends):
+    """0 up to ``ends[0]``, 1 from ``ends[1]`` on, linear between (arrays elementwise)."""
+    return np.clip((np.asarray(value, "float32") - ends[0]) / (ends[1] - ends[0]), 0.0, 1.0)
