@@ -175,6 +175,23 @@ def test_removal_gain_passes_noise_and_stops_removing_structure():
     assert np.sqrt(np.mean((blurred - clean) ** 2)) > 3 / 255  # what the blur removed
 
 
+def test_the_removal_bound_follows_shot_noise_up_the_brightness_but_not_texture():
+    from vae_apps.denoising.full_resolution import _level_by_brightness
+
+    # a ramp from dark to bright with shot noise: what was removed grows with brightness
+    ramp = np.tile(np.linspace(0.05, 0.95, 256, dtype="float32"), (128, 1))[..., None]
+    shot = np.sqrt(0.01 * ramp[..., 0])
+    read = _level_by_brightness(shot, ramp)
+    assert read[:, -8:].mean() > 2.5 * read[:, :8].mean()
+    # a low percentile of each band: near the level, never above it (0.8-0.97 of it)
+    ratio = read[:, 32:] / shot[:, 32:]
+    assert 0.75 < ratio.min() and ratio.max() <= 1.0 + 1e-6, (ratio.min(), ratio.max())
+    # texture filling a third of a brightness band stays under its band's low percentile
+    removed = np.full((128, 256), 2 / 255, "float32")
+    removed[:, 100:130] = 12 / 255  # one band spans about 32 columns of the ramp
+    assert _level_by_brightness(removed, ramp).max() < 2.5 / 255
+
+
 def test_local_means_are_kept_at_low_noise_levels_and_left_to_the_model_at_high_ones():
     from vae_apps.denoising.full_resolution import MEAN_KEEPING_LEVELS, keep_local_means
 
