@@ -135,6 +135,21 @@ def test_train_on_a_colour_folder_then_generate_walk_reconstruct_and_evaluate(
     assert 0 < iwae_bpd <= elbo_bpd + 0.01 < 9
 
 
+def test_the_summary_reports_the_elbo_whatever_beta_weighted_the_kl(colour_folder, tmp_path):
+    import re
+
+    from vae_apps.generation.train import ColourImageConfig, train_colour_vae
+
+    config = ColourImageConfig(model=dict(TINY, free_bits=0.05), sampler_dims=16)
+    line, result = train_colour_vae(colour_folder, tmp_path / "m.keras", image_size=32, epochs=1,
+                                    batch_size=8, verbose=0, config=config, beta=0.25)
+    history = result.history
+    elbo = history["val_reconstruction_loss"][-1] + history["val_kl_loss"][-1]
+    printed = float(re.search(r"validation -ELBO ([\d.]+) nats", line).group(1))
+    assert printed == pytest.approx(elbo, abs=0.06)
+    assert abs(history["val_loss"][-1] - elbo) > 0.1  # beta 0.25 weighted the KL down
+
+
 @pytest.fixture
 def trained_colour(tmp_path):
     path = tmp_path / "m.keras"

@@ -190,7 +190,10 @@ def train_colour_vae(folder, out, *, image_size=None, epochs=None, batch_size=No
     # top scale alone with the finer ones at their prior means blurred them; this keeps eyes,
     # hair strands and fringes (docs/measurements/generation.md).
     fit_colour_sampler(result.model, train_files, config, seed).save(sampler_path(out))
-    val_nats = result.history["val_loss"][-1] if "val_loss" in result.history else float("nan")
+    # The negative ELBO itself (KL weight 1), whatever beta training weighted the KL by.
+    history = result.history
+    val_nats = (history["val_reconstruction_loss"][-1] + history["val_kl_loss"][-1]
+                if "val_kl_loss" in history else float("nan"))
     status = "interrupted; best model so far" if result.interrupted else "best model"
     text = (f"trained {result.epochs_run} epochs on {len(train_files)} images ({size} x {size}) in "
             f"{result.seconds / 60:.1f} min; validation -ELBO {val_nats:.1f} nats, "
